@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("c/<slug:slug>/", views.category_detail, name="category"),
+    path("p/<slug:slug>/", views.product_detail, name="product"),
+    path("help/", views.article_list, name="articles"),
+    path("help/<slug:slug>/", views.article_detail, name="article"),
+]

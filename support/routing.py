@@ -1,0 +1,3 @@
+"""Every WebSocket route of the project, in one place."""
+
+websocket_urlpatterns: list = []

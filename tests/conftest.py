@@ -1,0 +1,27 @@
+import os
+
+import pytest
+
+
+def pytest_configure(config):
+    # Tests must not write e-mail to the console or depend on a developer's environment.
+    from django.conf import settings
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+def real_stack_available() -> bool:
+    from django.conf import settings
+
+    return bool(os.environ.get("DATABASE_URL")) and bool(settings.REDIS_URL)
+
+
+@pytest.fixture
+def require_real_stack():
+    """Tests of the production stack: under CI they must run, never skip."""
+    if real_stack_available():
+        return
+    if os.environ.get("CI") == "true" and os.environ.get("REQUIRE_REAL_STACK") == "1":
+        pytest.fail("CI asked for the real stack (PostgreSQL + Redis) but DATABASE_URL/REDIS_URL are not set")
+    pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)")
