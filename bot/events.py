@@ -1,0 +1,129 @@
+"""The one place that pushes frames to WebSocket clients (shoppers and agents).
+
+Everything else calls these functions; nothing else calls group_send. Each push is sent after
+the surrounding transaction commits, so a client never sees a row that was rolled back.
+
+Groups:
+- ``conversation.<hex>``: the shopper's sockets of one conversation (shopper protocol frames).
+- ``watch.<hex>``: agents' sockets that hold that conversation (agent protocol frames).
+- ``agents``: every open agent workspace (queue updates).
+- ``agent.<user id>``: one agent's sockets.
+A consumer in any group receives ``{"type": "frame.push", "frame": {...}}`` and sends ``frame``
+to its client as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+AGENTS_GROUP = "agents"
+
+
+def conversation_group(conversation) -> str:
+    return f"conversation.{conversation.public_id.hex}"
+
+
+def watch_group(conversation) -> str:
+    return f"watch.{conversation.public_id.hex}"
+
+
+def agent_group(user_id: int) -> str:
+    return f"agent.{user_id}"
+
+
+def _push_now(group: str, frame: dict) -> None:
+    layer = get_channel_layer()
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "frame.push", "frame": frame})
+    except Exception:  # noqa: BLE001 — a dead layer must not undo a stored message
+        # The row is committed; a client that misses the push gets it from the transcript on
+        # reconnect. Log loudly so operators see a broken channel layer.
+        logger.exception("push to %s failed", group)
+
+
+def push(group: str, frame: dict) -> None:
+    """Push a frame to a group once the current transaction (if any) commits."""
+    transaction.on_commit(lambda: _push_now(group, frame))
+
+
+# --- Shapes --------------------------------------------------------------------------------
+
+
+def shopper_message_frame(message) -> dict:
+    """A MESSAGE in the shopper protocol."""
+    frame = {
+        "type": "message",
+        "id": message.pk,
+        "sender": message.sender,
+        "text": message.text,
+        "created": message.created_at.isoformat(),
+    }
+    if message.sender == "shopper" and message.client_id:
+        frame["client_id"] = message.client_id
+    if message.sender == "bot":
+        frame["intent"] = message.intent
+        frame["confidence"] = round(message.confidence or 0.0, 4)
+    if message.sender == "agent":
+        frame["agent_name"] = message.data.get("agent_name", "Agent")
+    for key in ("quick_replies", "cards", "sources"):
+        if message.data.get(key):
+            frame[key] = message.data[key]
+    return frame
+
+
+def agent_message_frame(message) -> dict:
+    """A message in the agent protocol."""
+    return {
+        "type": "message",
+        "conversation": message.conversation.public_id.hex,
+        "id": message.pk,
+        "sender": message.sender,
+        "text": message.text,
+        "created": message.created_at.isoformat(),
+        "intent": message.intent or None,
+        "confidence": message.confidence,
+    }
+
+
+# --- Pushes --------------------------------------------------------------------------------
+
+
+def message_created(message) -> None:
+    """A new message: to the shopper (unless it is the shopper's own) and to watching agents."""
+    conversation = message.conversation
+    if message.sender != "shopper":
+        push(conversation_group(conversation), shopper_message_frame(message))
+    push(watch_group(conversation), agent_message_frame(message))
+
+
+def typing(conversation, *, sender: str, to_agents: bool = False) -> None:
+    frame = {"type": "typing", "sender": sender}
+    if to_agents:
+        _push_now(watch_group(conversation), {**frame, "conversation": conversation.public_id.hex})
+    else:
+        _push_now(conversation_group(conversation), frame)
+
+
+def conversation_escalated(conversation, *, reason: str, position: int | None) -> None:
+    push(conversation_group(conversation), {"type": "escalated", "reason": reason, "position": position})
+
+
+def agent_joined(conversation, *, agent_name: str) -> None:
+    push(conversation_group(conversation), {"type": "agent_joined", "agent": agent_name})
+
+
+def agent_left(conversation) -> None:
+    push(conversation_group(conversation), {"type": "agent_left"})
+
+
+def escalation_changed(escalation_frame: dict, *, user_id: int | None = None) -> None:
+    """An escalation was created, assigned, claimed or resolved: to every agent workspace."""
+    push(AGENTS_GROUP, {"type": "escalation", **escalation_frame})
+    if user_id is not None:
+        push(agent_group(user_id), {"type": "escalation", **escalation_frame, "for_you": True})
