@@ -92,3 +92,20 @@ class TrainingExample(models.Model):
 
     def __str__(self):
         return f"{self.intent}: {self.text[:60]}"
+
+
+class ArticlePassage(models.Model):
+    """A paragraph of a knowledge-base article with its sentence embedding (float32 bytes)."""
+
+    article = models.ForeignKey("catalog.Article", on_delete=models.CASCADE, related_name="passages")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    embedding = models.BinaryField()
+    indexed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [models.UniqueConstraint(fields=["article", "position"], name="passage_unique_position")]
+
+    def __str__(self):
+        return f"{self.article.title} §{self.position}"

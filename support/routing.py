@@ -1,3 +1,9 @@
 """Every WebSocket route of the project, in one place."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from bot.consumers import ChatConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/chat/", ChatConsumer.as_asgi()),
+]

@@ -1,0 +1,180 @@
+"""The shopper chat over WebSocket (../shared/spec/chat-protocol.md). Thin: validate, call services."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import conversations, events
+from . import services as assistant
+from .models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+MAX_FRAME = 16_000  # bytes of raw JSON; anything larger is refused before parsing
+MAX_CLIENT_ID = 64
+# Per-connection rate limit: a bucket of RATE_BURST messages refilled at RATE_PER_SECOND.
+RATE_BURST = 8
+RATE_PER_SECOND = 1.0
+ABUSE_LIMIT = 30  # refused frames in a row before the connection is closed
+TYPING_EVERY = 2.0
+
+
+class TokenBucket:
+    def __init__(self, burst: float, per_second: float):
+        self.capacity, self.rate = burst, per_second
+        self.tokens, self.updated = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def _db(fn):
+    # Not thread-sensitive: many shoppers' turns run in parallel worker threads, off the loop.
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.conversation: Conversation | None = None
+        self.group = None
+        self.sent_ids: set[int] = set()
+        self.bucket = TokenBucket(RATE_BURST, RATE_PER_SECOND)
+        self.refused = 0
+        self.last_typing = 0.0
+        await self.accept()
+        token = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("conversation", [""])[0]
+        user = self.scope.get("user")
+        conversation = await _db(conversations.conversation_from_token)(token) if token else None
+        if token and conversation is None:
+            await self.send_error("bad_token", "That conversation can't be opened; a new one was started.")
+        if conversation is None:
+            conversation = await _db(conversations.conversation_start)(user=user)
+        self.conversation = conversation
+        self.group = events.conversation_group(conversation)
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        except Exception:  # noqa: BLE001 — chat still works; live pushes from people may be delayed
+            logger.exception("channel layer unavailable on connect")
+            await self.send_error("realtime_degraded", "Live updates are unavailable right now; messages still work.")
+        history = await _db(self._history)()
+        await self.send_json(
+            {"type": "session", "conversation": await _db(conversations.conversation_token)(conversation), "history": history}
+        )
+
+    def _history(self) -> list[dict]:
+        frames = [events.shopper_message_frame(m) for m in conversations.transcript(self.conversation)]
+        self.sent_ids.update(f["id"] for f in frames)
+        return frames
+
+    async def disconnect(self, code):
+        if self.group:
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except Exception:  # noqa: BLE001
+                logger.warning("group_discard failed", exc_info=True)
+
+    # -- client -> server -----------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is not None:
+            return await self.refuse("binary_frame", "Binary frames are not supported; send JSON text.")
+        if text_data is None or len(text_data) > MAX_FRAME:
+            return await self.refuse("too_long", f"Frames are limited to {MAX_FRAME} bytes.")
+        try:
+            frame = json.loads(text_data)
+        except (ValueError, RecursionError):
+            return await self.refuse("bad_json", "That frame is not valid JSON.")
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            return await self.refuse("bad_frame", 'A frame must be a JSON object with a "type".')
+        handler = {"message": self.on_message, "typing": self.on_typing, "rating": self.on_rating}.get(frame["type"])
+        if handler is None:
+            return await self.refuse("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+        await handler(frame)
+
+    async def on_message(self, frame: dict):
+        text, client_id = frame.get("text"), frame.get("client_id")
+        if not isinstance(text, str) or not text.strip():
+            return await self.refuse("empty_text", "A message needs some text.", client_id)
+        if len(text) > MAX_TEXT:
+            return await self.refuse("too_long", f"Messages are limited to {MAX_TEXT} characters.", client_id)
+        if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID):
+            return await self.refuse("bad_frame", f"client_id must be a string of 1–{MAX_CLIENT_ID} characters.")
+        if not self.bucket.take():
+            return await self.refuse("rate_limited", "You're sending messages very fast; please wait a moment.", client_id)
+        self.refused = 0
+        message, created = await _db(conversations.message_store)(
+            conversation=self.conversation, sender=Message.Sender.SHOPPER, text=text.strip(), client_id=client_id
+        )
+        self.sent_ids.add(message.pk)
+        await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
+        if created:
+            await self.reply_to(message)
+
+    async def reply_to(self, message: Message):
+        await self.send_json({"type": "typing", "sender": "bot"})
+        try:
+            bot_message = await _db(assistant.assistant_reply)(conversation_id=self.conversation.pk, message_id=message.pk)
+        except Exception:  # noqa: BLE001 — the shopper's message is stored; a person picks it up
+            logger.exception("assistant failed on message %s", message.pk)
+            await _db(assistant.assistant_failed)(conversation_id=self.conversation.pk)
+            return await self.send_error(
+                "assistant_unavailable", "Sorry, the assistant couldn't answer just now; a person from our team will."
+            )
+        if bot_message is not None:
+            await self.deliver(events.shopper_message_frame(bot_message))
+
+    async def on_typing(self, frame: dict):
+        now = time.monotonic()
+        if now - self.last_typing >= TYPING_EVERY:
+            self.last_typing = now
+            await _db(events.typing)(self.conversation, sender="shopper", to_agents=True)
+
+    async def on_rating(self, frame: dict):
+        score, comment = frame.get("score"), frame.get("comment", "")
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            return await self.refuse("bad_frame", "score must be a whole number from 1 to 5.")
+        if not isinstance(comment, str) or len(comment) > MAX_TEXT:
+            return await self.refuse("bad_frame", f"comment must be text of at most {MAX_TEXT} characters.")
+        await _db(conversations.conversation_rate)(conversation=self.conversation, score=score, comment=comment)
+        await self.send_json({"type": "rated", "score": score})
+
+    # -- server -> client ---------------------------------------------------------------------------
+
+    async def frame_push(self, event):
+        await self.deliver(event["frame"])
+
+    async def deliver(self, frame: dict):
+        # A message can arrive twice (direct reply + group push): each id is sent once.
+        if frame.get("type") == "message":
+            if frame["id"] in self.sent_ids:
+                return
+            self.sent_ids.add(frame["id"])
+        await self.send_json(frame)
+
+    async def refuse(self, code: str, detail: str, client_id=None):
+        self.refused += 1
+        frame = {"type": "error", "code": code, "detail": detail}
+        if isinstance(client_id, str):
+            frame["client_id"] = client_id[:MAX_CLIENT_ID]
+        await self.send_json(frame)
+        if self.refused >= ABUSE_LIMIT:
+            await self.close(code=4429)
+
+    async def send_error(self, code: str, detail: str):
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+    async def send_json(self, frame: dict):
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))

@@ -1,0 +1,562 @@
+"""The dialogue policy: pure code, no ORM, no network.
+
+Given the conversation state and an event (the shopper's understood message, or the result of
+a look-up the executor performed), ``step`` returns the new state and the actions to carry out.
+The executor (bot.services) performs the actions (database look-ups, the shop's services,
+knowledge-base retrieval, hand-off) and feeds their results back as events. Facts are never
+produced here: actions name what to look up, the executor renders what it found.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+# --- Intents and their needs ----------------------------------------------------------------
+
+# Intents that need a verified order before anything about the order is said.
+ORDER_INTENTS = {
+    "track_order",
+    "cancel_order",
+    "change_order",
+    "change_shipping_address",
+    "get_refund",
+    "track_refund",
+    "return_item",
+    "check_invoice",
+    "get_invoice",
+}
+# Answered from the knowledge base.
+KNOWLEDGE_INTENTS = {
+    "check_refund_policy",
+    "set_up_shipping_address",
+    "check_payment_methods",
+    "payment_issue",
+    "check_cancellation_fee",
+    "create_account",
+    "delete_account",
+    "edit_account",
+    "recover_password",
+    "registration_problems",
+    "switch_account",
+    "contact_customer_service",
+    "discount_code",
+}
+# Knowledge answers that hand over to a person when the shopper comes back with the same problem.
+PERSISTENT_INTENTS = {"payment_issue", "registration_problems"}
+PRODUCT_INTENTS = {"product_availability", "product_info", "product_recommendation", "place_order"}
+
+MAX_FAILED_VERIFICATIONS = 5
+# Two intents this close (and the top one not sure) get a clarifying question.
+CLARIFY_MARGIN = 0.15
+CLARIFY_BELOW = 0.75
+
+# Short, human names of intents for clarifying quick replies.
+INTENT_LABELS = {
+    "track_order": "Track my order",
+    "cancel_order": "Cancel my order",
+    "change_order": "Change my order",
+    "place_order": "Help me order",
+    "delivery_options": "Shipping options",
+    "delivery_period": "Delivery times",
+    "change_shipping_address": "Change my address",
+    "set_up_shipping_address": "Manage saved addresses",
+    "check_refund_policy": "Refund policy",
+    "get_refund": "Get a refund",
+    "track_refund": "Refund status",
+    "return_item": "Return an item",
+    "check_payment_methods": "Payment methods",
+    "payment_issue": "Payment problem",
+    "check_invoice": "See my invoice",
+    "get_invoice": "Download my invoice",
+    "check_cancellation_fee": "Cancellation fee",
+    "create_account": "Create an account",
+    "delete_account": "Delete my account",
+    "edit_account": "Edit my account",
+    "recover_password": "Reset my password",
+    "registration_problems": "Sign-up problem",
+    "switch_account": "Switch account",
+    "contact_customer_service": "Contact details",
+    "contact_human_agent": "Talk to a person",
+    "complaint": "Make a complaint",
+    "review": "Leave feedback",
+    "newsletter_subscription": "Newsletter",
+    "product_availability": "Check stock",
+    "product_info": "Product details",
+    "product_recommendation": "Find a product",
+    "discount_code": "Discount codes",
+}
+LABEL_TO_INTENT = {label.lower(): intent for intent, label in INTENT_LABELS.items()}
+
+YES, NO = "Yes", "No"
+TALK_TO_PERSON = INTENT_LABELS["contact_human_agent"]
+
+# --- Events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Understood:
+    """The shopper's message as the SLM understood it."""
+
+    text: str
+    intent: str  # the acted-on intent: out_of_scope when the model is unsure
+    confidence: float
+    top: tuple = ()  # ((intent, p), ...)
+    entities: tuple = ()  # ({"type", "value"}, ...)
+    logged_in: bool = False
+
+    def entity(self, kind: str):
+        for item in self.entities:
+            if item.get("type") == kind:
+                return item.get("value")
+        return None
+
+    def entities_of(self, kind: str) -> list:
+        return [item.get("value") for item in self.entities if item.get("type") == kind]
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Result of VerifyOrder."""
+
+    number: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of an action the executor performed (a change, a check or a look-up)."""
+
+    action: str
+    ok: bool
+    found: bool = True
+    # refused: the shop's rules said no (an honest answer, not a failure).
+    refused: bool = False
+    # failed: something broke (a bug, a dead service): hand over to a person.
+    failed: bool = False
+    message: str = ""
+    # What to carry out on "yes" for a prepared change (e.g. the parsed address).
+    params: dict = field(default_factory=dict)
+
+
+# --- Actions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Say:
+    """Say a fixed text (no facts); key selects the text in bot.replies."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+    quick_replies: tuple = ()
+
+
+@dataclass(frozen=True)
+class VerifyOrder:
+    number: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class OrderInfo:
+    """Show facts of a verified order: what in track, eta, refund, invoice, invoice_link."""
+
+    number: str
+    what: str
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """Check a change against the shop's rules and ask for confirmation with the order's facts."""
+
+    action: str  # cancel, return, change_address
+    number: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Execute:
+    action: str
+    number: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    intent: str
+    query: str
+
+
+@dataclass(frozen=True)
+class Products:
+    intent: str
+    query: str
+    product: str | None = None
+    colour: str | None = None
+    size: str | None = None
+    max_price: str | None = None
+
+
+@dataclass(frozen=True)
+class Shipping:
+    intent: str
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    email: str
+    subscribe: bool
+
+
+@dataclass(frozen=True)
+class RecordFeedback:
+    text: str
+
+
+@dataclass(frozen=True)
+class CaptureFollowUpEmail:
+    email: str
+
+
+@dataclass(frozen=True)
+class Escalate:
+    reason: str
+
+
+@dataclass
+class Step:
+    state: dict
+    actions: list
+
+
+# --- State ---------------------------------------------------------------------------------
+
+
+def initial_state() -> dict:
+    return {
+        "slots": {},  # order_number, email, product, colour, size, country
+        "verified": [],  # order numbers verified in this conversation
+        "active_order": None,
+        "pending": None,
+        "failed_verifications": 0,
+        "locked": False,
+        "unsure_streak": 0,
+        "last_intent": None,
+        "history": [],  # last understood intents [(intent, confidence)]
+        "actions": [],  # actions tried, with outcomes (for the hand-off packet)
+        "escalated": False,
+        "awaiting_followup_email": False,
+    }
+
+
+def _normalise(state: dict | None) -> dict:
+    base = initial_state()
+    if state:
+        base.update(copy.deepcopy(state))
+    return base
+
+
+OTHER_ORDER = re.compile(r"\b(other|another|second|different|next)\s+(order|one|purchase)\b", re.I)
+UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
+
+
+def step(state: dict | None, event) -> Step:
+    """The policy: (state, event) -> (new state, actions)."""
+    state = _normalise(state)
+    if isinstance(event, Understood):
+        actions = _on_message(state, event)
+    elif isinstance(event, Verified):
+        actions = _on_verified(state, event)
+    elif isinstance(event, Outcome):
+        actions = _on_outcome(state, event)
+    else:  # pragma: no cover — a programming error, not shopper input
+        raise TypeError(f"unknown event {event!r}")
+    return Step(state=state, actions=actions)
+
+
+# --- Shopper messages ----------------------------------------------------------------------
+
+
+def _remember_entities(state: dict, msg: Understood) -> None:
+    slots = state["slots"]
+    for kind in ("order_number", "email", "product", "colour", "size", "country"):
+        value = msg.entity(kind)
+        if value:
+            slots[kind] = value
+    if msg.entity("order_number") and msg.entity("order_number") != state.get("active_order"):
+        # A new order number: it needs its own verification.
+        state["active_order"] = None
+
+
+def _record_intent(state: dict, intent: str, confidence: float) -> None:
+    state["history"] = (state["history"] + [[intent, round(confidence, 3)]])[-10:]
+
+
+def _on_message(state: dict, msg: Understood) -> list:
+    _remember_entities(state, msg)
+    pending = state.get("pending")
+    intent = msg.intent
+
+    # After hours the support desk asked for an e-mail address: take it first.
+    if state.get("awaiting_followup_email") and msg.entity("email"):
+        state["awaiting_followup_email"] = False
+        _record_intent(state, "followup_email", msg.confidence)
+        return [CaptureFollowUpEmail(email=msg.entity("email"))]
+
+    # The shopper can always ask for a person.
+    if intent == "contact_human_agent" or msg.text.strip().lower() == TALK_TO_PERSON.lower():
+        state["pending"] = None
+        _record_intent(state, "contact_human_agent", msg.confidence)
+        return _escalate(state, "requested")
+
+    # A clarifying question was asked: a quick reply names the intent.
+    if pending and pending.get("kind") == "clarify":
+        chosen = LABEL_TO_INTENT.get(msg.text.strip().lower())
+        if chosen in pending.get("options", []):
+            state["pending"] = None
+            return _handle_intent(state, msg, chosen)
+
+    # A yes/no question is pending.
+    if pending and pending.get("kind") == "confirm":
+        if intent == "affirm" or msg.text.strip().lower() in {"yes", "y", "yes please", "ok", "sure"}:
+            state["pending"] = None
+            _record_intent(state, "affirm", msg.confidence)
+            if pending["action"] == "handover":
+                return _escalate(state, "requested")
+            return [Execute(action=pending["action"], number=pending["number"], params=pending.get("params", {}))]
+        if intent == "deny" or msg.text.strip().lower() in {"no", "n", "nope", "no thanks"}:
+            state["pending"] = None
+            _record_intent(state, "deny", msg.confidence)
+            return [Say("declined", {"action": pending["action"], "number": pending["number"]})]
+
+    # A slot is pending (order number, e-mail, address): fill it from this message.
+    if pending and pending.get("kind") == "slot":
+        need = pending["need"]
+        if need == "address" and intent not in ORDER_INTENTS | {"deny", "contact_human_agent", "complaint"}:
+            state["pending"] = None
+            return [Prepare(action="change_address", number=pending["number"], params={"address_text": msg.text})]
+        if need in ("order_number", "email") and (msg.entity("order_number") or msg.entity("email")):
+            state["pending"] = None
+            return _handle_intent(state, msg, pending["intent"])
+        if intent == "deny":
+            state["pending"] = None
+            return [Say("slot_dropped")]
+
+    # Context carries over: "and my other order 10240?", "what about in blue?"
+    if intent in ("out_of_scope", "affirm") or msg.confidence < CLARIFY_BELOW:
+        carried = _carry_over(state, msg)
+        if carried:
+            return _handle_intent(state, msg, carried)
+
+    if intent == "out_of_scope":
+        return _unsure(state, msg)
+
+    # Two close intents: ask which one.
+    if len(msg.top) >= 2:
+        (first, p1), (second, p2) = msg.top[0], msg.top[1]
+        if (
+            p1 < CLARIFY_BELOW
+            and p1 - p2 < CLARIFY_MARGIN
+            and first in INTENT_LABELS
+            and second in INTENT_LABELS
+            and first != second
+        ):
+            state["pending"] = {"kind": "clarify", "options": [first, second]}
+            _record_intent(state, "clarify", p1)
+            return [Say("clarify", {}, (INTENT_LABELS[first], INTENT_LABELS[second]))]
+
+    return _handle_intent(state, msg, intent)
+
+
+def _carry_over(state: dict, msg: Understood) -> str | None:
+    last = state.get("last_intent")
+    if not last:
+        return None
+    if last in ORDER_INTENTS and (msg.entity("order_number") or OTHER_ORDER.search(msg.text)):
+        return last
+    if last in PRODUCT_INTENTS and (msg.entity("colour") or msg.entity("size") or msg.entity("product")):
+        return last
+    if last in ("delivery_options", "delivery_period") and msg.entity("country"):
+        return last
+    return None
+
+
+def _unsure(state: dict, msg: Understood) -> list:
+    state["unsure_streak"] += 1
+    _record_intent(state, "out_of_scope", msg.confidence)
+    state["pending"] = None
+    if state["unsure_streak"] >= 2:
+        return _escalate(state, "low_confidence")
+    return [Say("unsure", {}, (INTENT_LABELS["track_order"], INTENT_LABELS["return_item"], TALK_TO_PERSON))]
+
+
+def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
+    state["unsure_streak"] = 0
+    previous = state.get("last_intent")
+    state["last_intent"] = intent
+    _record_intent(state, intent, msg.confidence)
+    slots = state["slots"]
+
+    if intent in ORDER_INTENTS:
+        if OTHER_ORDER.search(msg.text) and not msg.entity("order_number"):
+            # "my other order": forget the current one and ask which.
+            slots.pop("order_number", None)
+            state["active_order"] = None
+        return _order_flow(state, msg, intent)
+
+    if intent == "complaint":
+        return [Say("complaint_sorry")] + _escalate(state, "complaint")
+    if intent == "delete_account":
+        return [Knowledge(intent=intent, query=msg.text)] + _escalate(state, "account_request")
+    if intent in PERSISTENT_INTENTS and previous == intent:
+        return [Say("persistent_issue")] + _escalate(state, "persistent_issue")
+    if intent in KNOWLEDGE_INTENTS:
+        return [Knowledge(intent=intent, query=msg.text)]
+    if intent in ("delivery_options", "delivery_period"):
+        if intent == "delivery_period" and msg.entity("order_number"):
+            return _order_flow(state, msg, "track_order")
+        return [Shipping(intent=intent, country=msg.entity("country") or slots.get("country"))]
+    if intent in PRODUCT_INTENTS:
+        return [
+            Products(
+                intent=intent,
+                query=msg.text,
+                product=msg.entity("product") or (slots.get("product") if intent != "product_recommendation" else None),
+                colour=msg.entity("colour"),
+                size=msg.entity("size"),
+                max_price=msg.entity("amount"),
+            )
+        ]
+    if intent == "newsletter_subscription":
+        email = msg.entity("email") or slots.get("email")
+        if not email:
+            state["pending"] = {"kind": "slot", "intent": intent, "need": "email"}
+            return [Say("ask_email_newsletter")]
+        return [Newsletter(email=email, subscribe=not UNSUBSCRIBE.search(msg.text))]
+    if intent == "review":
+        return [RecordFeedback(text=msg.text), Say("review_thanks")]
+    if intent == "greeting":
+        return [Say("greeting", {}, ("Where is my order?", "Return an item", "Shipping costs"))]
+    if intent == "goodbye":
+        return [Say("goodbye")]
+    if intent == "thanks":
+        return [Say("thanks")]
+    if intent == "affirm":
+        return [Say("affirm_nothing_pending")]
+    if intent == "deny":
+        return [Say("deny_nothing_pending")]
+    if intent == "contact_human_agent":
+        return _escalate(state, "requested")
+    return _unsure(state, msg)
+
+
+# --- Orders: slot filling, verification, confirmation ----------------------------------------
+
+
+def _order_flow(state: dict, msg: Understood, intent: str) -> list:
+    if state["locked"]:
+        return [Say("locked")]
+    slots = state["slots"]
+    number = msg.entity("order_number") or slots.get("order_number") or state.get("active_order")
+    if not number:
+        state["pending"] = {"kind": "slot", "intent": intent, "need": "order_number"}
+        return [Say("ask_order_number", {"intent": intent})]
+    if number in state["verified"]:
+        state["active_order"] = number
+        return _order_action(state, intent, number)
+    email = msg.entity("email") or slots.get("email")
+    if not email and not msg.logged_in:
+        state["pending"] = {"kind": "slot", "intent": intent, "need": "email"}
+        return [Say("ask_email", {"number": number})]
+    state["pending"] = {"kind": "verify", "intent": intent, "number": number}
+    return [VerifyOrder(number=number, email=email)]
+
+
+def _on_verified(state: dict, event: Verified) -> list:
+    pending = state.get("pending") or {}
+    intent = pending.get("intent") or state.get("last_intent") or "track_order"
+    state["pending"] = None
+    if event.ok:
+        if event.number not in state["verified"]:
+            state["verified"].append(event.number)
+        state["active_order"] = event.number
+        return _order_action(state, intent, event.number)
+    state["failed_verifications"] += 1
+    # Never say which part was wrong; forget both so the shopper types them again.
+    state["slots"].pop("order_number", None)
+    state["slots"].pop("email", None)
+    state["active_order"] = None
+    if state["failed_verifications"] >= MAX_FAILED_VERIFICATIONS:
+        state["locked"] = True
+        return [Say("locked")] + _escalate(state, "verification_locked")
+    state["pending"] = {"kind": "slot", "intent": intent, "need": "order_number"}
+    return [Say("verify_failed", {"left": MAX_FAILED_VERIFICATIONS - state["failed_verifications"]})]
+
+
+def _order_action(state: dict, intent: str, number: str) -> list:
+    if intent == "track_order":
+        return [OrderInfo(number=number, what="track")]
+    if intent == "track_refund":
+        return [OrderInfo(number=number, what="refund")]
+    if intent == "check_invoice":
+        return [OrderInfo(number=number, what="invoice")]
+    if intent == "get_invoice":
+        return [OrderInfo(number=number, what="invoice_link")]
+    if intent == "cancel_order":
+        return [Prepare(action="cancel", number=number)]
+    if intent in ("return_item", "get_refund"):
+        return [Prepare(action="return", number=number)]
+    if intent == "change_shipping_address":
+        return [Prepare(action="change_address", number=number)]
+    if intent == "change_order":
+        return [Prepare(action="change_order", number=number)]
+    return [OrderInfo(number=number, what="track")]  # pragma: no cover
+
+
+# --- Outcomes of the executor's work ---------------------------------------------------------
+
+
+def _log_action(state: dict, event: Outcome) -> None:
+    outcome = "ok" if event.ok else "failed" if event.failed else "refused" if event.refused else "not_found"
+    state["actions"] = (state["actions"] + [{"action": event.action, "outcome": outcome, "detail": event.message[:200]}])[-10:]
+
+
+def _on_outcome(state: dict, event: Outcome) -> list:
+    _log_action(state, event)
+    action = event.action
+    if event.failed:
+        return [Say("action_failed")] + _escalate(state, "action_failed")
+
+    if action.startswith("prepare:"):
+        kind = action.split(":", 1)[1]
+        number = state.get("active_order")
+        if event.ok and kind == "change_address_needs_text":
+            state["pending"] = {"kind": "slot", "intent": "change_shipping_address", "need": "address", "number": number}
+            return []
+        if event.ok and kind == "change_order_handover":
+            state["pending"] = {"kind": "confirm", "action": "handover", "number": number}
+            return []
+        if event.ok:
+            # The executor already asked "Cancel order …? yes / no" with the order's facts.
+            state["pending"] = {"kind": "confirm", "action": kind, "number": number, "params": event.params}
+            return []
+        if kind == "cancel" and event.refused:
+            return [Say("offer_return", {}, (INTENT_LABELS["return_item"], INTENT_LABELS["track_order"]))]
+        return []
+
+    if action == "knowledge" and not event.found:
+        state["unsure_streak"] += 1
+        if state["unsure_streak"] >= 2:
+            return _escalate(state, "low_confidence")
+        return [Say("no_knowledge", {}, (TALK_TO_PERSON,))]
+    if action in ("products", "shipping") and not event.found:
+        return [Say("nothing_found", {}, (TALK_TO_PERSON,))]
+    return []
+
+
+def _escalate(state: dict, reason: str) -> list:
+    state["pending"] = None
+    state["escalated"] = True
+    return [Escalate(reason=reason)]

@@ -1,0 +1,130 @@
+"""Semantic product search over the live catalog, with filters (colour, size, price, stock).
+
+Product texts (name, category, description, materials, colours) are embedded with the same
+MiniLM embedder as the knowledge base; the matrix is cached per process and rebuilt when any
+product changes. Stock always comes from the database at answer time, never from the cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+from django.db.models import Count, Max, Prefetch, Q
+
+from catalog.models import Product, Variant
+
+MIN_SCORE = 0.25
+
+
+def product_text(product: Product) -> str:
+    colours = sorted({v.colour for v in product.variants.all() if v.colour})
+    parts = [product.name, product.category.name, product.description[:300], product.materials]
+    if colours:
+        parts.append("Colours: " + ", ".join(colours))
+    return ". ".join(p for p in parts if p)
+
+
+class _ProductIndex:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key = None
+        self._ids: list[int] = []
+        self._matrix = None
+
+    def get(self):
+        key = Product.objects.filter(is_active=True).aggregate(n=Count("pk"), last=Max("updated_at"))
+        key = (key["n"], key["last"])
+        with self._lock:
+            if key != self._key:
+                from .slm.embedder import get_embedder
+
+                products = list(
+                    Product.objects.filter(is_active=True).select_related("category").prefetch_related("variants").order_by("pk")
+                )
+                self._ids = [p.pk for p in products]
+                self._matrix = (
+                    get_embedder().embed([product_text(p) for p in products])
+                    if products
+                    else np.zeros((0, 384), dtype=np.float32)
+                )
+                self._key = key
+            return self._ids, self._matrix
+
+
+_index = _ProductIndex()
+
+
+def _price(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value).replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+def product_search(
+    *, query: str, colour: str | None = None, size: str | None = None, max_price=None, in_stock: bool = False, limit: int = 3
+) -> list[Product]:
+    """Active products ranked by meaning; filters narrow on live variant data."""
+    ids, matrix = _index.get()
+    if not ids:
+        return []
+    from .slm.embedder import get_embedder
+
+    scores = matrix @ get_embedder().embed([query])[0]
+    candidates = [ids[i] for i in np.argsort(-scores) if scores[i] >= MIN_SCORE][:60]
+    qs = Product.objects.filter(pk__in=candidates, is_active=True)
+    variant_filter = Q()
+    if colour:
+        variant_filter &= Q(variants__colour__iexact=colour)
+    if size:
+        variant_filter &= Q(variants__size__iexact=size)
+    if in_stock:
+        variant_filter &= Q(variants__stock__gt=0)
+    if variant_filter:
+        qs = qs.filter(variant_filter)
+    ceiling = _price(max_price)
+    if ceiling is not None:
+        qs = qs.filter(price__lte=ceiling)
+    found = {p.pk: p for p in qs.select_related("category").prefetch_related("variants").distinct()}
+    return [found[pk] for pk in candidates if pk in found][:limit]
+
+
+def product_get(*, slug: str) -> Product | None:
+    return (
+        Product.objects.filter(slug=slug, is_active=True)
+        .select_related("category")
+        .prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("colour", "size")))
+        .first()
+    )
+
+
+def stock_label(stock: int) -> str:
+    if stock <= 0:
+        return "Sold out"
+    if stock <= 3:
+        return f"Only {stock} left"
+    return "In stock"
+
+
+def product_card(product: Product, *, colour: str | None = None, size: str | None = None) -> dict:
+    variants = [
+        v
+        for v in product.variants.all()
+        if (not colour or v.colour.lower() == colour.lower()) and (not size or v.size.lower() == size.lower())
+    ]
+    total = sum(v.stock for v in variants)
+    return {
+        "kind": "product",
+        "title": product.name,
+        "url": product.get_absolute_url(),
+        "image": product.image_url,
+        "price": f"{product.price:.2f}",
+        "currency": product.currency,
+        "in_stock": total > 0,
+        "stock_label": stock_label(total),
+        "variants": [{"label": v.label or "One size", "stock": v.stock} for v in variants][:12],
+    }

@@ -1,0 +1,62 @@
+"""Fixed texts of the assistant. They carry no shop facts: those come from the executor."""
+
+from __future__ import annotations
+
+ORDER_PURPOSE = {
+    "track_order": "look up your order",
+    "cancel_order": "cancel your order",
+    "change_order": "change your order",
+    "change_shipping_address": "change the delivery address",
+    "get_refund": "start your refund",
+    "track_refund": "check your refund",
+    "return_item": "start your return",
+    "check_invoice": "find your invoice",
+    "get_invoice": "find your invoice",
+}
+
+ACTION_NAMES = {"cancel": "cancel", "return": "start the return for", "change_address": "change the address of"}
+
+TEXTS = {
+    "greeting": "Hi! I'm the {shop} assistant. I can track orders, cancel or return them, check refunds, "
+    "and answer questions about shipping, payment, your account and our products. What can I do for you?",
+    "goodbye": "Thanks for chatting with us — have a lovely day! If you have a moment, please rate this chat.",
+    "thanks": "You're welcome! Is there anything else I can help you with?",
+    "affirm_nothing_pending": "Great! What can I help you with?",
+    "deny_nothing_pending": "No problem. Is there anything else I can help you with?",
+    "unsure": "Sorry, I'm not sure I understood that. I can help with orders, returns, refunds, shipping, "
+    "payments, your account and our products — or I can connect you with a person.",
+    "clarify": "Just to be sure — which of these do you mean?",
+    "ask_order_number": "Sure, I can {purpose}. What's your order number? You'll find it in your order "
+    "confirmation e-mail (for example 10234).",
+    "ask_email": "Thanks! To protect your details, please tell me the e-mail address you used for order {number}.",
+    "ask_email_newsletter": "Happy to help with the newsletter. Which e-mail address should I use?",
+    "verify_failed": "Sorry, I couldn't find an order with that order number and e-mail address. Please check "
+    "both and send them again ({left} tries left).",
+    "locked": "For your security I can't look up orders in this chat any more after several unsuccessful "
+    "tries. A person from our team will help you.",
+    "declined": "Okay, I won't {action_name} order {number}. Anything else I can do?",
+    "slot_dropped": "No problem. What else can I help you with?",
+    "offer_return": "Once it has arrived you can return it within our return window — I can start a return "
+    "for you then.",
+    "complaint_sorry": "I'm really sorry about this. I'm passing your message to a person on our team so they "
+    "can look into it properly.",
+    "persistent_issue": "Sorry this is still not working. Let me get a person from our team to look at it with you.",
+    "no_knowledge": "I don't have a reliable answer to that in our help centre. Would you like me to connect "
+    "you with a person?",
+    "nothing_found": "Sorry, I couldn't find anything matching that. Could you describe it differently, or shall "
+    "I connect you with a person?",
+    "action_failed": "Sorry, something went wrong on our side while doing that. Nothing was changed. I'm "
+    "handing this to a person on our team.",
+    "review_thanks": "Thank you for your feedback — we've passed it on to the team. You can also leave a review "
+    "on the product page of anything you bought.",
+}
+
+
+def render(key: str, params: dict, *, shop: str) -> str:
+    values = dict(params)
+    values.setdefault("shop", shop)
+    if key == "ask_order_number":
+        values["purpose"] = ORDER_PURPOSE.get(values.get("intent", ""), "help with your order")
+    if key == "declined":
+        values["action_name"] = ACTION_NAMES.get(values.get("action", ""), "change")
+    return TEXTS[key].format(**values)
