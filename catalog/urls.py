@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import invoices, views
 
 app_name = "catalog"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("p/<slug:slug>/", views.product_detail, name="product"),
     path("help/", views.article_list, name="articles"),
     path("help/<slug:slug>/", views.article_detail, name="article"),
+    path("invoice/<str:token>/", invoices.invoice_view, name="invoice"),
 ]
