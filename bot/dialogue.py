@@ -243,6 +243,7 @@ def initial_state() -> dict:
         "failed_verifications": 0,
         "locked": False,
         "unsure_streak": 0,
+        "misses": 0,
         "last_intent": None,
         "history": [],  # last understood intents [(intent, confidence)]
         "actions": [],  # actions tried, with outcomes (for the hand-off packet)
@@ -393,6 +394,8 @@ def _unsure(state: dict, msg: Understood) -> list:
 
 
 def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
+    # A new request replaces whatever question was pending.
+    state["pending"] = None
     state["unsure_streak"] = 0
     previous = state.get("last_intent")
     state["last_intent"] = intent
@@ -546,13 +549,15 @@ def _on_outcome(state: dict, event: Outcome) -> list:
             return [Say("offer_return", {}, (INTENT_LABELS["return_item"], INTENT_LABELS["track_order"]))]
         return []
 
-    if action == "knowledge" and not event.found:
-        state["unsure_streak"] += 1
-        if state["unsure_streak"] >= 2:
+    if action in ("knowledge", "products", "shipping"):
+        if event.found:
+            state["misses"] = 0
+            return []
+        # Repeated failure to find an answer counts like repeated low confidence.
+        state["misses"] = state.get("misses", 0) + 1
+        if state["misses"] >= 2:
             return _escalate(state, "low_confidence")
-        return [Say("no_knowledge", {}, (TALK_TO_PERSON,))]
-    if action in ("products", "shipping") and not event.found:
-        return [Say("nothing_found", {}, (TALK_TO_PERSON,))]
+        return [Say("no_knowledge" if action == "knowledge" else "nothing_found", {}, (TALK_TO_PERSON,))]
     return []
 
 

@@ -374,7 +374,6 @@ class _Executor:
         self.reply.say(f"From our help centre — {best.title}:\n{best.text}")
         for p in passages:
             self.reply.sources.append({"title": p.title, "url": p.url})
-        state["unsure_streak"] = 0
         return dialogue.Outcome(action="knowledge", ok=True, found=True)
 
     def _products(self, action: dialogue.Products, state):

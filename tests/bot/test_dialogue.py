@@ -1,0 +1,291 @@
+"""The dialogue policy, branch by branch, without a database."""
+
+import pytest
+import yaml
+from django.conf import settings
+
+from bot import dialogue as d
+
+
+def msg(text, intent, confidence=0.95, top=None, entities=(), logged_in=False):
+    return d.Understood(
+        text=text,
+        intent=intent,
+        confidence=confidence,
+        top=tuple(top or [(intent, confidence), ("out_of_scope", 1 - confidence)]),
+        entities=tuple(entities),
+        logged_in=logged_in,
+    )
+
+
+def ent(kind, value):
+    return {"type": kind, "value": value}
+
+
+def run(state, event):
+    result = d.step(state, event)
+    return result.state, result.actions
+
+
+def kinds(actions):
+    return [type(a).__name__ for a in actions]
+
+
+def all_intents():
+    with open(settings.SHARED_DIR / "spec" / "intents.yaml") as f:
+        return [i["name"] for i in yaml.safe_load(f)["intents"]]
+
+
+@pytest.mark.parametrize("intent", sorted(set(all_intents())))
+def test_every_intent_gets_an_answer_or_a_next_step(intent):
+    """No intent falls through: each produces at least one action, none of them a raw fact."""
+    state, actions = run(None, msg("some shopper words", intent))
+    assert actions, intent
+    expected = {
+        **{i: "Say" for i in d.ORDER_INTENTS},  # asks for the order number first
+        **{i: "Knowledge" for i in d.KNOWLEDGE_INTENTS if i != "delete_account"},
+        "delete_account": "Knowledge",
+        "delivery_options": "Shipping",
+        "delivery_period": "Shipping",
+        "product_availability": "Products",
+        "product_info": "Products",
+        "product_recommendation": "Products",
+        "place_order": "Products",
+        "contact_human_agent": "Escalate",
+        "complaint": "Say",
+        "newsletter_subscription": "Say",
+        "review": "RecordFeedback",
+        "greeting": "Say",
+        "goodbye": "Say",
+        "thanks": "Say",
+        "affirm": "Say",
+        "deny": "Say",
+        "out_of_scope": "Say",
+    }
+    assert kinds(actions)[0] == expected[intent]
+
+
+def test_order_intents_ask_number_then_email_then_verify():
+    state, actions = run(None, msg("where is my order", "track_order"))
+    assert actions == [d.Say("ask_order_number", {"intent": "track_order"})]
+    assert state["pending"] == {"kind": "slot", "intent": "track_order", "need": "order_number"}
+    # The number alone reads as out_of_scope to the model: the pending slot takes it anyway.
+    state, actions = run(state, msg("10234", "out_of_scope", 0.3, entities=[ent("order_number", "10234")]))
+    assert actions == [d.Say("ask_email", {"number": "10234"})]
+    state, actions = run(state, msg("me@example.com", "out_of_scope", 0.2, entities=[ent("email", "me@example.com")]))
+    assert actions == [d.VerifyOrder(number="10234", email="me@example.com")]
+    state, actions = run(state, d.Verified(number="10234", ok=True))
+    assert actions == [d.OrderInfo(number="10234", what="track")]
+    assert state["verified"] == ["10234"] and state["active_order"] == "10234"
+
+
+def test_entities_from_one_turn_skip_the_questions():
+    state, actions = run(
+        None,
+        msg("cancel 10234 my email is a@b.co", "cancel_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]),
+    )
+    assert actions == [d.VerifyOrder(number="10234", email="a@b.co")]
+    state, actions = run(state, d.Verified(number="10234", ok=True))
+    assert actions == [d.Prepare(action="cancel", number="10234")]
+
+
+def test_logged_in_owner_is_verified_without_email():
+    state, actions = run(None, msg("track 10234", "track_order", entities=[ent("order_number", "10234")], logged_in=True))
+    assert actions == [d.VerifyOrder(number="10234", email=None)]
+
+
+def test_no_order_detail_before_verification():
+    state, actions = run(None, msg("track 10234", "track_order", entities=[ent("order_number", "10234")]))
+    assert not any(isinstance(a, (d.OrderInfo, d.Prepare, d.Execute)) for a in actions)
+
+
+def test_failed_verification_never_says_which_part_and_forgets_both():
+    state, _ = run(None, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, actions = run(state, d.Verified(number="10234", ok=False))
+    assert actions == [d.Say("verify_failed", {"left": 4})]
+    assert "order_number" not in state["slots"] and "email" not in state["slots"]
+    assert state["verified"] == []
+
+
+def test_five_failed_verifications_lock_and_hand_over():
+    state = None
+    for attempt in range(5):
+        state, actions = run(state, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", f"{attempt}@b.co")]))
+        assert isinstance(actions[0], d.VerifyOrder)
+        state, actions = run(state, d.Verified(number="10234", ok=False))
+    assert state["locked"] is True
+    assert actions == [d.Say("locked"), d.Escalate(reason="verification_locked")]
+    # Locked: no more look-ups in this conversation, even with the right pair.
+    state, actions = run(state, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", "right@b.co")]))
+    assert actions == [d.Say("locked")]
+
+
+def test_verified_order_needs_no_second_verification():
+    state, _ = run(None, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, actions = run(state, msg("and cancel it", "cancel_order"))
+    assert actions == [d.Prepare(action="cancel", number="10234")]
+
+
+def test_other_order_needs_its_own_verification():
+    state, _ = run(None, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, actions = run(state, msg("and my other order?", "out_of_scope", 0.4))
+    assert actions == [d.Say("ask_order_number", {"intent": "track_order"})]
+    state, actions = run(state, msg("10240", "out_of_scope", 0.3, entities=[ent("order_number", "10240")]))
+    # The e-mail is forgotten only after a failure; a known e-mail is used for the new number.
+    assert actions == [d.VerifyOrder(number="10240", email="a@b.co")]
+
+
+def _prepared(action="cancel", number="10234"):
+    state, _ = run(None, msg("x", "cancel_order", entities=[ent("order_number", number), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number=number, ok=True))
+    state, actions = run(state, d.Outcome(action=f"prepare:{action}", ok=True))
+    assert actions == []
+    assert state["pending"]["kind"] == "confirm"
+    return state
+
+
+def test_change_is_carried_out_only_after_yes():
+    state = _prepared()
+    state, actions = run(state, msg("yes please", "affirm"))
+    assert actions == [d.Execute(action="cancel", number="10234", params={})]
+    assert state["pending"] is None
+
+
+def test_no_declines_the_change():
+    state = _prepared()
+    state, actions = run(state, msg("no", "deny"))
+    assert actions == [d.Say("declined", {"action": "cancel", "number": "10234"})]
+
+
+def test_another_question_drops_the_pending_confirmation():
+    state = _prepared()
+    state, actions = run(state, msg("what are your shipping costs", "delivery_options"))
+    assert kinds(actions) == ["Shipping"]
+    state, actions = run(state, msg("yes", "affirm"))
+    assert actions == [d.Say("affirm_nothing_pending")]
+
+
+def test_refused_cancel_offers_a_return():
+    state, _ = run(None, msg("x", "cancel_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, actions = run(state, d.Outcome(action="prepare:cancel", ok=False, refused=True, message="shipped"))
+    assert actions[0].key == "offer_return"
+    assert state["pending"] is None
+    assert state["actions"][-1]["outcome"] == "refused"
+
+
+def test_failed_action_hands_over():
+    state = _prepared()
+    state, actions = run(state, d.Outcome(action="execute:cancel", ok=False, failed=True, message="boom"))
+    assert actions == [d.Say("action_failed"), d.Escalate(reason="action_failed")]
+
+
+def test_address_change_collects_the_address_then_confirms():
+    state, _ = run(None, msg("x", "change_shipping_address", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, actions = run(state, d.Verified(number="10234", ok=True))
+    assert actions == [d.Prepare(action="change_address", number="10234")]
+    state, actions = run(state, d.Outcome(action="prepare:change_address_needs_text", ok=True))
+    assert state["pending"]["need"] == "address"
+    state, actions = run(state, msg("Sam Lee, Hauptstr. 5, 10115 Berlin, Germany", "out_of_scope", 0.2))
+    assert actions == [d.Prepare(action="change_address", number="10234", params={"address_text": "Sam Lee, Hauptstr. 5, 10115 Berlin, Germany"})]
+    address = {"name": "Sam Lee"}
+    state, actions = run(state, d.Outcome(action="prepare:change_address", ok=True, params={"address": address}))
+    state, actions = run(state, msg("yes", "affirm"))
+    assert actions == [d.Execute(action="change_address", number="10234", params={"address": address})]
+
+
+def test_change_order_before_shipment_offers_a_person_and_yes_hands_over():
+    state, _ = run(None, msg("x", "change_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, _ = run(state, d.Outcome(action="prepare:change_order_handover", ok=True))
+    state, actions = run(state, msg("yes", "affirm"))
+    assert actions == [d.Escalate(reason="requested")]
+
+
+def test_two_unsure_turns_in_a_row_hand_over():
+    state, actions = run(None, msg("blorp", "out_of_scope", 0.2))
+    assert actions[0].key == "unsure"
+    state, actions = run(state, msg("zzz", "out_of_scope", 0.2))
+    assert actions == [d.Escalate(reason="low_confidence")]
+
+
+def test_a_good_turn_resets_the_unsure_streak():
+    state, _ = run(None, msg("blorp", "out_of_scope", 0.2))
+    state, _ = run(state, msg("hi", "greeting"))
+    state, actions = run(state, msg("zzz", "out_of_scope", 0.2))
+    assert actions[0].key == "unsure"
+
+
+def test_shopper_can_always_ask_for_a_person_even_mid_flow():
+    state, _ = run(None, msg("where is my order", "track_order"))
+    state, actions = run(state, msg("Talk to a person", "out_of_scope", 0.3))
+    assert actions == [d.Escalate(reason="requested")]
+
+
+def test_complaint_apologises_and_hands_over():
+    _, actions = run(None, msg("this is outrageous", "complaint"))
+    assert actions == [d.Say("complaint_sorry"), d.Escalate(reason="complaint")]
+
+
+def test_payment_problem_twice_hands_over():
+    state, actions = run(None, msg("payment failed", "payment_issue"))
+    assert kinds(actions) == ["Knowledge"]
+    state, actions = run(state, msg("still failing", "payment_issue"))
+    assert actions == [d.Say("persistent_issue"), d.Escalate(reason="persistent_issue")]
+
+
+def test_close_intents_get_a_clarifying_question_and_the_quick_reply_picks():
+    top = [("cancel_order", 0.48), ("change_order", 0.42), ("out_of_scope", 0.1)]
+    state, actions = run(None, msg("I want to do something with my order", "cancel_order", 0.48, top=top))
+    assert actions[0].key == "clarify"
+    assert actions[0].quick_replies == ("Cancel my order", "Change my order")
+    state, actions = run(state, msg("Change my order", "change_order", 0.9))
+    assert actions == [d.Say("ask_order_number", {"intent": "change_order"})]
+
+
+def test_context_carries_over_to_a_colour():
+    state, actions = run(None, msg("is the linen shirt in stock", "product_availability", entities=[ent("product", "linen-shirt")]))
+    assert actions[0] == d.Products(intent="product_availability", query="is the linen shirt in stock", product="linen-shirt")
+    state, actions = run(state, msg("what about in blue?", "out_of_scope", 0.4, entities=[ent("colour", "Blue")]))
+    assert actions == [d.Products(intent="product_availability", query="what about in blue?", product="linen-shirt", colour="Blue")]
+
+
+def test_knowledge_miss_offers_a_person_and_two_misses_hand_over():
+    state, _ = run(None, msg("q", "check_payment_methods"))
+    state, actions = run(state, d.Outcome(action="knowledge", ok=True, found=False))
+    assert actions[0].key == "no_knowledge"
+    state, _ = run(state, msg("q2", "discount_code"))
+    state, actions = run(state, d.Outcome(action="knowledge", ok=True, found=False))
+    assert actions == [d.Escalate(reason="low_confidence")]
+
+
+def test_newsletter_asks_for_email_then_subscribes_or_unsubscribes():
+    state, actions = run(None, msg("sign me up for the newsletter", "newsletter_subscription"))
+    assert actions == [d.Say("ask_email_newsletter")]
+    state, actions = run(state, msg("me@x.org", "out_of_scope", 0.3, entities=[ent("email", "me@x.org")]))
+    assert actions == [d.Newsletter(email="me@x.org", subscribe=True)]
+    _, actions = run(None, msg("unsubscribe me@x.org", "newsletter_subscription", entities=[ent("email", "me@x.org")]))
+    assert actions == [d.Newsletter(email="me@x.org", subscribe=False)]
+
+
+def test_after_hours_email_is_captured():
+    state = {**d.initial_state(), "awaiting_followup_email": True}
+    state, actions = run(state, msg("sam@example.org", "out_of_scope", 0.3, entities=[ent("email", "sam@example.org")]))
+    assert actions == [d.CaptureFollowUpEmail(email="sam@example.org")]
+    assert state["awaiting_followup_email"] is False
+
+
+def test_shipping_uses_the_country_entity_and_carries_it_over():
+    state, actions = run(None, msg("do you ship to austria", "delivery_options", entities=[ent("country", "AT")]))
+    assert actions == [d.Shipping(intent="delivery_options", country="AT")]
+    state, actions = run(state, msg("and to switzerland?", "out_of_scope", 0.4, entities=[ent("country", "CH")]))
+    assert actions == [d.Shipping(intent="delivery_options", country="CH")]
+
+
+def test_state_is_not_mutated_in_place():
+    state = d.initial_state()
+    before = dict(state)
+    run(state, msg("where is my order", "track_order"))
+    assert state == before
