@@ -127,3 +127,13 @@ def escalation_changed(escalation_frame: dict, *, user_id: int | None = None) ->
     push(AGENTS_GROUP, {"type": "escalation", **escalation_frame})
     if user_id is not None:
         push(agent_group(user_id), {"type": "escalation", **escalation_frame, "for_you": True})
+
+
+def queue_position(conversation, *, position: int | None) -> None:
+    """The shopper's place in the support queue changed (someone ahead was taken)."""
+    push(conversation_group(conversation), {"type": "queue", "position": position})
+
+
+def agent_availability(user_id: int, *, availability: str) -> None:
+    """An agent's own availability changed (all their workspace tabs follow)."""
+    push(agent_group(user_id), {"type": "availability", "availability": availability})

@@ -7,5 +7,6 @@ admin.site.site_title = settings.SHOP_NAME
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("desk/", include("support.desk_urls")),
     path("", include("catalog.urls")),
 ]

@@ -1,0 +1,222 @@
+"""The agent workspace socket (ws/agent/): the agent protocol of spec/agent-protocol.md.
+
+Thin: check who is connecting, validate each frame, call a service, reply. Pushes from
+elsewhere (bot.events) arrive as `frame.push` events in the groups this socket joins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from bot import events
+
+from . import selectors, services
+from .models import Escalation
+
+logger = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+MAX_FRAME_BYTES = 16_000
+HEARTBEAT_SECONDS = 25
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.watching: set[str] = set()
+        self.agent_groups = [events.AGENTS_GROUP]
+        self.ready = False
+        self.heartbeat_task = None
+        # Accept first: a close code only reaches the client on an accepted socket.
+        await self.accept()
+        if not await database_sync_to_async(selectors.user_is_agent)(self.user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.agent_groups.append(events.agent_group(self.user.pk))
+        for group in self.agent_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        profile, queue, held = await database_sync_to_async(self._on_connect)()
+        for hexid in held:
+            await self._watch(hexid)
+        self.ready = True
+        await self.send_json(
+            {
+                "type": "queue",
+                "escalations": queue,
+                "me": {"username": self.user.username, "name": profile.name, "availability": profile.availability},
+            }
+        )
+        self.heartbeat_task = asyncio.ensure_future(self._heartbeat())
+
+    def _on_connect(self):
+        profile = services.agent_connect(agent=self.user)
+        queue = [selectors.escalation_frame(e) for e in selectors.escalation_open_list()]
+        held = [e.conversation.public_id.hex for e in selectors.escalation_held_by(user=self.user)]
+        return profile, queue, held
+
+    async def disconnect(self, code):
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
+        if not getattr(self, "ready", False):
+            return
+        for group in [*self.agent_groups, *(f"watch.{h}" for h in self.watching)]:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await database_sync_to_async(services.agent_disconnect)(agent=self.user)
+
+    async def _heartbeat(self):
+        """Keep the agent routable, and re-join groups (they are lost if Redis restarts)."""
+        try:
+            while True:
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+                await database_sync_to_async(services.agent_heartbeat)(agent=self.user)
+                for group in [*self.agent_groups, *(f"watch.{h}" for h in self.watching)]:
+                    await self.channel_layer.group_add(group, self.channel_name)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # noqa: BLE001 — a heartbeat failure must not kill the socket
+            logger.exception("agent heartbeat failed")
+
+    async def _watch(self, conversation_hex: str):
+        self.watching.add(conversation_hex)
+        await self.channel_layer.group_add(f"watch.{conversation_hex}", self.channel_name)
+
+    async def _unwatch(self, conversation_hex: str):
+        self.watching.discard(conversation_hex)
+        await self.channel_layer.group_discard(f"watch.{conversation_hex}", self.channel_name)
+
+    # --- From the agent ---------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not self.ready:
+            return
+        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+            await self.error("bad_frame", "Send JSON text frames of at most 16 kB.")
+            return
+        await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        import json
+
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.error("bad_frame", "A frame is a JSON object with a type.")
+            return
+        handler = self.HANDLERS.get(content["type"])
+        if handler is None:
+            await self.error("unknown_type", f"Unknown frame type {content['type'][:40]!r}.")
+            return
+        try:
+            await handler(self, content)
+        except services.DeskError as exc:
+            await self.error(exc.code, exc.detail)
+
+    async def error(self, code: str, detail: str):
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+    @staticmethod
+    def _int(content, key) -> int:
+        value = content.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise services.DeskError("bad_frame", f"{key} must be an escalation id (a number).")
+        return value
+
+    @staticmethod
+    def _str(content, key) -> str:
+        value = content.get(key)
+        if not isinstance(value, str) or not value:
+            raise services.DeskError("bad_frame", f"{key} is required.")
+        return value
+
+    async def on_claim(self, content):
+        escalation_id = self._int(content, "escalation")
+        view = await database_sync_to_async(self._claim)(escalation_id)
+        await self._watch(view["conversation"])
+        await self.send_json(view)
+
+    def _claim(self, escalation_id):
+        escalation = services.escalation_claim(escalation_id=escalation_id, agent=self.user)
+        return selectors.conversation_view(escalation=escalation)
+
+    async def on_open(self, content):
+        """Look at an escalation's transcript and packet before claiming it (no live updates)."""
+        escalation_id = self._int(content, "escalation")
+        view = await database_sync_to_async(self._open)(escalation_id)
+        await self.send_json(view)
+
+    def _open(self, escalation_id):
+        escalation = Escalation.objects.select_related("conversation", "assigned_to").filter(pk=escalation_id).first()
+        if escalation is None:
+            raise services.DeskError("not_found", "There is no such escalation.")
+        return selectors.conversation_view(escalation=escalation)
+
+    async def on_reply(self, content):
+        conversation = self._str(content, "conversation")
+        text = content.get("text")
+        if not isinstance(text, str):
+            raise services.DeskError("bad_frame", "text must be a string.")
+        client_id = content.get("client_id")
+        message = await database_sync_to_async(services.agent_reply)(
+            agent=self.user, conversation_hex=conversation, text=text, client_id=client_id
+        )
+        await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk, "conversation": conversation})
+
+    async def on_typing(self, content):
+        conversation = self._str(content, "conversation")
+        await database_sync_to_async(services.agent_typing)(agent=self.user, conversation_hex=conversation)
+
+    async def on_release(self, content):
+        conversation = self._str(content, "conversation")
+        await database_sync_to_async(services.escalation_release)(agent=self.user, conversation_hex=conversation)
+        await self._unwatch(conversation)
+
+    async def on_resolve(self, content):
+        escalation_id = self._int(content, "escalation")
+        intent = content.get("intent")
+        if intent is not None and not isinstance(intent, str):
+            raise services.DeskError("bad_frame", "intent is a label from intents.yaml or null.")
+        escalation = await database_sync_to_async(services.escalation_resolve)(
+            escalation_id=escalation_id,
+            agent=self.user,
+            intent=intent or None,
+            note=content.get("note") or "",
+            better_answer=content.get("better_answer") or "",
+            message_ids=content.get("messages"),
+        )
+        hexid = await database_sync_to_async(lambda: escalation.conversation.public_id.hex)()
+        await self._unwatch(hexid)
+
+    async def on_availability(self, content):
+        profile = await database_sync_to_async(services.agent_availability_set)(
+            agent=self.user, availability=self._str(content, "availability")
+        )
+        await self.send_json({"type": "availability", "availability": profile.availability})
+
+    async def on_ping(self, content):
+        await database_sync_to_async(services.agent_heartbeat)(agent=self.user)
+        await self.send_json({"type": "pong"})
+
+    HANDLERS = {
+        "claim": on_claim,
+        "open": on_open,
+        "reply": on_reply,
+        "typing": on_typing,
+        "release": on_release,
+        "resolve": on_resolve,
+        "availability": on_availability,
+        "ping": on_ping,
+    }
+
+    # --- To the agent -----------------------------------------------------------------
+
+    async def frame_push(self, event):
+        await self.send_json(event["frame"])

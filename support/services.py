@@ -1,0 +1,783 @@
+"""Writes of the support desk: hand-offs, routing, claims, replies, resolutions, follow-ups.
+
+Every public function here is the outermost transaction of what it does; pushes go out through
+bot.events after commit and slow work (routing, e-mail) through Celery tasks enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from bot import events
+from bot.conversations import message_store, transcript
+from bot.models import Conversation, Message, TrainingExample
+
+from . import selectors
+from .models import AgentProfile, Escalation, FollowUpTicket
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PRIORITY = {
+    Escalation.Reason.COMPLAINT: Escalation.Priority.HIGH,
+    Escalation.Reason.VERIFICATION_LOCKED: Escalation.Priority.HIGH,
+    Escalation.Reason.ACTION_FAILED: Escalation.Priority.HIGH,
+}
+PRIORITY_BY_RANK = {rank: value for value, rank in Escalation.PRIORITY_RANK.items()}
+MAX_REPLY_LENGTH = 4000
+MAX_CONTEXT_CHARS = 20000
+
+
+class DeskError(Exception):
+    """A request the desk refuses; `code` goes to the client as the error frame's code."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def _claim_reminder_after() -> timedelta:
+    return timedelta(seconds=_setting("SUPPORT_CLAIM_REMINDER_SECONDS", 180))
+
+
+def _reroute_after() -> timedelta:
+    return timedelta(seconds=_setting("SUPPORT_REROUTE_SECONDS", 300))
+
+
+def _queue_sla() -> timedelta:
+    return timedelta(seconds=_setting("SUPPORT_QUEUE_SLA_SECONDS", 300))
+
+
+def _abandoned_after() -> timedelta:
+    return timedelta(seconds=_setting("SUPPORT_ABANDONED_SECONDS", 300))
+
+
+def _system_message(conversation, text: str) -> Message:
+    message, _ = message_store(conversation=conversation, sender=Message.Sender.SYSTEM, text=text)
+    return message
+
+
+def _escalation_changed(escalation: Escalation) -> None:
+    events.escalation_changed(selectors.escalation_frame(escalation), user_id=escalation.assigned_to_id)
+
+
+def _queue_positions_changed() -> None:
+    """Tell every waiting shopper their new place in the queue."""
+    for position, escalation in enumerate(selectors.escalation_waiting_list().select_related("conversation"), 1):
+        events.queue_position(escalation.conversation, position=position)
+
+
+def escalation_summary(*, reason: str, context: dict) -> str:
+    parts = [Escalation.Reason(reason).label]
+    intents = context.get("intents") or []
+    if intents and isinstance(intents[-1], dict) and intents[-1].get("intent"):
+        parts.append(f"bot understood {intents[-1]['intent']}")
+    if context.get("verified_order"):
+        parts.append(f"order {context['verified_order']} verified")
+    last = (context.get("last_message") or "").strip()
+    if last:
+        parts.append(f"“{last[:140]}”")
+    return " · ".join(parts)[:300]
+
+
+def _clean_context(context) -> dict:
+    if not isinstance(context, dict):
+        raise ValueError("context must be a dict (the hand-off packet)")
+    packet = {
+        "intents": list(context.get("intents") or [])[:10],
+        "entities": dict(context.get("entities") or {}),
+        "verified_order": context.get("verified_order"),
+        "actions": list(context.get("actions") or [])[:20],
+        "last_message": str(context.get("last_message") or "")[:2000],
+    }
+    for key, value in context.items():
+        packet.setdefault(key, value)
+    import json
+
+    if len(json.dumps(packet, default=str)) > MAX_CONTEXT_CHARS:
+        raise ValueError("the hand-off packet is too large")
+    return json.loads(json.dumps(packet, default=str))
+
+
+# --- Hand-off ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_escalate(*, conversation, reason: str, context: dict, priority: str | None = None) -> Escalation:
+    """Hand a conversation to people. Idempotent: an open escalation is returned (priority raised)."""
+    if reason not in Escalation.Reason.values:
+        raise ValueError(f"unknown escalation reason {reason!r}")
+    priority = priority or DEFAULT_PRIORITY.get(reason, Escalation.Priority.NORMAL)
+    if priority not in Escalation.Priority.values:
+        raise ValueError(f"unknown priority {priority!r}")
+    packet = _clean_context(context)
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+    existing = Escalation.objects.select_for_update().filter(conversation=locked, status__in=Escalation.OPEN).first()
+    if existing is not None:
+        if Escalation.PRIORITY_RANK[priority] > existing.priority_rank:
+            existing.priority = priority
+            existing.priority_raised_at = timezone.now()
+            existing.save(update_fields=["priority", "priority_raised_at"])
+            _escalation_changed(existing)
+        return existing
+
+    online = selectors.agent_online_exists()
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                conversation=locked,
+                reason=reason,
+                priority=priority,
+                summary=escalation_summary(reason=reason, context=packet),
+                context=packet,
+                after_hours=not online,
+            )
+    except IntegrityError:
+        # Another process escalated this conversation at the same instant (the lock above
+        # makes this rare; the unique constraint makes it impossible to have two).
+        return Escalation.objects.get(conversation=locked, status__in=Escalation.OPEN)
+
+    state = dict(locked.state or {})
+    if not online:
+        state["awaiting_followup_email"] = True
+    locked.status = Conversation.Status.WAITING
+    locked.state = state
+    locked.save(update_fields=["status", "state", "updated_at"])
+    # Keep the caller's instance in step so a later save of it does not undo the hand-off.
+    conversation.status = locked.status
+    conversation.state = state
+
+    position = selectors.queue_position(escalation=escalation)
+    events.conversation_escalated(locked, reason=reason, position=position)
+    if online:
+        _system_message(
+            locked,
+            f"I've passed your conversation to our support team. You're number {position} in the queue — "
+            "a person will join here shortly, and you'll see when they do.",
+        )
+    else:
+        from catalog.models import ShopPolicy
+
+        hours = ShopPolicy.current().support_hours
+        _system_message(
+            locked,
+            f"No one from our support team is online right now (our hours: {hours}). "
+            "Please leave your e-mail address here and a person will answer you by e-mail as soon as we're back.",
+        )
+    _escalation_changed(escalation)
+
+    from .tasks import route_escalation
+
+    route_escalation.delay_on_commit(escalation.pk)
+    return escalation
+
+
+@transaction.atomic
+def followup_email_capture(*, conversation, email: str) -> FollowUpTicket:
+    """After hours: keep the shopper's e-mail address, open a follow-up ticket, confirm by e-mail."""
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError("That doesn't look like an e-mail address.") from exc
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    escalation = (
+        Escalation.objects.filter(conversation=locked, status__in=Escalation.OPEN).first()
+        or Escalation.objects.filter(conversation=locked).order_by("-created_at").first()
+    )
+    ticket = FollowUpTicket.objects.filter(conversation=locked, status=FollowUpTicket.Status.OPEN).first()
+    if ticket is None:
+        ticket = FollowUpTicket.objects.create(conversation=locked, escalation=escalation, email=email)
+    elif ticket.email != email:
+        ticket.email = email
+        ticket.confirmation_sent_at = None
+        ticket.save(update_fields=["email", "confirmation_sent_at"])
+    state = dict(locked.state or {})
+    state.pop("awaiting_followup_email", None)
+    locked.state = state
+    locked.shopper_email = email
+    locked.save(update_fields=["state", "shopper_email", "updated_at"])
+    conversation.state = state
+    conversation.shopper_email = email
+    _system_message(
+        locked,
+        f"Thank you — we'll answer you at {email}. A confirmation is on its way, and your "
+        "conversation stays here too.",
+    )
+    if escalation is not None and escalation.is_open:
+        _escalation_changed(escalation)
+
+    from .tasks import send_followup_confirmation
+
+    send_followup_confirmation.delay_on_commit(ticket.pk)
+    return ticket
+
+
+def followup_confirmation_send(*, ticket_id: int) -> bool:
+    """Send the follow-up confirmation once. Returns whether a mail went out."""
+    with transaction.atomic():
+        ticket = FollowUpTicket.objects.select_for_update().select_related("conversation").get(pk=ticket_id)
+        if ticket.confirmation_sent_at is not None:
+            return False
+        body = render_to_string(
+            "support/email/followup_confirmation.txt",
+            {"ticket": ticket, "shop_name": settings.SHOP_NAME, "messages": transcript(ticket.conversation)},
+        )
+        send_mail(
+            f"{settings.SHOP_NAME}: we have your question (ticket #{ticket.pk})",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [ticket.email],
+        )
+        ticket.confirmation_sent_at = timezone.now()
+        ticket.save(update_fields=["confirmation_sent_at"])
+    return True
+
+
+# --- Routing and notification ---------------------------------------------------------------
+
+
+@transaction.atomic
+def escalation_route(*, escalation_id: int, exclude_user_ids=()) -> Escalation | None:
+    """Assign a queued escalation to the least-loaded online agent with free capacity.
+
+    Idempotent: an escalation that is no longer queued is left alone. Returns it when assigned.
+    """
+    escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
+    if escalation is None or escalation.status != Escalation.Status.QUEUED:
+        return None
+    candidate_ids = list(selectors.agents_routable().values_list("pk", flat=True))
+    if not candidate_ids:
+        return None
+    # Lock the candidates in a fixed order: two routings never hand out the same free slot.
+    profiles = list(
+        AgentProfile.objects.select_for_update().filter(pk__in=candidate_ids).select_related("user").order_by("pk")
+    )
+    profile = selectors.agent_pick(profiles=profiles, exclude_user_ids=exclude_user_ids)
+    if profile is None:
+        return None
+    now = timezone.now()
+    escalation.status = Escalation.Status.ASSIGNED
+    escalation.assigned_to = profile.user
+    escalation.assigned_at = now
+    escalation.reminded_at = None
+    escalation.route_count = F("route_count") + 1
+    escalation.save(update_fields=["status", "assigned_to", "assigned_at", "reminded_at", "route_count"])
+    escalation.refresh_from_db(fields=["route_count"])
+    profile.last_assigned_at = now
+    profile.save(update_fields=["last_assigned_at"])
+
+    from .tasks import notify_escalation
+
+    notify_escalation.delay_on_commit(escalation.pk)
+    return escalation
+
+
+def escalation_route_waiting() -> int:
+    """Try to route every queued escalation (an agent came online, or the watchdog runs)."""
+    assigned = 0
+    for escalation_id in selectors.escalation_waiting_list().filter(status=Escalation.Status.QUEUED).values_list(
+        "pk", flat=True
+    ):
+        if escalation_route(escalation_id=escalation_id) is not None:
+            assigned += 1
+    return assigned
+
+
+@transaction.atomic
+def escalation_notify(*, escalation_id: int) -> bool:
+    """Push the assignment to the workspaces (the assigned agent's gets `for_you`)."""
+    escalation = (
+        Escalation.objects.select_for_update()
+        .select_related("conversation", "assigned_to")
+        .filter(pk=escalation_id)
+        .first()
+    )
+    if escalation is None or not escalation.is_open:
+        return False
+    _escalation_changed(escalation)
+    if escalation.status == Escalation.Status.ASSIGNED and escalation.notified_at is None:
+        escalation.notified_at = timezone.now()
+        escalation.save(update_fields=["notified_at"])
+    return True
+
+
+def escalation_remind_send(*, escalation_id: int) -> bool:
+    """E-mail the assigned agent about an escalation they have not claimed. Once per assignment."""
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_for_update()
+            .select_related("conversation", "assigned_to")
+            .filter(pk=escalation_id)
+            .first()
+        )
+        if (
+            escalation is None
+            or escalation.status != Escalation.Status.ASSIGNED
+            or escalation.reminded_at is not None
+            or not escalation.assigned_to.email
+        ):
+            return False
+        body = render_to_string(
+            "support/email/claim_reminder.txt",
+            {
+                "escalation": escalation,
+                "agent_name": selectors.agent_name(escalation.assigned_to),
+                "workspace_url": settings.SHOP_BASE_URL.rstrip("/") + "/desk/workspace/",
+                "shop_name": settings.SHOP_NAME,
+            },
+        )
+        send_mail(
+            f"[{settings.SHOP_NAME} desk] Escalation #{escalation.pk} is waiting for you",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [escalation.assigned_to.email],
+        )
+        escalation.reminded_at = timezone.now()
+        escalation.save(update_fields=["reminded_at"])
+    return True
+
+
+def _priority_raise(escalation: Escalation, now) -> bool:
+    if escalation.priority_rank >= Escalation.PRIORITY_RANK[Escalation.Priority.URGENT]:
+        return False
+    escalation.priority = PRIORITY_BY_RANK[escalation.priority_rank + 1]
+    escalation.priority_raised_at = now
+    escalation.save(update_fields=["priority", "priority_raised_at"])
+    return True
+
+
+def escalation_sla_check(*, now=None) -> dict:
+    """The watchdog (Celery beat): nobody may be left waiting unnoticed.
+
+    - queued ones are routed again; still queued past the SLA: priority goes up (once per SLA);
+    - assigned but unclaimed past the reminder time: the agent gets an e-mail;
+    - still unclaimed past the re-route time: handed to another agent, priority up;
+    - active with an agent whose workspace has been gone a while: back to the queue.
+    """
+    from .tasks import send_claim_reminder
+
+    now = now or timezone.now()
+    report = {"routed": 0, "raised": 0, "reminded": 0, "rerouted": 0, "requeued": 0}
+    report["routed"] = escalation_route_waiting()
+
+    sla = _queue_sla()
+    for escalation_id in Escalation.objects.filter(
+        status=Escalation.Status.QUEUED, created_at__lte=now - sla
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+            last = escalation.priority_raised_at or escalation.created_at
+            if escalation.status == Escalation.Status.QUEUED and last <= now - sla and _priority_raise(escalation, now):
+                report["raised"] += 1
+                _escalation_changed(escalation)
+                _queue_positions_changed()
+
+    reminder = _claim_reminder_after()
+    for escalation_id in Escalation.objects.filter(
+        status=Escalation.Status.ASSIGNED, assigned_at__lte=now - reminder, reminded_at__isnull=True
+    ).values_list("pk", flat=True):
+        send_claim_reminder.delay(escalation_id)
+        report["reminded"] += 1
+
+    reroute = _reroute_after()
+    for escalation_id in Escalation.objects.filter(
+        status=Escalation.Status.ASSIGNED, assigned_at__lte=now - reroute
+    ).values_list("pk", flat=True):
+        if escalation_reroute(escalation_id=escalation_id, now=now):
+            report["rerouted"] += 1
+
+    abandoned = _abandoned_after()
+    for escalation_id in Escalation.objects.filter(
+        status=Escalation.Status.ACTIVE,
+        assigned_to__agent_profile__open_sockets=0,
+        assigned_to__agent_profile__last_seen_at__lte=now - abandoned,
+    ).values_list("pk", flat=True):
+        if escalation_requeue(escalation_id=escalation_id):
+            report["requeued"] += 1
+    return report
+
+
+@transaction.atomic
+def escalation_reroute(*, escalation_id: int, now=None) -> bool:
+    """Nobody claimed it in time: raise its priority and hand it to another agent if one is free."""
+    now = now or timezone.now()
+    escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+    if escalation.status != Escalation.Status.ASSIGNED or escalation.assigned_at > now - _reroute_after():
+        return False
+    previous = escalation.assigned_to_id
+    _priority_raise(escalation, now)
+    escalation.status = Escalation.Status.QUEUED
+    escalation.assigned_to = None
+    escalation.save(update_fields=["status", "assigned_to"])
+    routed = escalation_route(escalation_id=escalation.pk, exclude_user_ids=[previous] if previous else [])
+    if routed is None:
+        if previous is not None:
+            # Nobody else is free: it stays with the same agent (now more urgent), and the
+            # reminder goes out again after the next reminder period.
+            escalation.status = Escalation.Status.ASSIGNED
+            escalation.assigned_to_id = previous
+            escalation.assigned_at = now
+            escalation.reminded_at = None
+            escalation.save(update_fields=["status", "assigned_to", "assigned_at", "reminded_at"])
+        from .tasks import notify_escalation
+
+        notify_escalation.delay_on_commit(escalation.pk)
+        return False
+    return True
+
+
+@transaction.atomic
+def escalation_requeue(*, escalation_id: int) -> bool:
+    """The agent's workspace is gone: put the conversation back in the queue so it is not stuck."""
+    escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+    if escalation.status != Escalation.Status.ACTIVE:
+        return False
+    conversation = escalation.conversation
+    escalation.status = Escalation.Status.QUEUED
+    escalation.assigned_to = None
+    escalation.claimed_at = None
+    escalation.save(update_fields=["status", "assigned_to", "claimed_at"])
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.WAITING, updated_at=timezone.now())
+    events.agent_left(conversation)
+    _system_message(conversation, "Our agent got disconnected — you're back in the queue and the next person will take over.")
+    events.conversation_escalated(
+        conversation, reason=escalation.reason, position=selectors.queue_position(escalation=escalation)
+    )
+    _escalation_changed(escalation)
+
+    from .tasks import route_escalation
+
+    route_escalation.delay_on_commit(escalation.pk)
+    return True
+
+
+# --- The agent's actions -----------------------------------------------------------------
+
+
+def _open_escalation_locked(escalation_id) -> Escalation:
+    escalation = (
+        Escalation.objects.select_for_update()
+        .select_related("conversation", "assigned_to")
+        .filter(pk=escalation_id)
+        .first()
+    )
+    if escalation is None:
+        raise DeskError("not_found", "There is no such escalation.")
+    return escalation
+
+
+def _held_escalation_locked(*, agent, conversation_hex: str) -> Escalation:
+    escalation = (
+        Escalation.objects.select_for_update()
+        .select_related("conversation", "assigned_to")
+        .filter(conversation__public_id=_uuid_or_error(conversation_hex), status=Escalation.Status.ACTIVE)
+        .first()
+    )
+    if escalation is None or escalation.assigned_to_id != agent.pk:
+        raise DeskError("not_yours", "Claim this conversation before you reply to it or release it.")
+    return escalation
+
+
+def _uuid_or_error(value) -> str:
+    import uuid
+
+    try:
+        return uuid.UUID(str(value)).hex
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise DeskError("bad_conversation", "That is not a conversation id.") from exc
+
+
+@transaction.atomic
+def escalation_claim(*, escalation_id: int, agent) -> Escalation:
+    """The agent takes the conversation; from now on the bot stays silent in it."""
+    escalation = _open_escalation_locked(escalation_id)
+    if not escalation.is_open:
+        raise DeskError("resolved", "This escalation is already resolved.")
+    if escalation.status == Escalation.Status.ACTIVE:
+        if escalation.assigned_to_id == agent.pk:
+            return escalation  # a second click, or a second tab
+        raise DeskError("already_claimed", f"{selectors.agent_name(escalation.assigned_to)} already has this conversation.")
+    now = timezone.now()
+    if escalation.assigned_to_id != agent.pk or escalation.assigned_at is None:
+        escalation.assigned_at = now  # taken straight from the queue, or from a colleague who never claimed it
+    escalation.status = Escalation.Status.ACTIVE
+    escalation.assigned_to = agent
+    escalation.claimed_at = now
+    escalation.save(update_fields=["status", "assigned_to", "assigned_at", "claimed_at"])
+    conversation = escalation.conversation
+    conversation.status = Conversation.Status.AGENT
+    state = dict(conversation.state or {})
+    state.pop("awaiting_followup_email", None)
+    conversation.state = state
+    conversation.save(update_fields=["status", "state", "updated_at"])
+    name = selectors.agent_name(agent)
+    events.agent_joined(conversation, agent_name=name)
+    _system_message(conversation, f"{name} from our support team has joined the conversation.")
+    _escalation_changed(escalation)
+    _queue_positions_changed()
+    return escalation
+
+
+@transaction.atomic
+def agent_reply(*, agent, conversation_hex: str, text: str, client_id: str | None) -> Message:
+    """An agent's message to the shopper, stored once per client_id and pushed after commit."""
+    text = (text or "").strip()
+    if not text:
+        raise DeskError("empty", "The reply is empty.")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise DeskError("too_long", f"Replies are limited to {MAX_REPLY_LENGTH} characters.")
+    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+        raise DeskError("bad_client_id", "client_id must be a string of at most 64 characters.")
+    escalation = _held_escalation_locked(agent=agent, conversation_hex=conversation_hex)
+    message, _ = message_store(
+        conversation=escalation.conversation,
+        sender=Message.Sender.AGENT,
+        text=text,
+        client_id=client_id or None,
+        agent=agent,
+        data={"agent_name": selectors.agent_name(agent)},
+    )
+    return message
+
+
+def agent_typing(*, agent, conversation_hex: str) -> None:
+    """Show the shopper that the agent is typing (only in a conversation the agent holds)."""
+    escalation = (
+        Escalation.objects.select_related("conversation")
+        .filter(conversation__public_id=_uuid_or_error(conversation_hex), status=Escalation.Status.ACTIVE, assigned_to=agent)
+        .first()
+    )
+    if escalation is None:
+        raise DeskError("not_yours", "Claim this conversation first.")
+    events.typing(escalation.conversation, sender="agent")
+
+
+@transaction.atomic
+def escalation_release(*, agent, conversation_hex: str) -> Escalation:
+    """Hand the conversation back to the bot. The escalation closes as `released`."""
+    escalation = _held_escalation_locked(agent=agent, conversation_hex=conversation_hex)
+    now = timezone.now()
+    escalation.status = Escalation.Status.RESOLVED
+    escalation.outcome = Escalation.Outcome.RELEASED
+    escalation.resolved_at = now
+    escalation.save(update_fields=["status", "outcome", "resolved_at"])
+    conversation = escalation.conversation
+    conversation.status = Conversation.Status.BOT
+    conversation.save(update_fields=["status", "updated_at"])
+    events.agent_left(conversation)
+    _system_message(
+        conversation, f"{selectors.agent_name(agent)} has handed you back to the assistant. Ask me anything."
+    )
+    _escalation_changed(escalation)
+    return escalation
+
+
+@transaction.atomic
+def escalation_resolve(
+    *,
+    escalation_id: int,
+    agent,
+    intent: str | None,
+    note: str = "",
+    better_answer: str = "",
+    message_ids: list[int] | None = None,
+) -> Escalation:
+    """Close the escalation with what the shopper really wanted; the label becomes training data."""
+    if intent is not None and intent not in selectors.intent_labels():
+        raise DeskError("bad_intent", f"{intent!r} is not an intent of intents.yaml.")
+    if not isinstance(note, str) or not isinstance(better_answer, str):
+        raise DeskError("bad_frame", "note and better_answer must be text.")
+    escalation = _open_escalation_locked(escalation_id)
+    if not escalation.is_open:
+        raise DeskError("resolved", "This escalation is already resolved.")
+    if escalation.status == Escalation.Status.ACTIVE and escalation.assigned_to_id != agent.pk:
+        raise DeskError("already_claimed", "Another agent has this conversation.")
+    conversation = escalation.conversation
+    was_with_agent = escalation.status == Escalation.Status.ACTIVE
+    now = timezone.now()
+    escalation.status = Escalation.Status.RESOLVED
+    escalation.outcome = Escalation.Outcome.RESOLVED
+    escalation.assigned_to = agent
+    escalation.resolved_at = now
+    escalation.resolution_intent = intent or ""
+    escalation.resolution_note = note.strip()[:5000]
+    escalation.save(
+        update_fields=["status", "outcome", "assigned_to", "resolved_at", "resolution_intent", "resolution_note"]
+    )
+
+    if intent:
+        if message_ids is None:
+            messages = selectors.training_candidates(escalation=escalation)
+        else:
+            if not isinstance(message_ids, list) or not all(isinstance(i, int) for i in message_ids):
+                raise DeskError("bad_frame", "messages must be a list of message ids.")
+            messages = list(
+                Message.objects.filter(conversation=conversation, sender=Message.Sender.SHOPPER, pk__in=message_ids)
+            )
+            if len(messages) != len(set(message_ids)):
+                raise DeskError("bad_messages", "Only the shopper's messages of this conversation can be labelled.")
+        TrainingExample.objects.bulk_create(
+            [
+                TrainingExample(
+                    text=m.text,
+                    intent=intent,
+                    source=TrainingExample.Source.AGENT_LABEL,
+                    message=m,
+                    better_answer=better_answer.strip()[:5000],
+                    created_by=agent,
+                )
+                for m in messages
+            ],
+            ignore_conflicts=True,
+        )
+
+    FollowUpTicket.objects.filter(escalation=escalation, status=FollowUpTicket.Status.OPEN).update(
+        status=FollowUpTicket.Status.DONE, closed_at=now
+    )
+    if conversation.status in (Conversation.Status.AGENT, Conversation.Status.WAITING):
+        conversation.status = Conversation.Status.BOT
+        state = dict(conversation.state or {})
+        state.pop("awaiting_followup_email", None)
+        conversation.state = state
+        conversation.save(update_fields=["status", "state", "updated_at"])
+    if was_with_agent:
+        events.agent_left(conversation)
+    recipient = transcript_recipient(escalation=escalation)
+    _system_message(
+        conversation,
+        f"{selectors.agent_name(agent)} has marked your request as resolved."
+        + (" A copy of this conversation is on its way to your e-mail." if recipient else "")
+        + " The assistant is here if you need anything else.",
+    )
+    _escalation_changed(escalation)
+    if not was_with_agent:
+        _queue_positions_changed()
+    if recipient:
+        from .tasks import send_transcript
+
+        send_transcript.delay_on_commit(escalation.pk)
+    return escalation
+
+
+def transcript_recipient(*, escalation: Escalation) -> str | None:
+    """Where the transcript goes: an address the shopper gave us or proved (never a guess)."""
+    conversation = escalation.conversation
+    if conversation.shopper_email:
+        return conversation.shopper_email
+    verified = (escalation.context or {}).get("verified_order")
+    if verified:
+        from catalog.models import Order
+
+        email = Order.objects.filter(number=str(verified)).values_list("email", flat=True).first()
+        if email:
+            return email
+    if conversation.user_id and conversation.user.email:
+        return conversation.user.email
+    return None
+
+
+def transcript_send(*, escalation_id: int) -> bool:
+    """E-mail the transcript of a resolved escalation to the shopper, once."""
+    with transaction.atomic():
+        escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+        if escalation.status != Escalation.Status.RESOLVED or escalation.transcript_sent_at is not None:
+            return False
+        recipient = transcript_recipient(escalation=escalation)
+        if not recipient:
+            return False
+        body = render_to_string(
+            "support/email/transcript.txt",
+            {
+                "escalation": escalation,
+                "messages": transcript(escalation.conversation),
+                "shop_name": settings.SHOP_NAME,
+            },
+        )
+        send_mail(
+            f"{settings.SHOP_NAME}: your conversation with our support team",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [recipient],
+        )
+        escalation.transcript_sent_at = timezone.now()
+        escalation.save(update_fields=["transcript_sent_at"])
+    return True
+
+
+# --- Agents' presence --------------------------------------------------------------------
+
+
+def _profile_locked(agent) -> AgentProfile:
+    AgentProfile.objects.get_or_create(user=agent)
+    return AgentProfile.objects.select_for_update().get(user=agent)
+
+
+@transaction.atomic
+def agent_availability_set(*, agent, availability: str) -> AgentProfile:
+    if availability not in AgentProfile.Availability.values:
+        raise DeskError("bad_availability", "Availability is online, away or offline.")
+    profile = _profile_locked(agent)
+    if profile.availability != availability:
+        profile.availability = availability
+        profile.availability_changed_at = timezone.now()
+        profile.save(update_fields=["availability", "availability_changed_at"])
+        events.agent_availability(agent.pk, availability=availability)
+    if availability == AgentProfile.Availability.ONLINE:
+        from .tasks import route_waiting
+
+        route_waiting.delay_on_commit()
+    return profile
+
+
+@transaction.atomic
+def agent_connect(*, agent) -> AgentProfile:
+    """A workspace socket opened: the agent is online unless they chose to be away."""
+    profile = _profile_locked(agent)
+    profile.open_sockets = F("open_sockets") + 1
+    profile.last_seen_at = timezone.now()
+    profile.save(update_fields=["open_sockets", "last_seen_at"])
+    profile.refresh_from_db()
+    if profile.availability == AgentProfile.Availability.OFFLINE:
+        profile.availability = AgentProfile.Availability.ONLINE
+        profile.availability_changed_at = timezone.now()
+        profile.save(update_fields=["availability", "availability_changed_at"])
+    if profile.availability == AgentProfile.Availability.ONLINE:
+        from .tasks import route_waiting
+
+        route_waiting.delay_on_commit()
+    return profile
+
+
+@transaction.atomic
+def agent_disconnect(*, agent) -> AgentProfile:
+    """A workspace socket closed: with the last one gone the agent is offline."""
+    profile = _profile_locked(agent)
+    profile.open_sockets = max(0, profile.open_sockets - 1)
+    profile.last_seen_at = timezone.now()
+    fields = ["open_sockets", "last_seen_at"]
+    if profile.open_sockets == 0 and profile.availability == AgentProfile.Availability.ONLINE:
+        profile.availability = AgentProfile.Availability.OFFLINE
+        profile.availability_changed_at = timezone.now()
+        fields += ["availability", "availability_changed_at"]
+    profile.save(update_fields=fields)
+    return profile
+
+
+def agent_heartbeat(*, agent) -> None:
+    AgentProfile.objects.filter(user=agent).update(last_seen_at=timezone.now())

@@ -1,0 +1,22 @@
+"""The agent workspace page: an admin page whose script speaks the agent protocol (ws/agent/)."""
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from . import selectors
+
+
+@staff_member_required
+def workspace(request):
+    if not selectors.user_is_agent(request.user):
+        raise PermissionDenied("You need the support-agent permission (support | Can work in the agent workspace).")
+    context = {
+        **admin.site.each_context(request),
+        "title": "Agent workspace",
+        "canned_replies": selectors.canned_reply_list(),
+        "intent_labels": list(selectors.intent_labels()),
+        "agent_name": selectors.agent_name(request.user),
+    }
+    return render(request, "support/workspace.html", context)
