@@ -1,0 +1,68 @@
+"""Side effects of the shop's services, run by Celery after the change has been committed.
+
+Tasks take ids and plain values and re-fetch what they need: the row may have changed (or
+gone) between the commit and the moment a worker picks the task up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from .emails import EMAIL_KINDS, order_email_message
+from .models import Order, OrderEvent, ReturnRequest
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    # Idempotent when given the event that caused it (see below), so a message redelivered after
+    # a worker crash does not e-mail the shopper twice.
+    acks_late=True,
+    # SMTP failures and network trouble are worth retrying (smtplib.SMTPException is an OSError).
+    autoretry_for=(OSError,),
+    retry_backoff=15,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def send_order_email(
+    self, order_id: int, kind: str, return_request_id: int | None = None, event_id: int | None = None
+) -> str:
+    """E-mail the shopper about a change to their order; returns "sent", "already_sent" or "missing".
+
+    With ``event_id`` (the OrderEvent that recorded the change) the task marks the event once the
+    e-mail is out and does nothing when it runs again for the same event.
+    """
+    if kind not in EMAIL_KINDS:
+        raise ValueError(f"unknown order e-mail kind {kind!r}")
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        logger.warning("send_order_email: order %s no longer exists; %s e-mail not sent", order_id, kind)
+        return "missing"
+    event = OrderEvent.objects.filter(pk=event_id, order=order).first() if event_id is not None else None
+    if event is not None and event.data.get("email_sent_at"):
+        return "already_sent"
+    return_request = None
+    if return_request_id is not None:
+        return_request = ReturnRequest.objects.filter(pk=return_request_id, order=order).first()
+        if return_request is None:
+            logger.warning("send_order_email: return %s of order %s is gone; %s e-mail not sent", return_request_id, order.number, kind)
+            return "missing"
+
+    message = order_email_message(order=order, kind=kind, return_request=return_request, data=event.data if event else None)
+    # No transaction is held while talking to the mail server: with SQLite that would block
+    # every other writer for as long as the server takes.
+    send_mail(message.subject, message.body, None, [message.to], fail_silently=False)
+
+    if event is not None:
+        data = {**event.data, "email_sent_at": timezone.now().isoformat(), "email_kind": kind}
+        OrderEvent.objects.filter(pk=event.pk).update(data=data)
+    logger.info("send_order_email: %s e-mail for order %s sent", kind, order.number)
+    return "sent"
