@@ -1,12 +1,36 @@
 """The Celery app: tasks are autodiscovered in each app's tasks.py; beat runs the watchdogs."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support.settings")
 
-app = Celery("support")
+logger = logging.getLogger(__name__)
+
+
+class ShopTask(Task):
+    """Enqueue after commit without letting a dead broker break the request that committed.
+
+    Django stops running on_commit callbacks at the first one that raises; a broker outage
+    would then skip the pushes and e-mails queued behind it. Each enqueue is robust instead:
+    a failure is logged, and the periodic sweeps (SLA watchdog) pick up what stays undone.
+    """
+
+    def delay_on_commit(self, *args, **kwargs):
+        from django.db import transaction
+
+        def enqueue():
+            try:
+                self.delay(*args, **kwargs)
+            except Exception:  # noqa: BLE001
+                logger.exception("could not enqueue %s%r; the broker is unavailable", self.name, args)
+
+        transaction.on_commit(enqueue, robust=True)
+
+
+app = Celery("support", task_cls=ShopTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
