@@ -13,6 +13,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -243,11 +245,10 @@ class _Executor:
         summary = shop.order_summary(order=order)
         name = f"prepare:{action.action}"
         if action.action == "cancel":
-            try:
-                _dry_run(lambda: shop_services.order_cancel(order=self._order(action.number), actor="assistant"))
-            except ShopError as error:
-                self.reply.say(error.message)
-                return dialogue.Outcome(action=name, ok=False, refused=True, message=error.message)
+            refusal = shop.order_cancellation_refusal(order=order)
+            if refusal:
+                self.reply.say(refusal)
+                return dialogue.Outcome(action=name, ok=False, refused=True, message=refusal)
             self.reply.cards.append(order_card(summary))
             self.reply.say(
                 f"Cancel order {order.number} ({_items(summary)}, {_money(summary['total'], summary['currency'])})? "
@@ -276,13 +277,10 @@ class _Executor:
             )
             return dialogue.Outcome(action=name, ok=True)
         if action.action == "change_address":
-            if order.is_shipped or order.status == Order.Status.CANCELLED:
-                message = (
-                    f"Order {order.number} is already {order.get_status_display().lower()}, so its delivery "
-                    "address can't be changed any more."
-                )
-                self.reply.say(message)
-                return dialogue.Outcome(action=name, ok=False, refused=True, message=message)
+            refusal = shop.order_address_change_refusal(order=order)
+            if refusal:
+                self.reply.say(refusal)
+                return dialogue.Outcome(action=name, ok=False, refused=True, message=refusal)
             text = action.params.get("address_text")
             if not text:
                 self.reply.say(
@@ -505,19 +503,22 @@ class _Executor:
 
 
 def _money(amount, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"
+    return f"{currency} {Decimal(str(amount)):,.2f}"
 
 
 def _date(value) -> str:
-    if value is None:
+    """A date for shoppers ("3 May 2026") from a date, datetime or ISO string."""
+    if not value:
         return ""
-    if hasattr(value, "hour"):
-        value = timezone.localtime(value).date()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return formats.date_format(value, "j M Y")
 
 
 def _items(summary: dict) -> str:
-    count = sum(i["quantity"] for i in summary["items"])
+    count = sum(i["qty"] for i in summary["items"])
     return f"{count} item{'s' if count != 1 else ''}"
 
 
@@ -533,7 +534,7 @@ def order_card(summary: dict) -> dict:
         "status": summary["status"],
         "status_display": summary["status_display"],
         "items": [
-            {"name": i["name"], "variant_label": i.get("variant_label", ""), "quantity": i["quantity"]}
+            {"name": i["name"], "variant_label": i.get("variant_label", ""), "quantity": i["qty"]}
             for i in summary["items"]
         ],
         "total": str(summary["total"]),
@@ -585,7 +586,7 @@ def refund_text(item: dict) -> str:
 
 def invoice_text(s: dict) -> str:
     lines = "; ".join(
-        f"{i['quantity']} × {i['name']}" + (f" ({i['variant_label']})" if i.get("variant_label") else "")
+        f"{i['qty']} × {i['name']}" + (f" ({i['variant_label']})" if i.get("variant_label") else "")
         + f" at {_money(i['unit_price'], s['currency'])}"
         for i in s["items"]
     )

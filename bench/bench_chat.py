@@ -1,0 +1,204 @@
+"""Load bench: N concurrent shoppers over real WebSockets against the production stack.
+
+Starts Daphne on the production settings (PostgreSQL + the Redis channel layer), seeds the
+demo shop into a fresh database, then drives shoppers who each hold a conversation: greeting,
+shipping and product questions, a verified order look-up, policy questions, thanks. Reports
+reply latency (message sent -> bot reply received) p50/p95/p99, replies per second, and checks
+that no message was lost: every acknowledged message stored exactly once, every one answered.
+A single-shopper run first gives the baseline; the ratio of the two is printed.
+
+    .venv/bin/python bench/bench_chat.py --shoppers 50 --turns 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values, q):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = max(0, min(len(values) - 1, int(round(q / 100 * (len(values) - 1)))))
+    return values[k]
+
+
+def script_for(demo: dict, rng: random.Random) -> list[str]:
+    shipped = demo["shipped"]
+    turns = [
+        rng.choice(["hi", "hello there", "hey!"]),
+        rng.choice(["how much is shipping to austria?", "what are your delivery options", "do you ship to the netherlands"]),
+        rng.choice(["do you have linen shirts?", "looking for a warm wool jumper", "any cotton bedding?"]),
+        f"where is my order {shipped['number']}? my email is {shipped['email']}",
+        rng.choice(["which payment methods do you accept", "how do returns work?", "how do i reset my password"]),
+        rng.choice(["can i use a discount code", "what are your opening hours", "how long does a refund take"]),
+        rng.choice(["thanks!", "thank you so much", "great, thanks"]),
+        "bye",
+    ]
+    return turns
+
+
+async def shopper(url: str, origin: str, turns: list[str], think: float, rng: random.Random, out: dict):
+    import websockets
+
+    latencies, acked = [], {}
+    async with websockets.connect(url, origin=origin, max_size=2**20, open_timeout=30) as ws:
+        session = json.loads(await ws.recv())
+        assert session["type"] == "session", session
+        for text in turns:
+            client_id = str(uuid.uuid4())
+            t0 = time.perf_counter()
+            await ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+            got_ack = got_reply = False
+            while not (got_ack and got_reply):
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+                if frame["type"] == "ack" and frame["client_id"] == client_id:
+                    acked[client_id] = frame["id"]
+                    got_ack = True
+                elif frame["type"] == "message" and frame["sender"] == "bot":
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                    got_reply = True
+                elif frame["type"] == "error":
+                    out.setdefault("errors", []).append(frame)
+                    got_reply = got_ack = True
+                elif frame["type"] == "escalated":
+                    pass
+            await asyncio.sleep(think * (0.5 + rng.random()))
+    out["latencies"].extend(latencies)
+    out["acked"].update(acked)
+    out["conversations"].append(session["conversation"])
+
+
+async def drive(url, origin, demo, shoppers, turns, think, seed):
+    out = {"latencies": [], "acked": {}, "conversations": []}
+    rngs = [random.Random(seed + i) for i in range(shoppers)]
+    t0 = time.perf_counter()
+    # Staggered arrivals, as real shoppers come.
+    tasks = []
+    for i in range(shoppers):
+        script = script_for(demo, rngs[i])[:turns]
+        tasks.append(asyncio.create_task(shopper(url, origin, script, think, rngs[i], out)))
+        await asyncio.sleep(think / shoppers)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    elapsed = time.perf_counter() - t0
+    failures = [r for r in results if isinstance(r, Exception)]
+    return out, elapsed, failures
+
+
+def check_stored(env: dict, acked: dict) -> dict:
+    code = (
+        "import json,sys,django;django.setup();from bot.models import Message;"
+        "ids=json.load(sys.stdin);"
+        "rows=list(Message.objects.filter(sender='shopper',client_id__in=list(ids)).values_list('client_id','pk'));"
+        "from collections import Counter;c=Counter(r[0] for r in rows);"
+        "shopper_ids=[r[1] for r in rows];"
+        "answered=sum(1 for pk in shopper_ids if Message.objects.filter(conversation__messages__pk=pk,pk__gt=pk,sender__in=['bot','system']).exists());"
+        "print(json.dumps({'stored':len(rows),'duplicates':sum(1 for v in c.values() if v>1),"
+        "'missing':len(set(ids)-set(c)),'id_mismatch':sum(1 for cid,pk in rows if ids[cid]!=pk),'answered':answered}))"
+    )
+    result = subprocess.run([PY, "-c", code], input=json.dumps(acked), env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shoppers", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds a shopper waits between messages")
+    parser.add_argument("--database", default="bench_chat")
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "support.settings",
+        "DATABASE_URL": f"{args.postgres}/{args.database}",
+        "REDIS_URL": args.redis,
+        "CHANNELS_PREFIX": f"bench{os.getpid()}",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database}"], check=True)
+    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True)
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    seeded = subprocess.run([PY, "manage.py", "seed_demo", "--json"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    demo = {s["scenario"]: s for s in json.loads(seeded.stdout)["demo_orders"]}
+
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "support.asgi:application"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
+        # Warm up the process (model, indexes) so the figures are steady-state.
+        asyncio.run(drive(url, origin, demo, 1, args.turns, 0.05, args.seed))
+
+        print(f"baseline: 1 shopper x {args.turns} turns")
+        base, base_elapsed, base_fail = asyncio.run(drive(url, origin, demo, 1, args.turns, 0.2, args.seed + 100))
+        print(f"load: {args.shoppers} concurrent shoppers x {args.turns} turns, think time ~{args.think}s")
+        load, elapsed, failures = asyncio.run(drive(url, origin, demo, args.shoppers, args.turns, args.think, args.seed))
+        stored = check_stored(env, load["acked"])
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+        subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database}"], check=False)
+
+    lat, blat = load["latencies"], base["latencies"]
+    print(f"  baseline p50 {pct(blat, 50):.1f} ms  p95 {pct(blat, 95):.1f} ms")
+    print(f"  replies: {len(lat)} in {elapsed:.1f} s = {len(lat) / elapsed:.1f} replies/s")
+    print(f"  reply latency p50 {pct(lat, 50):.1f} ms  p95 {pct(lat, 95):.1f} ms  p99 {pct(lat, 99):.1f} ms  mean {statistics.mean(lat):.1f} ms")
+    print(f"  ratio p50 load/baseline: {pct(lat, 50) / pct(blat, 50):.2f}x")
+    expected = args.shoppers * args.turns
+    print(
+        f"  acked {len(load['acked'])}/{expected}, stored {stored['stored']}, duplicates {stored['duplicates']}, "
+        f"missing {stored['missing']}, id mismatches {stored['id_mismatch']}, answered {stored['answered']}"
+    )
+    print(f"  shopper failures: {len(failures)} {failures[:3]!r}; error frames: {len(load.get('errors', []))}")
+    ok = (
+        not failures
+        and len(load["acked"]) == expected
+        and stored["stored"] == expected
+        and stored["duplicates"] == stored["missing"] == stored["id_mismatch"] == 0
+        and stored["answered"] == expected
+    )
+    print("no message lost" if ok else "MESSAGES LOST OR UNANSWERED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
