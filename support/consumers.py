@@ -39,7 +39,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.agent_groups.append(events.agent_group(self.user.pk))
         for group in self.agent_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        profile, queue, held = await database_sync_to_async(self._on_connect)()
+        me, queue, held = await database_sync_to_async(self._on_connect)()
         for hexid in held:
             await self._watch(hexid)
         self.ready = True
@@ -47,7 +47,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "queue",
                 "escalations": queue,
-                "me": {"username": self.user.username, "name": profile.name, "availability": profile.availability},
+                "me": me,
             }
         )
         self.heartbeat_task = asyncio.ensure_future(self._heartbeat())
@@ -56,7 +56,8 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         profile = services.agent_connect(agent=self.user)
         queue = [selectors.escalation_frame(e) for e in selectors.escalation_open_list()]
         held = [e.conversation.public_id.hex for e in selectors.escalation_held_by(user=self.user)]
-        return profile, queue, held
+        me = {"username": self.user.username, "name": selectors.agent_name(self.user), "availability": profile.availability}
+        return me, queue, held
 
     async def disconnect(self, code):
         if self.heartbeat_task is not None:
@@ -219,4 +220,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     # --- To the agent -----------------------------------------------------------------
 
     async def frame_push(self, event):
-        await self.send_json(event["frame"])
+        frame = event["frame"]
+        if (
+            frame.get("type") == "escalation"
+            and frame.get("status") == Escalation.Status.ASSIGNED
+            and frame.get("assigned_to") == self.user.username
+        ):
+            frame = {**frame, "for_you": True}
+        await self.send_json(frame)

@@ -53,6 +53,9 @@ class Escalation(models.Model):
     resolution_note = models.TextField(blank=True)
     # How often routing has handed it to an agent (re-routes by the SLA watchdog count too).
     route_count = models.PositiveSmallIntegerField(default=0)
+    # Bumped with every frame pushed about it: a client keeps the highest version it has seen,
+    # so a late push never overwrites a newer state.
+    version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -163,6 +163,7 @@ def escalation_frame(escalation: Escalation) -> dict:
         "claimed": escalation.claimed_at.isoformat() if escalation.claimed_at else None,
         "summary": escalation.summary,
         "after_hours": escalation.after_hours,
+        "version": escalation.version,
     }
 
 

@@ -72,7 +72,10 @@ def _system_message(conversation, text: str) -> Message:
 
 
 def _escalation_changed(escalation: Escalation) -> None:
-    events.escalation_changed(selectors.escalation_frame(escalation), user_id=escalation.assigned_to_id)
+    """Push the escalation's new state to every workspace (callers hold its row lock)."""
+    Escalation.objects.filter(pk=escalation.pk).update(version=F("version") + 1)
+    escalation.version = Escalation.objects.values_list("version", flat=True).get(pk=escalation.pk)
+    events.escalation_changed(selectors.escalation_frame(escalation))
 
 
 def _queue_positions_changed() -> None:
@@ -83,9 +86,14 @@ def _queue_positions_changed() -> None:
 
 def escalation_summary(*, reason: str, context: dict) -> str:
     parts = [Escalation.Reason(reason).label]
-    intents = context.get("intents") or []
-    if intents and isinstance(intents[-1], dict) and intents[-1].get("intent"):
-        parts.append(f"bot understood {intents[-1]['intent']}")
+    guesses = [
+        i for i in context.get("intents") or []
+        if isinstance(i, dict) and i.get("intent") and i.get("intent") != "out_of_scope"
+    ]
+    if guesses:
+        best = max(guesses, key=lambda i: i.get("confidence") or 0.0)
+        confidence = best.get("confidence")
+        parts.append(f"bot's best guess {best['intent']}" + (f" ({confidence:.2f})" if isinstance(confidence, (int, float)) else ""))
     if context.get("verified_order"):
         parts.append(f"order {context['verified_order']} verified")
     last = (context.get("last_message") or "").strip()

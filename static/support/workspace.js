@@ -125,6 +125,9 @@
   function upsertEscalation(frame) {
     const esc = Object.assign({}, frame);
     delete esc.type;
+    const known = state.escalations.get(esc.id);
+    // A push can arrive after a direct answer that already carried a newer state.
+    if (known && typeof known.version === "number" && esc.version < known.version) return;
     if (frame.for_you) {
       state.forYou.add(esc.id);
       flashTitle("New escalation for you");
@@ -204,7 +207,8 @@
 
   function showConversation(frame) {
     const esc = frame.escalation;
-    state.escalations.set(esc.id, esc);
+    const known = state.escalations.get(esc.id);
+    if (!known || !(known.version > esc.version)) state.escalations.set(esc.id, esc);
     state.current = {
       escalation: esc.id, conversation: frame.conversation, status: esc.status,
       assignedTo: esc.assigned_to, transcript: new Map(),
