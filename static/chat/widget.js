@@ -1,0 +1,1097 @@
+/*
+ * Storefront chat widget.
+ *
+ * Mounts itself into <div id="chat-widget" data-ws-path="/ws/chat/"> and speaks the shopper
+ * chat protocol (shared/spec/chat-protocol.md) over one WebSocket. No dependencies.
+ *
+ * Safety line: every string that comes from the shopper, the bot, an agent or the server
+ * reaches the page through textContent or a checked attribute (links and images only with
+ * http(s) or same-origin URLs). The DOM is built with createElement; no markup is ever parsed
+ * from data. tests/bot/test_widget_static.py holds that line.
+ *
+ * Written in ES2017 (no optional chaining, no object spread) so the Python-side parser in the
+ * static test can read it and older phone browsers can run it.
+ */
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "shopChat.token";
+  var OUTBOX_KEY = "shopChat.outbox";
+  var OPEN_KEY = "shopChat.open";
+  var RATED_KEY = "shopChat.rated";
+  var MAX_LEN = 2000;
+  var COUNTER_FROM = 1800;
+  var BACKOFF_MIN_MS = 500;
+  var BACKOFF_MAX_MS = 15000;
+  var CONNECT_TIMEOUT_MS = 10000;
+  var TYPING_SEND_EVERY_MS = 3000;
+  var TYPING_SHOW_MS = 6000;
+  var RATE_LIMIT_RETRY_MS = 5000;
+  var MAX_VARIANTS = 8;
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  var ERROR_TEXT = {
+    bad_json: "That message could not be read. Please try again.",
+    unknown_type: "That action is not supported.",
+    empty_text: "Please type a message first.",
+    too_long: "Messages can be at most " + MAX_LEN + " characters.",
+    rate_limited: "You're sending messages quickly. We'll retry in a moment.",
+    bad_token: "We couldn't restore your earlier conversation, so we started a new one.",
+    binary_frame: "That message could not be read. Please try again.",
+    bad_frame: "That message could not be read. Please try again."
+  };
+
+  // --- Small helpers ---------------------------------------------------------------------
+
+  function str(value) {
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  function storageGet(area, key) {
+    try {
+      return window[area].getItem(key);
+    } catch (e) {
+      return null; // storage blocked (private mode, cookies off): work without it
+    }
+  }
+
+  function storageSet(area, key, value) {
+    try {
+      if (value === null || value === undefined) window[area].removeItem(key);
+      else window[area].setItem(key, value);
+    } catch (e) {
+      /* quota or blocked storage: the widget still works for this page view */
+    }
+  }
+
+  function newClientId() {
+    var c = window.crypto;
+    if (c && typeof c.randomUUID === "function") {
+      try {
+        return c.randomUUID();
+      } catch (e) {
+        /* randomUUID exists only in secure contexts; fall through */
+      }
+    }
+    var bytes = new Uint8Array(16);
+    if (c && typeof c.getRandomValues === "function") c.getRandomValues(bytes);
+    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    var hex = [];
+    for (var j = 0; j < 16; j++) hex.push((bytes[j] + 0x100).toString(16).slice(1));
+    return (
+      hex.slice(0, 4).join("") + "-" + hex.slice(4, 6).join("") + "-" + hex.slice(6, 8).join("") +
+      "-" + hex.slice(8, 10).join("") + "-" + hex.slice(10, 16).join("")
+    );
+  }
+
+  /** A link or image address from the server: http(s) or a same-origin path, else null. */
+  function safeUrl(raw) {
+    if (typeof raw !== "string") return null;
+    var value = raw.trim();
+    if (!value) return null;
+    var url;
+    try {
+      url = new URL(value, window.location.href);
+    } catch (e) {
+      return null;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null; // javascript:, data:, ...
+    return url.href;
+  }
+
+  function isSameOrigin(href) {
+    try {
+      return new URL(href).origin === window.location.origin;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function pageLocale() {
+    var lang = document.documentElement.getAttribute("lang");
+    return lang ? [lang] : [];
+  }
+
+  function formatTime(iso) {
+    var date = iso ? new Date(iso) : new Date();
+    if (isNaN(date.getTime())) date = new Date();
+    var label;
+    var full;
+    try {
+      label = date.toLocaleTimeString(pageLocale(), { hour: "numeric", minute: "2-digit" });
+      if (date.toDateString() !== new Date().toDateString()) {
+        label = date.toLocaleDateString(pageLocale(), { month: "short", day: "numeric" }) + ", " + label;
+      }
+      full = date.toLocaleString(pageLocale());
+    } catch (e) {
+      label = date.toISOString().slice(11, 16);
+      full = date.toISOString();
+    }
+    return { iso: date.toISOString(), label: label, full: full };
+  }
+
+  function formatMoney(amount, currency) {
+    var text = str(amount).trim();
+    if (!text) return "";
+    var number = Number(text);
+    var code = str(currency).trim();
+    if (code && isFinite(number)) {
+      try {
+        return new Intl.NumberFormat(pageLocale(), { style: "currency", currency: code }).format(number);
+      } catch (e) {
+        /* unknown currency code: fall back to the plain text below */
+      }
+    }
+    return code ? text + " " + code : text;
+  }
+
+  /** "2026-11-05" is a calendar day, not UTC midnight: parse it as a local date. */
+  function formatDay(value) {
+    var text = str(value).trim();
+    if (!text) return "";
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    var date = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : new Date(text);
+    if (isNaN(date.getTime())) return text;
+    try {
+      return date.toLocaleDateString(pageLocale(), { weekday: "short", month: "short", day: "numeric" });
+    } catch (e) {
+      return text;
+    }
+  }
+
+  /** createElement with a few known props; data strings only ever go through textContent. */
+  function el(tag, props, children) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (key) {
+        var value = props[key];
+        if (value === null || value === undefined || value === false) return;
+        if (key === "className") node.className = value;
+        else if (key === "text") node.textContent = str(value);
+        else node.setAttribute(key, value === true ? "" : String(value));
+      });
+    }
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function svgIcon(paths, className) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", className || "sc-icon");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(SVG_NS, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  var ICON_CHAT = ["M20 15a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2h12a2 2 0 0 1 2 2z", "M8.5 9.5h7", "M8.5 12.5h4.5"];
+  var ICON_CLOSE = ["M6 6l12 12", "M18 6L6 18"];
+  var ICON_SEND = ["M4 12l16-8-6 16-2.5-6.5z", "M11.5 13.5L20 4"];
+
+  /** A link when the address is safe, otherwise the same words as plain text. */
+  function safeLink(rawUrl, className, text) {
+    var href = safeUrl(rawUrl);
+    if (!href) return el("span", { className: className, text: text });
+    var a = el("a", { className: className, href: href, text: text });
+    if (!isSameOrigin(href)) {
+      a.setAttribute("target", "_blank");
+      a.setAttribute("rel", "noopener noreferrer");
+    }
+    return a;
+  }
+
+  // --- Cards -----------------------------------------------------------------------------
+
+  function stockLevel(card) {
+    if (card.in_stock === false) return "out";
+    if (/only|left|low/i.test(str(card.stock_label))) return "low";
+    return "in";
+  }
+
+  function variantLabel(variant) {
+    var stock = Number(variant.stock);
+    var label = str(variant.label);
+    if (variant.stock === null || variant.stock === undefined || !isFinite(stock)) return label;
+    if (stock <= 0) return label + " · sold out";
+    if (stock <= 3) return label + " · " + stock + " left";
+    return label;
+  }
+
+  function productCard(card) {
+    var title = str(card.title) || "Product";
+    var level = stockLevel(card);
+    var node = el("article", {
+      className: "sc-card sc-card--product",
+      "data-testid": "sc-card-product",
+      "aria-label": title
+    });
+    var image = safeUrl(card.image);
+    if (image) {
+      var img = el("img", { className: "sc-card__image", src: image, alt: "", loading: "lazy", decoding: "async" });
+      img.addEventListener("error", function () {
+        img.remove();
+      });
+      node.appendChild(el("div", { className: "sc-card__media" }, [img]));
+    }
+    var body = el("div", { className: "sc-card__body" });
+    body.appendChild(safeLink(card.url, "sc-card__title", title));
+    var price = formatMoney(card.price, card.currency);
+    if (price) body.appendChild(el("div", { className: "sc-card__price", text: price }));
+    var stockText = str(card.stock_label) || (level === "out" ? "Sold out" : "");
+    if (stockText) {
+      body.appendChild(el("div", { className: "sc-stock sc-stock--" + level, "data-stock": level, text: stockText }));
+    }
+    var variants = Array.isArray(card.variants) ? card.variants.filter(function (v) {
+      return v && typeof v === "object" && str(v.label);
+    }) : [];
+    if (variants.length) {
+      var list = el("ul", { className: "sc-variants", "aria-label": "Options" });
+      variants.slice(0, MAX_VARIANTS).forEach(function (v) {
+        var soldOut = Number(v.stock) <= 0 && v.stock !== null && v.stock !== undefined;
+        list.appendChild(el("li", { className: "sc-variant" + (soldOut ? " sc-variant--out" : ""), text: variantLabel(v) }));
+      });
+      if (variants.length > MAX_VARIANTS) {
+        list.appendChild(el("li", { className: "sc-variant sc-variant--more", text: "+" + (variants.length - MAX_VARIANTS) + " more" }));
+      }
+      body.appendChild(list);
+    }
+    var cta = safeUrl(card.url);
+    if (cta) body.appendChild(safeLink(cta, "sc-card__cta", level === "out" ? "See details" : "View product"));
+    node.appendChild(body);
+    return node;
+  }
+
+  function facts(rows) {
+    var dl = el("dl", { className: "sc-facts" });
+    rows.forEach(function (row) {
+      if (!row[1]) return;
+      dl.appendChild(el("div", { className: "sc-fact" }, [el("dt", { text: row[0] }), el("dd", { text: row[1] })]));
+    });
+    return dl.childNodes.length ? dl : null;
+  }
+
+  function orderCard(card) {
+    var number = str(card.number);
+    var title = number ? "Order " + number : "Your order";
+    var node = el("article", {
+      className: "sc-card sc-card--order",
+      "data-testid": "sc-card-order",
+      "aria-label": title
+    });
+    var status = str(card.status_display) || str(card.status);
+    node.appendChild(el("div", { className: "sc-card__head" }, [
+      el("span", { className: "sc-card__title", text: title }),
+      status ? el("span", { className: "sc-pill", "data-status": str(card.status), text: status }) : null
+    ]));
+    var items = Array.isArray(card.items) ? card.items.filter(function (i) { return i && typeof i === "object"; }) : [];
+    if (items.length) {
+      var list = el("ul", { className: "sc-lines" });
+      items.forEach(function (item) {
+        var qty = str(item.quantity);
+        list.appendChild(el("li", { className: "sc-line" }, [
+          qty ? el("span", { className: "sc-line__qty", text: qty + " ×" }) : null,
+          el("span", { className: "sc-line__name", text: str(item.name) }),
+          str(item.variant_label) ? el("span", { className: "sc-line__variant", text: str(item.variant_label) }) : null
+        ]));
+      });
+      node.appendChild(list);
+    }
+    var tracking = str(card.tracking_number);
+    var dl = facts([
+      ["Total", formatMoney(card.total, card.currency)],
+      ["Carrier", str(card.carrier)],
+      ["Tracking", tracking],
+      ["Estimated delivery", formatDay(card.estimated_delivery)]
+    ]);
+    if (dl) node.appendChild(dl);
+    if (tracking && safeUrl(card.tracking_url)) {
+      node.appendChild(safeLink(card.tracking_url, "sc-card__cta", "Track parcel"));
+    }
+    return node;
+  }
+
+  function returnCard(card) {
+    var rma = str(card.rma_number);
+    var title = rma ? "Return " + rma : "Your return";
+    var node = el("article", {
+      className: "sc-card sc-card--return",
+      "data-testid": "sc-card-return",
+      "aria-label": title
+    });
+    var status = str(card.status_display) || str(card.status);
+    node.appendChild(el("div", { className: "sc-card__head" }, [
+      el("span", { className: "sc-card__title", text: title }),
+      status ? el("span", { className: "sc-pill", "data-status": str(card.status), text: status }) : null
+    ]));
+    var dl = facts([["Refund", formatMoney(card.refund_amount, card.currency)]]);
+    if (dl) node.appendChild(dl);
+    return node;
+  }
+
+  function renderCard(card) {
+    if (!card || typeof card !== "object") return null;
+    if (card.kind === "product") return productCard(card);
+    if (card.kind === "order") return orderCard(card);
+    if (card.kind === "return") return returnCard(card);
+    return null; // a kind this widget does not know yet: the text still says it
+  }
+
+  function renderSources(sources) {
+    var items = (Array.isArray(sources) ? sources : []).filter(function (s) {
+      return s && typeof s === "object" && safeUrl(s.url);
+    });
+    if (!items.length) return null;
+    var list = el("ul", { className: "sc-sources__list" });
+    items.forEach(function (s) {
+      list.appendChild(el("li", null, [safeLink(s.url, "sc-sources__link", str(s.title) || safeUrl(s.url))]));
+    });
+    return el("div", { className: "sc-sources" }, [el("span", { className: "sc-sources__label", text: "Sources" }), list]);
+  }
+
+  // --- The widget ------------------------------------------------------------------------
+
+  function mount(host) {
+    if (host.getAttribute("data-sc-mounted")) return;
+    host.setAttribute("data-sc-mounted", "1");
+
+    var state = {
+      isOpen: false,
+      connection: "idle", // idle | connecting | open | reconnecting
+      everConnected: false,
+      wantConnection: false,
+      sessionReady: false,
+      ws: null,
+      attempt: 0,
+      reconnectTimer: null,
+      retryTimer: null,
+      token: storageGet("localStorage", TOKEN_KEY),
+      outbox: loadOutbox(),
+      byId: {},
+      byClientId: {},
+      agentName: null,
+      unread: 0,
+      lastTypingSent: 0,
+      typingTimer: null,
+      pendingRating: null,
+      earlyNotices: [] // notices that came before this socket's session frame (bad_token)
+    };
+
+    // Skeleton -----------------------------------------------------------------------------
+    var root = el("div", { className: "sc-root" });
+    var badge = el("span", { className: "sc-badge", "aria-hidden": "true", hidden: true });
+    var launcher = el("button", {
+      type: "button",
+      className: "sc-launcher",
+      "data-testid": "sc-launcher",
+      "aria-expanded": "false",
+      "aria-controls": "sc-panel",
+      "aria-label": "Open chat"
+    }, [svgIcon(ICON_CHAT, "sc-icon sc-icon--chat"), svgIcon(ICON_CLOSE, "sc-icon sc-icon--close"), badge]);
+
+    var statusDot = el("span", { className: "sc-status__dot", "aria-hidden": "true" });
+    var statusText = el("span", { className: "sc-status__text" });
+    var status = el("div", { className: "sc-status", "data-testid": "sc-status", role: "status" }, [statusDot, statusText]);
+    var closeButton = el("button", { type: "button", className: "sc-close", "aria-label": "Close chat" }, [svgIcon(ICON_CLOSE)]);
+    var header = el("div", { className: "sc-header" }, [
+      el("div", { className: "sc-header__text" }, [el("h2", { className: "sc-title", id: "sc-title", text: "Chat with us" }), status]),
+      closeButton
+    ]);
+
+    var log = el("div", {
+      className: "sc-log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": "Conversation",
+      tabindex: "0"
+    });
+    var welcome = el("p", { className: "sc-welcome", text: "Hi! Ask us about products, sizes, your order, shipping or returns." });
+    log.appendChild(welcome);
+
+    var typingLabel = el("span", { className: "sc-typing__label" });
+    var typing = el("div", { className: "sc-typing", "data-testid": "sc-typing", hidden: true }, [
+      el("span", { className: "sc-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
+      typingLabel
+    ]);
+    var quickReplies = el("div", { className: "sc-quick-replies", role: "group", "aria-label": "Suggested replies", hidden: true });
+
+    var input = el("textarea", {
+      id: "sc-input",
+      className: "sc-input",
+      "data-testid": "sc-input",
+      rows: "1",
+      maxlength: String(MAX_LEN),
+      placeholder: "Type your message…",
+      autocomplete: "off",
+      "aria-describedby": "sc-hint sc-counter"
+    });
+    var sendButton = el("button", {
+      type: "submit",
+      className: "sc-send",
+      "data-testid": "sc-send",
+      "aria-label": "Send message",
+      disabled: true
+    }, [svgIcon(ICON_SEND)]);
+    var counter = el("div", { className: "sc-counter", id: "sc-counter", hidden: true });
+    var form = el("form", { className: "sc-composer", novalidate: true }, [
+      el("label", { className: "sc-visually-hidden", for: "sc-input", text: "Your message" }),
+      input,
+      sendButton
+    ]);
+    var hint = el("p", { className: "sc-visually-hidden", id: "sc-hint", text: "Press Enter to send, Shift and Enter for a new line, Escape to close the chat." });
+
+    var panel = el("div", {
+      id: "sc-panel",
+      className: "sc-panel",
+      role: "dialog",
+      "aria-label": "Chat with us",
+      hidden: true
+    }, [header, log, typing, quickReplies, form, counter, hint]);
+
+    root.appendChild(panel);
+    root.appendChild(launcher);
+    host.appendChild(root);
+
+    // Status line ----------------------------------------------------------------------------
+    function setConnection(value) {
+      state.connection = value;
+      var text;
+      if (value === "open") text = state.agentName ? "Chatting with " + state.agentName : "Online";
+      else if (value === "connecting") text = "Connecting…";
+      else if (value === "reconnecting") text = "Reconnecting…";
+      else text = "We usually reply in seconds";
+      status.setAttribute("data-state", value);
+      statusText.textContent = text;
+    }
+    setConnection("idle");
+
+    // Scrolling ------------------------------------------------------------------------------
+    function nearBottom() {
+      return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    }
+
+    function scrollToBottom() {
+      log.scrollTop = log.scrollHeight;
+    }
+
+    function appendToLog(node, forceScroll) {
+      var stick = forceScroll || nearBottom();
+      log.appendChild(node);
+      if (stick) scrollToBottom();
+    }
+
+    // Outbox (unacknowledged shopper messages) ---------------------------------------------
+    function loadOutbox() {
+      var raw = storageGet("sessionStorage", OUTBOX_KEY);
+      if (!raw) return [];
+      try {
+        var items = JSON.parse(raw);
+        if (!Array.isArray(items)) return [];
+        return items.filter(function (item) {
+          return item && typeof item.client_id === "string" && typeof item.text === "string" && item.text.trim() &&
+            item.text.length <= MAX_LEN;
+        });
+      } catch (e) {
+        return [];
+      }
+    }
+
+    function saveOutbox() {
+      storageSet("sessionStorage", OUTBOX_KEY, state.outbox.length ? JSON.stringify(state.outbox) : null);
+    }
+
+    function dropFromOutbox(clientId) {
+      var before = state.outbox.length;
+      state.outbox = state.outbox.filter(function (item) {
+        return item.client_id !== clientId;
+      });
+      if (state.outbox.length !== before) saveOutbox();
+    }
+
+    // Messages -------------------------------------------------------------------------------
+    function setDelivery(node, value, detail) {
+      node.setAttribute("data-status", value);
+      var slot = node.querySelector(".sc-delivery");
+      if (!slot) return;
+      if (value === "sending") slot.textContent = "Sending…";
+      else if (value === "sent") slot.textContent = "Sent";
+      else slot.textContent = detail ? "Not sent: " + detail : "Not sent";
+    }
+
+    function authorOf(frame, sender) {
+      if (sender === "shopper") return "You";
+      if (sender === "agent") return str(frame.agent_name) || state.agentName || "Agent";
+      if (sender === "bot") return "Assistant";
+      return "Shop";
+    }
+
+    function buildMessage(frame, sender) {
+      var node = el("div", {
+        className: "sc-msg sc-msg--" + sender,
+        "data-testid": "sc-msg",
+        "data-sender": sender
+      });
+      var author = authorOf(frame, sender);
+      if (sender === "agent") node.appendChild(el("div", { className: "sc-msg__author", text: author }));
+      else if (sender !== "system") node.appendChild(el("span", { className: "sc-visually-hidden", text: author + ": " }));
+      node.appendChild(el("div", { className: "sc-bubble", text: str(frame.text) }));
+      if (Array.isArray(frame.cards) && frame.cards.length) {
+        var cards = el("div", { className: "sc-cards" });
+        frame.cards.forEach(function (card) {
+          var c = renderCard(card);
+          if (c) cards.appendChild(c);
+        });
+        if (cards.childNodes.length) node.appendChild(cards);
+      }
+      var sources = renderSources(frame.sources);
+      if (sources) node.appendChild(sources);
+      var time = formatTime(frame.created);
+      var meta = el("div", { className: "sc-meta" }, [el("time", { datetime: time.iso, title: time.full, text: time.label })]);
+      if (sender === "shopper") meta.appendChild(el("span", { className: "sc-delivery" }));
+      node.appendChild(meta);
+      return node;
+    }
+
+    function remember(node, frame) {
+      if (frame.id !== null && frame.id !== undefined) {
+        node.setAttribute("data-id", String(frame.id));
+        state.byId[String(frame.id)] = node;
+      }
+      if (typeof frame.client_id === "string" && frame.client_id) {
+        node.setAttribute("data-client-id", frame.client_id);
+        state.byClientId[frame.client_id] = node;
+      }
+    }
+
+    function normalSender(value) {
+      return value === "shopper" || value === "bot" || value === "agent" ? value : "system";
+    }
+
+    /** Adds a MESSAGE frame to the log unless it is already there. Returns the node or null. */
+    function addMessage(frame, live) {
+      if (!frame || typeof frame !== "object") return null;
+      var sender = normalSender(frame.sender);
+      var id = frame.id === null || frame.id === undefined ? null : String(frame.id);
+      if (id !== null && state.byId[id]) return null;
+      if (sender === "shopper" && frame.client_id && state.byClientId[frame.client_id]) {
+        var mine = state.byClientId[frame.client_id];
+        remember(mine, frame);
+        setDelivery(mine, "sent");
+        return null;
+      }
+      var node = buildMessage(frame, sender);
+      remember(node, frame);
+      if (sender === "shopper") setDelivery(node, "sent");
+      appendToLog(node, !live || sender === "shopper");
+      return node;
+    }
+
+    function addPending(item) {
+      var node = buildMessage({ text: item.text, created: item.created }, "shopper");
+      remember(node, { client_id: item.client_id });
+      setDelivery(node, "sending");
+      appendToLog(node, true);
+      return node;
+    }
+
+    function addNotice(text, kind) {
+      var node = el("div", { className: "sc-notice sc-notice--" + (kind || "info"), "data-testid": "sc-notice", text: text });
+      if (kind === "error") node.setAttribute("data-kind", "error");
+      appendToLog(node, true);
+      // The session frame that follows replaces the log: keep these to show again after it.
+      if (state.ws && !state.sessionReady) state.earlyNotices.push(node);
+      return node;
+    }
+
+    function clearLog() {
+      while (log.firstChild) log.removeChild(log.firstChild);
+      log.appendChild(welcome);
+      state.byId = {};
+      state.byClientId = {};
+    }
+
+    // Quick replies ---------------------------------------------------------------------------
+    function clearQuickReplies() {
+      while (quickReplies.firstChild) quickReplies.removeChild(quickReplies.firstChild);
+      quickReplies.hidden = true;
+    }
+
+    function showQuickReplies(replies) {
+      clearQuickReplies();
+      var texts = (Array.isArray(replies) ? replies : []).map(str).filter(function (t) {
+        return t.trim() && t.length <= MAX_LEN;
+      });
+      if (!texts.length) return;
+      var stick = nearBottom();
+      texts.forEach(function (text) {
+        var button = el("button", { type: "button", className: "sc-quick-reply", "data-testid": "sc-quick-reply", text: text });
+        button.addEventListener("click", function () {
+          clearQuickReplies();
+          sendText(text);
+          input.focus();
+        });
+        quickReplies.appendChild(button);
+      });
+      quickReplies.hidden = false;
+      if (stick) scrollToBottom(); // the log just got shorter: keep the newest message in view
+    }
+
+    // Rating ---------------------------------------------------------------------------------
+    function alreadyRated() {
+      return !!state.token && storageGet("localStorage", RATED_KEY) === state.token;
+    }
+
+    function removeRating() {
+      var old = log.querySelector(".sc-rating");
+      if (old) old.remove();
+    }
+
+    function showRating() {
+      if (alreadyRated()) return;
+      removeRating();
+      var row = el("div", { className: "sc-rating", "data-testid": "sc-rating", role: "group", "aria-label": "Rate this conversation" });
+      row.appendChild(el("span", { className: "sc-rating__label", text: "How did we do?" }));
+      var stars = el("div", { className: "sc-stars" });
+      var buttons = [];
+      function highlight(n) {
+        buttons.forEach(function (b, i) {
+          b.classList.toggle("sc-star--on", i < n);
+        });
+      }
+      [1, 2, 3, 4, 5].forEach(function (score) {
+        var b = el("button", {
+          type: "button",
+          className: "sc-star",
+          "data-testid": "sc-star",
+          "data-score": String(score),
+          "aria-label": score === 1 ? "1 star" : score + " stars",
+          text: "★"
+        });
+        b.addEventListener("mouseenter", function () { highlight(score); });
+        b.addEventListener("focus", function () { highlight(score); });
+        b.addEventListener("click", function () {
+          rate(score);
+          while (row.firstChild) row.removeChild(row.firstChild);
+          row.appendChild(el("span", { className: "sc-rating__label", text: "Thanks for your feedback!" }));
+        });
+        buttons.push(b);
+        stars.appendChild(b);
+      });
+      stars.addEventListener("mouseleave", function () { highlight(0); });
+      row.appendChild(stars);
+      appendToLog(row, true);
+    }
+
+    function rate(score) {
+      var frame = { type: "rating", score: score };
+      if (state.token) storageSet("localStorage", RATED_KEY, state.token);
+      if (!(state.sessionReady && sendFrame(frame))) state.pendingRating = frame;
+    }
+
+    // Typing ---------------------------------------------------------------------------------
+    function hideTyping() {
+      clearTimeout(state.typingTimer);
+      typing.hidden = true;
+    }
+
+    function showTyping(sender) {
+      var who = sender === "agent" ? state.agentName || "Agent" : "Assistant";
+      typingLabel.textContent = who + " is typing…";
+      var stick = nearBottom();
+      typing.hidden = false;
+      if (stick) scrollToBottom();
+      clearTimeout(state.typingTimer);
+      state.typingTimer = setTimeout(hideTyping, TYPING_SHOW_MS);
+    }
+
+    // Unread badge ---------------------------------------------------------------------------
+    function setUnread(n) {
+      state.unread = n;
+      badge.textContent = n > 9 ? "9+" : String(n);
+      badge.hidden = n === 0;
+      launcher.setAttribute("aria-label", state.isOpen ? "Close chat" : n ? "Open chat, " + n + " unread" : "Open chat");
+    }
+
+    // Connection -----------------------------------------------------------------------------
+    function socketUrl() {
+      var path = host.getAttribute("data-ws-path") || "/ws/chat/";
+      if (path.charAt(0) !== "/" || path.charAt(1) === "/") path = "/ws/chat/"; // same host only
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      var url = new URL(scheme + window.location.host + path);
+      if (state.token) url.searchParams.set("conversation", state.token);
+      return url.href;
+    }
+
+    function sendFrame(frame) {
+      var ws = state.ws;
+      if (!ws || ws.readyState !== 1) return false;
+      try {
+        ws.send(JSON.stringify(frame));
+        return true;
+      } catch (e) {
+        return false;
+      }
+    }
+
+    function flushOutbox() {
+      if (!state.sessionReady) return;
+      state.outbox.forEach(function (item) {
+        sendFrame({ type: "message", text: item.text, client_id: item.client_id });
+      });
+    }
+
+    function connect() {
+      if (state.ws) return;
+      clearTimeout(state.reconnectTimer);
+      state.reconnectTimer = null;
+      state.wantConnection = true;
+      setConnection(state.everConnected ? "reconnecting" : "connecting");
+      var ws;
+      try {
+        ws = new WebSocket(socketUrl());
+      } catch (e) {
+        scheduleReconnect();
+        return;
+      }
+      state.ws = ws;
+      state.sessionReady = false;
+      state.earlyNotices = [];
+      var connectTimer = setTimeout(function () {
+        if (ws.readyState === 0) ws.close(); // stuck handshake: give up and back off
+      }, CONNECT_TIMEOUT_MS);
+
+      ws.addEventListener("open", function () {
+        if (state.ws !== ws) return;
+        clearTimeout(connectTimer);
+        state.attempt = 0;
+        state.everConnected = true;
+        setConnection("open");
+      });
+      ws.addEventListener("message", function (event) {
+        if (state.ws !== ws) return;
+        handleFrame(event.data);
+      });
+      ws.addEventListener("close", function () {
+        clearTimeout(connectTimer);
+        if (state.ws !== ws) return;
+        state.ws = null;
+        state.sessionReady = false;
+        hideTyping();
+        if (state.wantConnection) scheduleReconnect();
+        else setConnection("idle");
+      });
+    }
+
+    function scheduleReconnect() {
+      clearTimeout(state.reconnectTimer);
+      var ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, state.attempt));
+      // "Equal jitter": half fixed, half random, so many shops' worth of tabs don't reconnect in step.
+      var delay = Math.max(BACKOFF_MIN_MS, ceiling / 2 + Math.random() * (ceiling / 2));
+      state.attempt += 1;
+      setConnection("reconnecting");
+      state.reconnectTimer = setTimeout(connect, delay);
+    }
+
+    function connectNow() {
+      if (state.ws) return;
+      state.attempt = 0;
+      connect();
+    }
+
+    // Frames from the server -----------------------------------------------------------------
+    function handleFrame(data) {
+      if (typeof data !== "string") return;
+      var frame;
+      try {
+        frame = JSON.parse(data);
+      } catch (e) {
+        return;
+      }
+      if (!frame || typeof frame !== "object") return;
+      switch (frame.type) {
+        case "session": onSession(frame); break;
+        case "ack": onAck(frame); break;
+        case "message": onMessage(frame); break;
+        case "escalated": onEscalated(frame); break;
+        case "agent_joined": onAgentJoined(frame); break;
+        case "agent_left": onAgentLeft(); break;
+        case "typing": if (frame.sender === "bot" || frame.sender === "agent") showTyping(frame.sender); break;
+        case "error": onError(frame); break;
+        default: break; // the protocol may add frame types; ignore what we don't know
+      }
+    }
+
+    function onSession(frame) {
+      if (typeof frame.conversation === "string" && frame.conversation) {
+        state.token = frame.conversation;
+        storageSet("localStorage", TOKEN_KEY, state.token);
+      }
+      clearLog();
+      clearQuickReplies();
+      hideTyping();
+      var history = Array.isArray(frame.history) ? frame.history : [];
+      var stored = {};
+      var last = null;
+      history.forEach(function (item) {
+        if (!item || typeof item !== "object" || (item.type && item.type !== "message")) return;
+        if (item.sender === "shopper" && item.client_id) stored[item.client_id] = true;
+        addMessage(item, false);
+        last = item;
+      });
+      // Whatever the transcript already holds was stored: no need to send it again.
+      state.outbox = state.outbox.filter(function (item) {
+        return !stored[item.client_id];
+      });
+      saveOutbox();
+      state.outbox.forEach(addPending);
+      state.earlyNotices.forEach(function (node) {
+        log.appendChild(node);
+      });
+      state.earlyNotices = [];
+      if (last && last.sender === "bot" && !state.outbox.length) {
+        if (Array.isArray(last.quick_replies)) showQuickReplies(last.quick_replies);
+        if (last.intent === "goodbye") showRating();
+      }
+      state.sessionReady = true;
+      setConnection("open");
+      flushOutbox();
+      if (state.pendingRating && sendFrame(state.pendingRating)) state.pendingRating = null;
+      scrollToBottom();
+    }
+
+    function onAck(frame) {
+      var clientId = str(frame.client_id);
+      if (!clientId) return;
+      dropFromOutbox(clientId);
+      var node = state.byClientId[clientId];
+      if (!node) return;
+      var id = frame.id === null || frame.id === undefined ? null : String(frame.id);
+      if (id !== null) {
+        var existing = state.byId[id];
+        if (existing && existing !== node) existing.remove();
+        remember(node, { id: frame.id });
+      }
+      setDelivery(node, "sent");
+    }
+
+    function onMessage(frame) {
+      var sender = normalSender(frame.sender);
+      if (sender !== "shopper") {
+        hideTyping();
+        clearQuickReplies();
+      }
+      var node = addMessage(frame, true);
+      if (!node) return;
+      if (sender === "shopper") return;
+      if (sender === "bot" && Array.isArray(frame.quick_replies)) showQuickReplies(frame.quick_replies);
+      if (sender === "bot" && frame.intent === "goodbye") showRating();
+      if (!state.isOpen) setUnread(state.unread + 1);
+    }
+
+    function onEscalated(frame) {
+      var position = Number(frame.position);
+      var text = frame.position !== null && frame.position !== undefined && isFinite(position) && position >= 1
+        ? "You're number " + position + " in the queue — a person will join shortly"
+        : "A person will join shortly";
+      addNotice(text, "info");
+    }
+
+    function onAgentJoined(frame) {
+      state.agentName = str(frame.agent).trim() || "An agent";
+      addNotice(state.agentName + " joined the chat", "info");
+      clearQuickReplies();
+      setConnection(state.connection);
+      if (!state.isOpen) setUnread(state.unread + 1);
+    }
+
+    function onAgentLeft() {
+      state.agentName = null;
+      hideTyping();
+      addNotice("The agent left the chat", "info");
+      setConnection(state.connection);
+    }
+
+    function onError(frame) {
+      var code = str(frame.code);
+      var detail = str(frame.detail).trim();
+      if (code === "bad_token") {
+        state.token = null;
+        storageSet("localStorage", TOKEN_KEY, null);
+        detail = ERROR_TEXT.bad_token;
+      }
+      addNotice(detail || ERROR_TEXT[code] || "Something went wrong. Please try again.", "error");
+      var clientId = str(frame.client_id);
+      if (clientId && (code === "empty_text" || code === "too_long" || code === "bad_frame")) {
+        // The server will never store this one: stop resending it and say so.
+        dropFromOutbox(clientId);
+        var node = state.byClientId[clientId];
+        if (node) setDelivery(node, "failed", detail || ERROR_TEXT[code]);
+      }
+      if (code === "rate_limited" && state.outbox.length && !state.retryTimer) {
+        state.retryTimer = setTimeout(function () {
+          state.retryTimer = null;
+          flushOutbox();
+        }, RATE_LIMIT_RETRY_MS);
+      }
+      input.disabled = false;
+      updateComposer();
+    }
+
+    // Sending --------------------------------------------------------------------------------
+    function sendText(raw) {
+      var text = str(raw).trim();
+      if (!text) return false;
+      if (text.length > MAX_LEN) {
+        addNotice(ERROR_TEXT.too_long, "error");
+        return false;
+      }
+      var item = { client_id: newClientId(), text: text, created: new Date().toISOString() };
+      state.outbox.push(item);
+      saveOutbox();
+      clearQuickReplies();
+      addPending(item);
+      if (state.sessionReady) sendFrame({ type: "message", text: item.text, client_id: item.client_id });
+      else if (!state.ws && !state.reconnectTimer) connectNow();
+      return true;
+    }
+
+    function updateComposer() {
+      var length = input.value.length;
+      sendButton.disabled = !input.value.trim();
+      if (length >= COUNTER_FROM) {
+        counter.hidden = false;
+        counter.textContent = length + " / " + MAX_LEN;
+        counter.classList.toggle("sc-counter--full", length >= MAX_LEN);
+      } else {
+        counter.hidden = true;
+      }
+      // Grow with the text up to the CSS max-height, then scroll inside.
+      var stick = nearBottom();
+      input.style.height = "auto";
+      input.style.height = input.scrollHeight + "px";
+      if (stick) scrollToBottom();
+    }
+
+    function submitInput() {
+      if (sendText(input.value)) {
+        input.value = "";
+        updateComposer();
+      }
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submitInput();
+      input.focus();
+    });
+
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        submitInput();
+      }
+    });
+
+    input.addEventListener("input", function () {
+      updateComposer();
+      var now = Date.now();
+      if (input.value.trim() && state.sessionReady && now - state.lastTypingSent >= TYPING_SEND_EVERY_MS) {
+        if (sendFrame({ type: "typing" })) state.lastTypingSent = now;
+      }
+    });
+
+    // Open / close ---------------------------------------------------------------------------
+    var phone = window.matchMedia ? window.matchMedia("(max-width: 480px)") : null;
+
+    function open(options) {
+      var focus = !options || options.focus !== false;
+      if (!state.isOpen) {
+        state.isOpen = true;
+        panel.hidden = false;
+        root.classList.add("sc-root--open");
+        document.documentElement.classList.add("sc-chat-open");
+        launcher.setAttribute("aria-expanded", "true");
+        setUnread(0);
+        storageSet("sessionStorage", OPEN_KEY, "1");
+        connectNow();
+        scrollToBottom();
+      }
+      if (focus) input.focus();
+    }
+
+    function close() {
+      if (!state.isOpen) return;
+      state.isOpen = false;
+      panel.hidden = true;
+      root.classList.remove("sc-root--open");
+      document.documentElement.classList.remove("sc-chat-open");
+      launcher.setAttribute("aria-expanded", "false");
+      setUnread(state.unread);
+      storageSet("sessionStorage", OPEN_KEY, null);
+      launcher.focus();
+    }
+
+    launcher.addEventListener("click", function () {
+      if (state.isOpen) close();
+      else open();
+    });
+    closeButton.addEventListener("click", close);
+    root.addEventListener("keydown", function (event) {
+      if ((event.key === "Escape" || event.key === "Esc") && state.isOpen) {
+        event.preventDefault();
+        close();
+      }
+    });
+
+    window.addEventListener("online", function () {
+      if (state.wantConnection && !state.ws) connectNow();
+    });
+
+    // Testing and debugging hook -------------------------------------------------------------
+    window.shopChat = {
+      open: function () { open(); },
+      close: close,
+      send: function (text) { return sendText(text); },
+      state: function () {
+        return {
+          open: state.isOpen,
+          connection: state.connection,
+          sessionReady: state.sessionReady,
+          token: state.token,
+          agent: state.agentName,
+          unread: state.unread,
+          reconnectAttempt: state.attempt,
+          outbox: state.outbox.map(function (item) { return { client_id: item.client_id, text: item.text }; }),
+          messages: log.querySelectorAll(".sc-msg").length
+        };
+      }
+    };
+
+    // Start ----------------------------------------------------------------------------------
+    // Outbox pending messages show up at once, even before the server answers.
+    state.outbox.forEach(addPending);
+    // A running conversation or unsent messages: connect now so replies and resends arrive.
+    // Otherwise wait for the shopper to open the chat, so page views don't start conversations.
+    if (state.token || state.outbox.length) connect();
+    // Keep the chat open across page loads on wide screens; on a phone it would cover the page.
+    if (storageGet("sessionStorage", OPEN_KEY) && !(phone && phone.matches)) open({ focus: false });
+  }
+
+  function start() {
+    var host = document.getElementById("chat-widget");
+    if (host) mount(host);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
