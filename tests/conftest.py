@@ -7,6 +7,8 @@ def pytest_configure(config):
     # Tests must not write e-mail to the console or depend on a developer's environment.
     from django.conf import settings
 
+    (settings.BASE_DIR / "var").mkdir(exist_ok=True)
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
