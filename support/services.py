@@ -133,9 +133,9 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
     if priority not in Escalation.Priority.values:
         raise ValueError(f"unknown priority {priority!r}")
     packet = _clean_context(context)
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    locked = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
 
-    existing = Escalation.objects.select_for_update().filter(conversation=locked, status__in=Escalation.OPEN).first()
+    existing = Escalation.objects.select_for_update(of=("self",)).filter(conversation=locked, status__in=Escalation.OPEN).first()
     if existing is not None:
         if Escalation.PRIORITY_RANK[priority] > existing.priority_rank:
             existing.priority = priority
@@ -203,7 +203,7 @@ def followup_email_capture(*, conversation, email: str) -> FollowUpTicket:
         validate_email(email)
     except ValidationError as exc:
         raise ValidationError("That doesn't look like an e-mail address.") from exc
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    locked = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
     escalation = (
         Escalation.objects.filter(conversation=locked, status__in=Escalation.OPEN).first()
         or Escalation.objects.filter(conversation=locked).order_by("-created_at").first()
@@ -239,7 +239,7 @@ def followup_email_capture(*, conversation, email: str) -> FollowUpTicket:
 def followup_confirmation_send(*, ticket_id: int) -> bool:
     """Send the follow-up confirmation once. Returns whether a mail went out."""
     with transaction.atomic():
-        ticket = FollowUpTicket.objects.select_for_update().select_related("conversation").get(pk=ticket_id)
+        ticket = FollowUpTicket.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=ticket_id)
         if ticket.confirmation_sent_at is not None:
             return False
         body = render_to_string(
@@ -266,7 +266,7 @@ def escalation_route(*, escalation_id: int, exclude_user_ids=()) -> Escalation |
 
     Idempotent: an escalation that is no longer queued is left alone. Returns it when assigned.
     """
-    escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
+    escalation = Escalation.objects.select_for_update(of=("self",)).filter(pk=escalation_id).first()
     if escalation is None or escalation.status != Escalation.Status.QUEUED:
         return None
     candidate_ids = list(selectors.agents_routable().values_list("pk", flat=True))
@@ -274,7 +274,7 @@ def escalation_route(*, escalation_id: int, exclude_user_ids=()) -> Escalation |
         return None
     # Lock the candidates in a fixed order: two routings never hand out the same free slot.
     profiles = list(
-        AgentProfile.objects.select_for_update().filter(pk__in=candidate_ids).select_related("user").order_by("pk")
+        AgentProfile.objects.select_for_update(of=("self",)).filter(pk__in=candidate_ids).select_related("user").order_by("pk")
     )
     profile = selectors.agent_pick(profiles=profiles, exclude_user_ids=exclude_user_ids)
     if profile is None:
@@ -311,7 +311,7 @@ def escalation_route_waiting() -> int:
 def escalation_notify(*, escalation_id: int) -> bool:
     """Push the assignment to the workspaces (the assigned agent's gets `for_you`)."""
     escalation = (
-        Escalation.objects.select_for_update()
+        Escalation.objects.select_for_update(of=("self",))
         .select_related("conversation", "assigned_to")
         .filter(pk=escalation_id)
         .first()
@@ -329,7 +329,7 @@ def escalation_remind_send(*, escalation_id: int) -> bool:
     """E-mail the assigned agent about an escalation they have not claimed. Once per assignment."""
     with transaction.atomic():
         escalation = (
-            Escalation.objects.select_for_update()
+            Escalation.objects.select_for_update(of=("self",))
             .select_related("conversation", "assigned_to")
             .filter(pk=escalation_id)
             .first()
@@ -389,7 +389,7 @@ def escalation_sla_check(*, now=None) -> dict:
         status=Escalation.Status.QUEUED, created_at__lte=now - sla
     ).values_list("pk", flat=True):
         with transaction.atomic():
-            escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+            escalation = Escalation.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=escalation_id)
             last = escalation.priority_raised_at or escalation.created_at
             if escalation.status == Escalation.Status.QUEUED and last <= now - sla and _priority_raise(escalation, now):
                 report["raised"] += 1
@@ -425,7 +425,7 @@ def escalation_sla_check(*, now=None) -> dict:
 def escalation_reroute(*, escalation_id: int, now=None) -> bool:
     """Nobody claimed it in time: raise its priority and hand it to another agent if one is free."""
     now = now or timezone.now()
-    escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+    escalation = Escalation.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=escalation_id)
     if escalation.status != Escalation.Status.ASSIGNED or escalation.assigned_at > now - _reroute_after():
         return False
     previous = escalation.assigned_to_id
@@ -453,7 +453,7 @@ def escalation_reroute(*, escalation_id: int, now=None) -> bool:
 @transaction.atomic
 def escalation_requeue(*, escalation_id: int) -> bool:
     """The agent's workspace is gone: put the conversation back in the queue so it is not stuck."""
-    escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+    escalation = Escalation.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=escalation_id)
     if escalation.status != Escalation.Status.ACTIVE:
         return False
     conversation = escalation.conversation
@@ -480,7 +480,7 @@ def escalation_requeue(*, escalation_id: int) -> bool:
 
 def _open_escalation_locked(escalation_id) -> Escalation:
     escalation = (
-        Escalation.objects.select_for_update()
+        Escalation.objects.select_for_update(of=("self",))
         .select_related("conversation", "assigned_to")
         .filter(pk=escalation_id)
         .first()
@@ -492,7 +492,7 @@ def _open_escalation_locked(escalation_id) -> Escalation:
 
 def _held_escalation_locked(*, agent, conversation_hex: str) -> Escalation:
     escalation = (
-        Escalation.objects.select_for_update()
+        Escalation.objects.select_for_update(of=("self",))
         .select_related("conversation", "assigned_to")
         .filter(conversation__public_id=_uuid_or_error(conversation_hex), status=Escalation.Status.ACTIVE)
         .first()
@@ -703,7 +703,7 @@ def transcript_recipient(*, escalation: Escalation) -> str | None:
 def transcript_send(*, escalation_id: int) -> bool:
     """E-mail the transcript of a resolved escalation to the shopper, once."""
     with transaction.atomic():
-        escalation = Escalation.objects.select_for_update().select_related("conversation").get(pk=escalation_id)
+        escalation = Escalation.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=escalation_id)
         if escalation.status != Escalation.Status.RESOLVED or escalation.transcript_sent_at is not None:
             return False
         recipient = transcript_recipient(escalation=escalation)
@@ -733,7 +733,7 @@ def transcript_send(*, escalation_id: int) -> bool:
 
 def _profile_locked(agent) -> AgentProfile:
     AgentProfile.objects.get_or_create(user=agent)
-    return AgentProfile.objects.select_for_update().get(user=agent)
+    return AgentProfile.objects.select_for_update(of=("self",)).get(user=agent)
 
 
 @transaction.atomic

@@ -1,0 +1,168 @@
+"""The desk on the production stack: PostgreSQL, Redis, a real Celery worker, two daphne servers.
+
+Skipped without DATABASE_URL + REDIS_URL; under CI (REQUIRE_REAL_STACK=1) they must run.
+"""
+
+import asyncio
+import time
+import uuid
+
+import psycopg
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.test import Client
+
+from bot.conversations import conversation_from_token
+from bot.models import Conversation, TrainingExample
+from support import services
+from support.celery import app as celery_app
+from support.models import Escalation
+from tests.support import stack
+from tests.support.conftest import PACKET, make_agent
+from tests.support.wsclient import Socket
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.realstack, pytest.mark.slow]
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def real_stack(require_real_stack, settings):
+    """Env for child processes; this test process pushes and enqueues to the same place."""
+    env = stack.stack_env(database_url=database_url(), redis_url=settings.REDIS_URL)
+    layers = {k: {**v, "CONFIG": {**v["CONFIG"], "prefix": env["CHANNELS_PREFIX"]}} for k, v in settings.CHANNEL_LAYERS.items()}
+    settings.CHANNEL_LAYERS = layers
+    previous_queue, previous_eager = celery_app.conf.task_default_queue, celery_app.conf.task_always_eager
+    celery_app.conf.task_default_queue = env["CELERY_QUEUE"]
+    celery_app.conf.task_always_eager = False
+    procs = []
+    yield env, procs
+    for proc in procs:
+        stack.stop(proc)
+        # Shown by pytest only when the test failed.
+        print(f"--- {proc.args[0]} {proc.log_path}\n{stack.tail(proc)}")
+    celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous_queue, previous_eager
+
+
+def login_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def test_handoff_between_two_servers_with_a_real_worker(real_stack):
+    env, procs = real_stack
+    procs.append(stack.start_worker(env))
+    shop_server, shop_port = stack.start_daphne(env)
+    procs.append(shop_server)
+    desk_server, desk_port = stack.start_daphne(env)
+    procs.append(desk_server)
+
+    ada = await sync_to_async(make_agent)("ada")
+    cookie = await sync_to_async(login_cookie)(ada)
+    agent = await Socket.open(f"ws://127.0.0.1:{desk_port}/ws/agent/", cookie=cookie)
+    shopper = await Socket.open(f"ws://127.0.0.1:{shop_port}/ws/chat/")
+    try:
+        await agent.until("queue")
+        session = await shopper.until("session")
+        conversation = await sync_to_async(conversation_from_token)(session["conversation"])
+
+        # The shopper's hand-off: the frame reaches the agent on the other server, the real
+        # worker routes it to ada, the only agent online.
+        escalation = await sync_to_async(services.conversation_escalate)(
+            conversation=conversation, reason="requested", context=PACKET
+        )
+        escalated = await shopper.until("escalated")
+        assert escalated["position"] == 1
+        await agent.until("escalation", id=escalation.pk, status="queued")
+        assigned = await agent.until("escalation", id=escalation.pk, status="assigned", timeout=20)
+        assert assigned["assigned_to"] == "ada" and assigned["for_you"] is True
+
+        await agent.send({"type": "claim", "escalation": escalation.pk})
+        view = await agent.until("conversation")
+        assert view["conversation"] == conversation.public_id.hex
+        assert (await shopper.until("agent_joined"))["agent"] == "Ada"
+
+        # Agent -> shopper, across servers.
+        await agent.send({"type": "typing", "conversation": view["conversation"]})
+        assert (await shopper.until("typing"))["sender"] == "agent"
+        await agent.send({"type": "reply", "conversation": view["conversation"], "text": "Hi, I'm Ada.", "client_id": "a1"})
+        ack = await agent.until("ack", client_id="a1")
+        reply = await shopper.until("message", sender="agent")
+        assert (reply["id"], reply["text"], reply["agent_name"]) == (ack["id"], "Hi, I'm Ada.", "Ada")
+
+        # Shopper -> agent, across servers; the bot stays silent while ada has it.
+        await shopper.send({"type": "typing"})
+        assert (await agent.until("typing"))["sender"] == "shopper"
+        await shopper.send({"type": "message", "text": "where is my parcel?", "client_id": "s1"})
+        await shopper.until("ack", client_id="s1")
+        incoming = await agent.until("message", sender="shopper")
+        assert incoming["text"] == "where is my parcel?"
+        with pytest.raises(TimeoutError):
+            await shopper.until("message", sender="bot", timeout=2)
+
+        await agent.send({"type": "resolve", "escalation": escalation.pk, "intent": "track_order"})
+        await shopper.until("agent_left")
+        await agent.until("escalation", id=escalation.pk, status="resolved")
+        conversation = await sync_to_async(Conversation.objects.get)(pk=conversation.pk)
+        assert conversation.status == "bot"
+        labelled = await sync_to_async(lambda: list(TrainingExample.objects.values_list("text", "intent")))()
+        # Only what led to the hand-off (here: nothing the shopper said before it) is labelled.
+        assert ("where is my parcel?", "track_order") not in labelled
+    finally:
+        await agent.close()
+        await shopper.close()
+
+
+def test_a_worker_killed_mid_task_loses_no_escalation(real_stack):
+    env, procs = real_stack
+    ada = make_agent("ada", online=True)
+    conversation = Conversation.objects.create()
+    url = database_url().replace("postgres://", "postgresql://")
+    with psycopg.connect(url, autocommit=False) as blocker, psycopg.connect(url, autocommit=True) as watcher:
+        # Hold the agents' rows: the routing task blocks inside its transaction, mid-task.
+        blocker.execute("SELECT id FROM support_agentprofile FOR UPDATE").fetchall()
+        first = stack.start_worker(env)
+        procs.append(first)
+        escalation = services.conversation_escalate(conversation=conversation, reason="requested", context=PACKET)
+        deadline = time.monotonic() + 30
+        waiting = []
+        while time.monotonic() < deadline and not waiting:
+            waiting = watcher.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                " AND query ILIKE '%%support_agentprofile%%'"
+            ).fetchall()
+            time.sleep(0.2)
+        assert waiting, "the routing task never reached the database"
+        stack.kill_hard(first)
+        # The dead worker's session would notice its client is gone on its own; make it now.
+        for (pid,) in waiting:
+            watcher.execute("SELECT pg_terminate_backend(%s)", [pid])
+        blocker.rollback()
+
+    escalation.refresh_from_db()
+    assert escalation.status == "queued"  # nothing routed it; the row is safe in PostgreSQL
+    # A new worker gets the unacknowledged task again (acks_late) and finishes it.
+    procs.append(
+        stack.start_worker(
+            env,
+            extra_conf={
+                "broker_transport_options": {
+                    "visibility_timeout": 3, "unacked_restore_interval": 1, "unacked_restore_throttle": 1,
+                }
+            },
+        )
+    )
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        escalation.refresh_from_db()
+        if escalation.status == "assigned":
+            break
+        time.sleep(0.5)
+    assert escalation.status == "assigned" and escalation.assigned_to == ada
+    assert Escalation.objects.count() == 1
