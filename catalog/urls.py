@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invoices, views
+from . import views
 
 app_name = "catalog"
 
@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.category_detail, name="category"),
     path("p/<slug:slug>/", views.product_detail, name="product"),
+    path("search/", views.search, name="search"),
     path("help/", views.article_list, name="articles"),
     path("help/<slug:slug>/", views.article_detail, name="article"),
-    path("invoice/<str:token>/", invoices.invoice_view, name="invoice"),
 ]

@@ -1,26 +1,186 @@
+"""The storefront: home, categories, products, search and the help centre (server-rendered).
+
+These pages only read. The queries here are the page-shaped ones (cards with their price range
+and stock); the shop rules and the chat's reads live in catalog/selectors.py.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 
-from .models import Article, Category, Product
+from . import selectors
+from .models import Article, Category, Product, ShippingMethod, ShopPolicy, Variant
+from .templatetags.storefront import stock_level
+
+PAGE_SIZE = 24
+SEARCH_LIMIT = 48
+SORTS = {
+    "featured": ("Featured", None),
+    "price-asc": ("Price, low to high", lambda p: (p.card_price, p.name)),
+    "price-desc": ("Price, high to low", lambda p: (-p.card_price, p.name)),
+    "new": ("Newest", lambda p: (-p.created_at.timestamp(), p.name)),
+}
+# The help articles linked from the home page and the footer, when they exist.
+FEATURED_ARTICLES = [
+    "shipping-countries-and-costs",
+    "delivery-times",
+    "returns-and-refunds",
+    "how-to-start-a-return",
+    "size-guide",
+    "payment-methods",
+]
+
+
+def _with_variants(products):
+    return products.select_related("category").prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("pk"))
+    )
+
+
+def _as_cards(products) -> list[Product]:
+    """Adds what a product card shows: the lowest price, whether prices vary, the stock level."""
+    cards = []
+    for product in products:
+        variants = list(product.variants.all())
+        prices = {v.price for v in variants} or {product.price}
+        product.card_price = min(prices)
+        product.card_price_varies = len(prices) > 1
+        product.card_stock = sum(v.stock for v in variants)
+        product.card_stock_level = stock_level(product.card_stock) if variants else "out"
+        cards.append(product)
+    return cards
+
+
+def _policy() -> ShopPolicy | None:
+    # A page view should never write: no get_or_create here.
+    return ShopPolicy.objects.filter(pk=1).prefetch_related("non_returnable_categories").first()
 
 
 def home(request):
-    return render(request, "catalog/home.html", {"categories": Category.objects.all(), "products": Product.objects.filter(is_active=True)[:12]})
+    categories = (
+        Category.objects.filter(parent__isnull=True)
+        .annotate(product_count=Count("products", filter=Q(products__is_active=True)))
+        .filter(product_count__gt=0)
+        .order_by("pk")
+    )
+    new_in = _as_cards(_with_variants(Product.objects.filter(is_active=True)).order_by("-created_at", "name")[:8])
+    articles = {a.slug: a for a in Article.objects.filter(is_published=True, slug__in=FEATURED_ARTICLES)}
+    featured_articles = [articles[s] for s in FEATURED_ARTICLES if s in articles]
+    if not featured_articles:
+        featured_articles = list(Article.objects.filter(is_published=True)[:6])
+    return render(
+        request,
+        "catalog/home.html",
+        {"categories": categories, "products": new_in, "featured_articles": featured_articles, "policy": _policy()},
+    )
 
 
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug)
-    return render(request, "catalog/category.html", {"category": category, "products": category.products.filter(is_active=True)})
+    products = _as_cards(
+        _with_variants(
+            Product.objects.filter(Q(category=category) | Q(category__parent=category), is_active=True).order_by("name")
+        )
+    )
+    sort = request.GET.get("sort", "featured")
+    if sort not in SORTS:
+        sort = "featured"
+    key = SORTS[sort][1]
+    if key is not None:
+        products.sort(key=key)
+    else:
+        # Featured: what can be bought first, then by name.
+        products.sort(key=lambda p: (p.card_stock_level == "out", p.name))
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/category.html",
+        {
+            "category": category,
+            "products": page.object_list,
+            "page": page,
+            "product_count": len(products),
+            "sort": sort,
+            "sorts": [(value, label) for value, (label, _) in SORTS.items()],
+            "active_category": category.slug,
+        },
+    )
 
 
 def product_detail(request, slug):
-    product = get_object_or_404(Product, slug=slug, is_active=True)
-    return render(request, "catalog/product.html", {"product": product, "variants": product.variants.all()})
+    product = get_object_or_404(_with_variants(Product.objects.all()), slug=slug, is_active=True)
+    variants = list(product.variants.all())
+    # One table body per colour: the sizes of a colour sit together.
+    colours: dict[str, list[Variant]] = {}
+    for variant in variants:
+        variant.stock_level = stock_level(variant.stock)
+        colours.setdefault(variant.colour, []).append(variant)
+    prices = {v.price for v in variants} or {product.price}
+    policy = _policy()
+    non_returnable = bool(
+        policy and any(c.pk == product.category_id for c in policy.non_returnable_categories.all())
+    )
+    related = _as_cards(
+        _with_variants(Product.objects.filter(category=product.category, is_active=True).exclude(pk=product.pk)).order_by(
+            "-created_at"
+        )[:4]
+    )
+    return render(
+        request,
+        "catalog/product.html",
+        {
+            "product": product,
+            "variants": variants,
+            "colour_groups": list(colours.items()),
+            "has_colours": any(v.colour for v in variants),
+            "has_sizes": any(v.size for v in variants),
+            "size_count": len({v.size for v in variants if v.size}),
+            # Gift cards come in amounts, not sizes.
+            "size_word": "value" if variants and all(v.size[:1] in "€$£" and v.size for v in variants) else "size",
+            "prices_vary": len(prices) > 1,
+            "min_price": min(prices),
+            "total_stock": sum(v.stock for v in variants),
+            "non_returnable": non_returnable,
+            "policy": policy,
+            "shipping_methods": ShippingMethod.objects.filter(is_active=True).order_by("price", "name"),
+            "related": related,
+            "active_category": product.category.slug,
+        },
+    )
+
+
+def search(request):
+    query = request.GET.get("q", "").strip()[:100]
+    products = []
+    if query:
+        found = selectors.product_filter(query=query, limit=SEARCH_LIMIT)
+        products = _as_cards(_with_variants(Product.objects.filter(pk__in=[p.pk for p in found])).order_by("name"))
+    return render(request, "catalog/search.html", {"query": query, "products": products, "limit": SEARCH_LIMIT})
 
 
 def article_list(request):
-    return render(request, "catalog/article_list.html", {"articles": Article.objects.filter(is_published=True)})
+    query = request.GET.get("q", "").strip()[:100]
+    articles = Article.objects.filter(is_published=True)
+    for word in query.split():
+        articles = articles.filter(Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word))
+    by_topic = {}
+    for article in articles.order_by("title"):
+        by_topic.setdefault(article.topic, []).append(article)
+    topics = [
+        {"value": value, "label": label, "articles": by_topic[value]}
+        for value, label in Article.Topic.choices
+        if value in by_topic
+    ]
+    return render(
+        request,
+        "catalog/article_list.html",
+        {"topics": topics, "query": query, "article_count": sum(len(t["articles"]) for t in topics)},
+    )
 
 
 def article_detail(request, slug):
     article = get_object_or_404(Article, slug=slug, is_published=True)
-    return render(request, "catalog/article.html", {"article": article})
+    related = Article.objects.filter(is_published=True, topic=article.topic).exclude(pk=article.pk).order_by("title")[:5]
+    return render(request, "catalog/article.html", {"article": article, "related": related})

@@ -1,0 +1,83 @@
+"""Template filters of the storefront: money, stock labels and article paragraphs."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF "}
+# The same words and threshold as the chat's product cards (bot/products.py stock_label).
+LOW_STOCK = 3
+
+
+@register.filter
+def money(value, currency="EUR"):
+    """12.5 -> "€12.50"; an unknown currency is written as a code: "12.50 SEK"."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        return ""
+    code = (currency or "EUR").upper()
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {code}"
+
+
+def stock_level(stock) -> str:
+    try:
+        stock = int(stock)
+    except (TypeError, ValueError):
+        stock = 0
+    if stock <= 0:
+        return "out"
+    if stock <= LOW_STOCK:
+        return "low"
+    return "in"
+
+
+@register.filter(name="stock_level")
+def stock_level_filter(stock):
+    """'in', 'low' or 'out': for CSS classes."""
+    return stock_level(stock)
+
+
+@register.filter
+def stock_label(stock):
+    """What a shopper reads: "In stock", "Only 2 left" or "Sold out"."""
+    level = stock_level(stock)
+    if level == "out":
+        return "Sold out"
+    if level == "low":
+        return f"Only {int(stock)} left"
+    return "In stock"
+
+
+@register.filter
+def paragraphs(body):
+    """An article body as blocks: blank lines separate paragraphs; a block of "- " lines is a list."""
+    blocks = []
+    for chunk in (body or "").replace("\r\n", "\n").split("\n\n"):
+        lines = [line.strip() for line in chunk.strip().splitlines() if line.strip()]
+        if not lines:
+            continue
+        if all(line.startswith("- ") for line in lines):
+            blocks.append({"kind": "list", "items": [line[2:].strip() for line in lines]})
+        else:
+            blocks.append({"kind": "paragraph", "text": " ".join(lines)})
+    return blocks
+
+
+@register.filter
+def tone(value):
+    """A stable background tone (0–5) for a product card, so a grid of one category isn't uniform."""
+    try:
+        return int(value) % 6
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def attribute_name(key):
+    """"fill power" -> "Fill power"; keys in the catalog are plain words."""
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
