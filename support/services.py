@@ -172,13 +172,9 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
 
     position = selectors.queue_position(escalation=escalation)
     events.conversation_escalated(locked, reason=reason, position=position)
-    if online:
-        _system_message(
-            locked,
-            f"I've passed your conversation to our support team. You're number {position} in the queue — "
-            "a person will join here shortly, and you'll see when they do.",
-        )
-    else:
+    # Online, the `escalated` frame tells the shopper their place in the queue. After hours the
+    # truth goes into the transcript, where it stays when the shopper comes back.
+    if not online:
         from catalog.models import ShopPolicy
 
         hours = ShopPolicy.current().support_hours
@@ -222,11 +218,7 @@ def followup_email_capture(*, conversation, email: str) -> FollowUpTicket:
     locked.save(update_fields=["state", "shopper_email", "updated_at"])
     conversation.state = state
     conversation.shopper_email = email
-    _system_message(
-        locked,
-        f"Thank you — we'll answer you at {email}. A confirmation is on its way, and your "
-        "conversation stays here too.",
-    )
+    # The assistant thanks the shopper in its own reply (bot.services); no second message here.
     if escalation is not None and escalation.is_open:
         _escalation_changed(escalation)
 
@@ -536,7 +528,6 @@ def escalation_claim(*, escalation_id: int, agent) -> Escalation:
     conversation.save(update_fields=["status", "state", "updated_at"])
     name = selectors.agent_name(agent)
     events.agent_joined(conversation, agent_name=name)
-    _system_message(conversation, f"{name} from our support team has joined the conversation.")
     _escalation_changed(escalation)
     _queue_positions_changed()
     return escalation
@@ -589,9 +580,6 @@ def escalation_release(*, agent, conversation_hex: str) -> Escalation:
     conversation.status = Conversation.Status.BOT
     conversation.save(update_fields=["status", "updated_at"])
     events.agent_left(conversation)
-    _system_message(
-        conversation, f"{selectors.agent_name(agent)} has handed you back to the assistant. Ask me anything."
-    )
     _escalation_changed(escalation)
     return escalation
 

@@ -15,6 +15,7 @@ def workspace(request):
     context = {
         **admin.site.each_context(request),
         "title": "Agent workspace",
+        "is_nav_sidebar_enabled": False,  # the workspace needs the width
         "canned_replies": selectors.canned_reply_list(),
         "intent_labels": list(selectors.intent_labels()),
         "agent_name": selectors.agent_name(request.user),

@@ -52,8 +52,8 @@ def test_handoff_puts_the_conversation_in_the_queue_with_the_packet(escalate):
     # Routed at once to the only online agent.
     assert escalation.status == Escalation.Status.ASSIGNED and escalation.assigned_to.username == "ada"
     assert escalation.notified_at is not None
-    system = conversation.messages.filter(sender="system").last()
-    assert "number 1 in the queue" in system.text
+    # Online, the shopper learns their place from the `escalated` frame, not from a stored message.
+    assert not conversation.messages.filter(sender="system").exists()
 
 
 def test_handoff_is_idempotent_and_only_raises_priority(escalate):
@@ -163,7 +163,6 @@ def test_followup_email_opens_a_ticket_and_confirms_once(escalate, on_commit):
     # The task running again (a redelivery) sends nothing more.
     assert services.followup_confirmation_send(ticket_id=ticket.pk) is False
     assert len(mail.outbox) == 1
-    assert "we'll answer you at shopper@example.com" in conversation.messages.filter(sender="system").last().text
 
 
 def test_followup_email_rejects_what_is_not_an_email(escalate):
@@ -192,7 +191,6 @@ def test_claim_stops_the_bot_and_nobody_else_can_take_it(escalate, on_commit):
     conversation.refresh_from_db()
     assert claimed.status == "active" and claimed.assigned_to == bob and claimed.claimed_at
     assert conversation.status == Conversation.Status.AGENT
-    assert "Bob from our support team has joined" in conversation.messages.last().text
     with pytest.raises(DeskError) as exc:
         services.escalation_claim(escalation_id=escalation.pk, agent=ada)
     assert exc.value.code == "already_claimed"
@@ -235,7 +233,6 @@ def test_release_hands_back_to_the_bot(escalate, on_commit):
     escalation.refresh_from_db()
     assert conversation.status == Conversation.Status.BOT
     assert (escalation.status, escalation.outcome) == ("resolved", "released") and escalation.resolved_at
-    assert "handed you back to the assistant" in conversation.messages.last().text
 
 
 def test_resolve_stores_the_label_as_training_examples_and_mails_the_transcript(escalate, on_commit):

@@ -1,0 +1,81 @@
+"""An agent works an escalation in the workspace while a shopper chats, both in headless Chromium."""
+
+import os
+
+import pytest
+
+from support.models import Escalation
+from tests.live import CHROMIUM_ARGS, LiveServer, artifacts_dir, chromium_path
+from tests.support.conftest import make_agent
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def browser():
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs Chromium at /usr/bin/chromium (bin/test installs it)")
+        pytest.skip("no Chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def agent():
+    return make_agent("ada")
+
+
+def test_agent_sees_a_new_escalation_live_claims_it_and_the_shopper_gets_the_reply(agent, browser, monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM reads below are plain
+    # sequential checks between browser steps, not concurrent async code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    server = LiveServer()
+    shots = artifacts_dir()
+    try:
+        desk = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        desk_errors = []
+        desk.on("pageerror", lambda e: desk_errors.append(str(e)))
+        desk.goto(server.url + "/admin/login/?next=/desk/workspace/")
+        desk.fill("#id_username", "ada")
+        desk.fill("#id_password", "pw-correct-horse")
+        desk.click("input[type=submit]")
+        desk.wait_for_url("**/desk/workspace/")
+        desk.locator('[data-testid="connection"][data-state="open"]').wait_for(timeout=20_000)
+        assert desk.locator('[data-testid="escalation"]').count() == 0
+
+        shop = browser.new_context(viewport={"width": 1100, "height": 860}).new_page()
+        shop_errors = []
+        shop.on("pageerror", lambda e: shop_errors.append(str(e)))
+        shop.goto(server.url + "/", wait_until="domcontentloaded")
+        shop.get_by_test_id("sc-launcher").click()
+        shop.get_by_test_id("sc-input").fill("Talk to a person")
+        shop.get_by_test_id("sc-send").click()
+
+        # The escalation appears in the open workspace without a reload.
+        item = desk.locator('[data-testid="escalation"]').first
+        item.wait_for(timeout=30_000)
+        assert Escalation.objects.count() == 1
+        item.click()
+        desk.get_by_test_id("claim").click()
+        reply_box = desk.get_by_test_id("reply-input")
+        desk.wait_for_function("!document.querySelector('[data-testid=reply-input]').disabled", timeout=15_000)
+        assert "Talk to a person" in desk.get_by_test_id("transcript").inner_text()
+        reply_box.fill("Hi, I'm Ada from the support team. How can I help?")
+        desk.get_by_test_id("reply-send").click()
+        desk.locator('[data-testid="ws-msg"][data-sender="agent"]').first.wait_for(timeout=15_000)
+
+        agent_message = shop.locator('[data-testid="sc-msg"][data-sender="agent"]').first
+        agent_message.wait_for(timeout=15_000)
+        assert "Ada from the support team" in agent_message.inner_text()
+        shop.screenshot(path=str(shots / "desk-shopper-sees-agent-reply.png"))
+        desk.screenshot(path=str(shots / "desk-agent-workspace.png"))
+        assert Escalation.objects.get().status == "active"
+        assert not desk_errors and not shop_errors, (desk_errors, shop_errors)
+    finally:
+        server.close()
