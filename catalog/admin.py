@@ -342,7 +342,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return ("status", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
+            return ("status", "subtotal", "total", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
         return self.locked_after_creation
 
     @admin.display(description="status", ordering="status")
@@ -360,12 +360,16 @@ class OrderAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            super().save_model(request, obj, form, change)
-            services.order_note_add(order=obj, actor=staff_actor(request), message="Order created in the admin")
+            super().save_model(request, obj, form, change)  # a new order: its lines follow in save_related
             return
         changes = {f: getattr(obj, f) for f in form.changed_data if f in services.STAFF_EDITABLE_ORDER_FIELDS}
         if changes:
             services.order_update_details(order=obj, changes=changes, actor=staff_actor(request))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            services.order_created_by_staff(order=form.instance, actor=staff_actor(request))
 
     @admin.action(description="Mark as paid")
     def mark_paid(self, request, queryset):

@@ -411,6 +411,25 @@ def order_update_details(*, order: Order, changes: dict, actor: str) -> Order:
 
 
 @transaction.atomic
+def order_created_by_staff(*, order: Order, actor: str) -> Order:
+    """Finish an order that staff entered in the admin (e.g. taken by phone): totals from its
+    lines and the shipping price, and the "placed" entry in its log."""
+    actor = _actor(actor)
+    order = _lock_order(order)
+    order.subtotal = sum((line.line_total for line in order.lines.all()), Decimal("0.00"))
+    order.total = order.subtotal + order.shipping_price
+    order.save(update_fields=["subtotal", "total"])
+    _event(
+        order=order,
+        type=OrderEvent.Type.PLACED,
+        actor=actor,
+        message="Order entered in the admin",
+        data={"subtotal": _money(order.subtotal), "total": _money(order.total)},
+    )
+    return order
+
+
+@transaction.atomic
 def order_note_add(*, order: Order, actor: str, message: str) -> OrderEvent:
     """A note in the order's log (e.g. "order created in the admin", an agent's remark)."""
     actor = _actor(actor)

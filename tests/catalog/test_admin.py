@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -234,3 +235,32 @@ def test_article_admin_publish_actions_and_slug_prepopulation(admin_client):
     assert "prepopulated" in page
     filtered = admin_client.get(url(Article, "changelist"), {"topic__exact": "returns", "is_published__exact": "1"})
     assert list(filtered.context["cl"].result_list) == [article]
+
+
+def test_an_order_entered_in_the_admin_gets_its_totals_and_a_placed_event(admin_client, admin_user, shirt, shipping_method):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(email="phone@example.com")
+    variant = shirt.variants.get(size="L")
+    add_url = url(Order, "add")
+    data = {
+        "number": "55501", "customer": customer.pk, "email": "phone@example.com", "payment_method": "invoice",
+        "currency": "EUR", "shipping_price": "4.90", "shipping_method": shipping_method.pk,
+        "ship_name": "Pat Phone", "ship_line1": "Alte Gasse 2", "ship_city": "Köln", "ship_postcode": "50667", "ship_country": "de",
+        "carrier": "", "tracking_number": "", "estimated_delivery": "", "placed_at_0": "2026-01-05", "placed_at_1": "10:00:00",
+    }
+    for formset in admin_client.get(add_url).context["inline_admin_formsets"]:
+        mf = formset.formset.management_form
+        data.update({f"{mf.prefix}-TOTAL_FORMS": 0, f"{mf.prefix}-INITIAL_FORMS": 0})
+    data.update({
+        "lines-TOTAL_FORMS": 1, "lines-0-variant": variant.pk, "lines-0-product_name": "Linen shirt", "lines-0-variant_label": "Blue / L",
+        "lines-0-sku": variant.sku, "lines-0-category_slug": "shirts", "lines-0-unit_price": "54.90", "lines-0-quantity": 2,
+    })
+
+    response = admin_client.post(add_url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+
+    order = Order.objects.get(number="55501")
+    assert (order.subtotal, order.total, order.ship_country) == (Decimal("109.80"), Decimal("114.70"), "DE")
+    [event] = OrderEvent.objects.filter(order=order)
+    assert (event.type, event.actor) == ("placed", f"staff:{admin_user.username}")

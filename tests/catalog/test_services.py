@@ -21,7 +21,7 @@ from catalog.errors import (
 )
 from catalog.models import Customer, Order, OrderEvent, ReturnRequest, ShopPolicy, Variant
 from tests.catalog.conftest import make_order
-from tests.factories import CategoryFactory, OrderFactory, OrderLineFactory, ProductFactory, ReturnRequestFactory, VariantFactory
+from tests.factories import CategoryFactory, ProductFactory, ReturnRequestFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 

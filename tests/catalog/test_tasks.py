@@ -98,3 +98,39 @@ def test_task_options_fit_the_team_rules():
     assert send_order_email.acks_late is True
     assert send_order_email.time_limit and send_order_email.soft_time_limit
     assert send_order_email.max_retries >= 3
+
+
+@pytest.mark.realstack
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_the_cancellation_email_after_commit(require_real_stack, settings, shirt, shipping_method):
+    """PostgreSQL + Redis + a Celery worker process: the e-mail task is enqueued only on commit,
+    runs in the worker, and marks its event as sent."""
+    import time
+
+    from django.db import connection
+
+    from support.celery import app as celery_app
+    from tests.catalog.conftest import make_order
+    from tests.support import stack
+
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    env = stack.stack_env(
+        database_url=f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}", redis_url=settings.REDIS_URL
+    )
+    previous = celery_app.conf.task_default_queue, celery_app.conf.task_always_eager
+    celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = env["CELERY_QUEUE"], False
+    worker = stack.start_worker(env)
+    try:
+        order = make_order(state="paid", lines=[(shirt.variants.get(size="M"), 1)], shipping_method=shipping_method)
+        services.order_cancel(order=order, actor="shopper")
+        event = OrderEvent.objects.get(order=order, type=OrderEvent.Type.CANCELLED)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not event.data.get("email_sent_at"):
+            time.sleep(0.2)
+            event.refresh_from_db()
+        assert event.data.get("email_kind") == "cancelled", stack.tail(worker)
+    finally:
+        stack.stop(worker)
+        celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous
