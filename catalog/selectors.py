@@ -83,14 +83,14 @@ def order_get_verified(*, number: str, email: str) -> Order | None:
 
 
 def orders_for_user(*, user) -> QuerySet[Order]:
-    """The orders a logged-in shopper owns: through their customer record or their e-mail."""
+    """The orders a logged-in shopper owns: through the customer record linked to their account.
+
+    Not by the account's e-mail: Django does not verify it, and anyone could register with
+    someone else's address.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return Order.objects.none()
-    condition = Q(customer__user=user)
-    email = (getattr(user, "email", "") or "").strip()
-    if email:
-        condition |= Q(email__iexact=email)
-    return Order.objects.filter(condition).select_related("shipping_method").order_by("-placed_at")
+    return Order.objects.filter(customer__user=user).select_related("shipping_method").order_by("-placed_at")
 
 
 # --- Rules on orders ---------------------------------------------------------------------
