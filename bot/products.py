@@ -14,6 +14,7 @@ import numpy as np
 from django.db.models import Count, Max, Prefetch, Q
 
 from catalog.models import Product, Variant
+from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
 MIN_SCORE = 0.25
 
@@ -102,12 +103,6 @@ def product_get(*, slug: str) -> Product | None:
     )
 
 
-def stock_label(stock: int) -> str:
-    if stock <= 0:
-        return "Sold out"
-    if stock <= 3:
-        return f"Only {stock} left"
-    return "In stock"
 
 
 def product_card(product: Product, *, colour: str | None = None, size: str | None = None) -> dict:
