@@ -102,11 +102,20 @@ def escalation_summary(*, reason: str, context: dict) -> str:
     return " · ".join(parts)[:300]
 
 
+def _intent_item(item) -> dict:
+    """One understood intent as {"intent", "confidence"}; the dialogue state keeps [intent, conf]."""
+    if isinstance(item, dict):
+        return item
+    if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str):
+        return {"intent": item[0], "confidence": item[1]}
+    return {"intent": str(item), "confidence": None}
+
+
 def _clean_context(context) -> dict:
     if not isinstance(context, dict):
         raise ValueError("context must be a dict (the hand-off packet)")
     packet = {
-        "intents": list(context.get("intents") or [])[:10],
+        "intents": [_intent_item(i) for i in list(context.get("intents") or [])[-10:]],
         "entities": dict(context.get("entities") or {}),
         "verified_order": context.get("verified_order"),
         "actions": list(context.get("actions") or [])[:20],

@@ -56,6 +56,16 @@ def test_handoff_puts_the_conversation_in_the_queue_with_the_packet(escalate):
     assert not conversation.messages.filter(sender="system").exists()
 
 
+def test_the_dialogue_states_intent_pairs_become_labelled_items(escalate):
+    escalation = escalate(
+        make_conversation("x"), context={"intents": [["greeting", 0.97], ["track_order", 0.52]], "actions": []}
+    )
+    assert escalation.context["intents"] == [
+        {"intent": "greeting", "confidence": 0.97}, {"intent": "track_order", "confidence": 0.52}
+    ]
+    assert "best guess greeting (0.97)" in escalation.summary
+
+
 def test_handoff_is_idempotent_and_only_raises_priority(escalate):
     conversation = make_conversation("hello?")
     first = escalate(conversation, reason="requested")
