@@ -1,6 +1,7 @@
 """An agent works an escalation in the workspace while a shopper chats, both in headless Chromium."""
 
 import os
+import uuid
 
 import pytest
 
@@ -35,7 +36,11 @@ def test_agent_sees_a_new_escalation_live_claims_it_and_the_shopper_gets_the_rep
     # Playwright's sync API keeps an event loop in this thread; the ORM reads below are plain
     # sequential checks between browser steps, not concurrent async code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    server = LiveServer()
+    # One server for both pages; on the real stack its tasks run in-process (no worker here)
+    # and its channel prefix is its own.
+    server = LiveServer(
+        CELERY_TASK_ALWAYS_EAGER="1", STATIC_MANIFEST="0", CHANNELS_PREFIX=f"asgi-browser-{uuid.uuid4().hex[:8]}"
+    )
     shots = artifacts_dir()
     try:
         desk = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
