@@ -414,7 +414,8 @@ def escalation_sla_check(*, now=None) -> dict:
     abandoned = _abandoned_after()
     for escalation_id in Escalation.objects.filter(
         status=Escalation.Status.ACTIVE,
-        assigned_to__agent_profile__open_sockets=0,
+        # Heartbeats keep last_seen fresh while any workspace tab is open; a server that died
+        # never ran disconnect, so the socket count alone cannot be trusted.
         assigned_to__agent_profile__last_seen_at__lte=now - abandoned,
     ).values_list("pk", flat=True):
         if escalation_requeue(escalation_id=escalation_id):
@@ -754,10 +755,12 @@ def agent_availability_set(*, agent, availability: str) -> AgentProfile:
 def agent_connect(*, agent) -> AgentProfile:
     """A workspace socket opened: the agent is online unless they chose to be away."""
     profile = _profile_locked(agent)
-    profile.open_sockets = F("open_sockets") + 1
-    profile.last_seen_at = timezone.now()
+    now = timezone.now()
+    stale = profile.last_seen_at is None or profile.last_seen_at < now - selectors.AGENT_STALE_AFTER
+    # Sockets of a server that died were never counted down: a silent agent starts from zero.
+    profile.open_sockets = 1 if stale else profile.open_sockets + 1
+    profile.last_seen_at = now
     profile.save(update_fields=["open_sockets", "last_seen_at"])
-    profile.refresh_from_db()
     if profile.availability == AgentProfile.Availability.OFFLINE:
         profile.availability = AgentProfile.Availability.ONLINE
         profile.availability_changed_at = timezone.now()

@@ -384,5 +384,8 @@ def test_presence_follows_the_workspace_sockets():
     assert services.agent_disconnect(agent=ada).availability == "offline"
     services.agent_availability_set(agent=ada, availability="away")
     assert services.agent_connect(agent=ada).availability == "away"  # a chosen "away" stays
+    # A server died without counting its sockets down: after a silence the count starts again.
+    AgentProfile.objects.filter(user=ada).update(open_sockets=5, last_seen_at=minutes_ago(10))
+    assert services.agent_connect(agent=ada).open_sockets == 1
     with pytest.raises(DeskError):
         services.agent_availability_set(agent=ada, availability="sleeping")
