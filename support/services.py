@@ -143,6 +143,15 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
         raise ValueError(f"unknown priority {priority!r}")
     packet = _clean_context(context)
     locked = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
+    if not packet["last_message"]:
+        # Not every caller knows it (the assistant may have failed before reading it).
+        packet["last_message"] = (
+            Message.objects.filter(conversation=locked, sender=Message.Sender.SHOPPER)
+            .order_by("-pk")
+            .values_list("text", flat=True)
+            .first()
+            or ""
+        )[:2000]
 
     existing = Escalation.objects.select_for_update(of=("self",)).filter(conversation=locked, status__in=Escalation.OPEN).first()
     if existing is not None:
