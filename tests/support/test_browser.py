@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from bot.models import TrainingExample
 from support.models import Escalation
 from tests.live import CHROMIUM_ARGS, LiveServer, artifacts_dir, chromium_path
 from tests.support.conftest import make_agent
@@ -81,6 +82,17 @@ def test_agent_sees_a_new_escalation_live_claims_it_and_the_shopper_gets_the_rep
         shop.screenshot(path=str(shots / "desk-shopper-sees-agent-reply.png"))
         desk.screenshot(path=str(shots / "desk-agent-workspace.png"))
         assert Escalation.objects.get().status == "active"
+
+        # Resolve with a label: it leaves the queue, the shopper is told, the label is kept.
+        desk.get_by_test_id("resolve-intent").select_option("contact_human_agent")
+        desk.get_by_test_id("resolve").click()
+        desk.locator('[data-testid="escalation"]').first.wait_for(state="detached", timeout=15_000)
+        shop.get_by_text("has marked your request as resolved").wait_for(timeout=15_000)
+        escalation = Escalation.objects.get()
+        assert (escalation.status, escalation.resolution_intent) == ("resolved", "contact_human_agent")
+        assert list(TrainingExample.objects.values_list("text", "intent", "source")) == [
+            ("Talk to a person", "contact_human_agent", "agent_label")
+        ]
         assert not desk_errors and not shop_errors, (desk_errors, shop_errors)
     finally:
         server.close()

@@ -222,3 +222,46 @@ def test_escalation_admin_links_to_the_workspace(client):
     client.force_login(admin_user)
     response = client.get("/admin/support/escalation/")
     assert response.status_code == 200 and "/desk/workspace/" in response.content.decode()
+
+
+async def test_an_agent_only_hears_the_conversations_they_hold():
+    ada = await database_sync_to_async(make_agent)("ada", online=True)
+    bob = await database_sync_to_async(make_agent)("bob")
+    conversation = await database_sync_to_async(make_conversation)("private matter")
+    escalation = await database_sync_to_async(services.conversation_escalate)(
+        conversation=conversation, reason="requested", context=PACKET
+    )
+    await database_sync_to_async(services.escalation_claim)(escalation_id=escalation.pk, agent=ada)
+    comm, _, _ = await agent_socket(bob)
+    try:
+        await until(comm, "queue")
+        # Looking at it (without claiming) gives a snapshot, not a subscription.
+        await comm.send_json_to({"type": "open", "escalation": escalation.pk})
+        view = await until(comm, "conversation")
+        assert view["escalation"]["assigned_to"] == "ada"
+        await database_sync_to_async(conversations.message_store)(conversation=conversation, sender="shopper", text="my card number is …")
+        await database_sync_to_async(events.typing)(conversation, sender="shopper", to_agents=True)
+        while not await comm.receive_nothing(timeout=1):
+            frame = await comm.receive_json_from()
+            assert frame["type"] not in {"message", "typing"}, frame
+    finally:
+        await comm.disconnect()
+
+
+async def test_waiting_shoppers_hear_their_new_place_when_someone_ahead_is_taken():
+    ada = await database_sync_to_async(make_agent)("ada")
+    first_conv = await database_sync_to_async(make_conversation)("first")
+    second_conv = await database_sync_to_async(make_conversation)("second")
+    first = await database_sync_to_async(services.conversation_escalate)(conversation=first_conv, reason="requested", context=PACKET)
+    await database_sync_to_async(services.conversation_escalate)(conversation=second_conv, reason="requested", context=PACKET)
+    layer, channel = await shopper_listener(second_conv)
+    await database_sync_to_async(services.escalation_claim)(escalation_id=first.pk, agent=ada)
+    assert await next_shopper_frame(layer, channel, "queue") == {"type": "queue", "position": 1}
+
+
+def test_the_sla_watchdog_is_on_the_beat_schedule():
+    from support.celery import app
+
+    entry = app.conf.beat_schedule["support-sla-watchdog"]
+    assert entry["task"] == "support.tasks.sla_watchdog" and entry["schedule"] <= 60
+    assert "support.tasks.sla_watchdog" in app.tasks

@@ -165,3 +165,73 @@ def test_a_worker_killed_mid_task_loses_no_escalation(real_stack):
         time.sleep(0.5)
     assert escalation.status == "assigned" and escalation.assigned_to == ada
     assert Escalation.objects.count() == 1
+
+
+async def test_a_redis_restart_loses_no_message(require_real_stack, settings):
+    """Redis (layer and broker) restarts mid-conversation: every acknowledged message survives,
+    and the shopper who reconnects sees the whole transcript, in order, once."""
+    with stack.private_redis() as (redis_url, restart_redis):
+        env = stack.stack_env(database_url=database_url(), redis_url=redis_url)
+        procs = [stack.start_worker(env)]
+        try:
+            shop_server, shop_port = stack.start_daphne(env)
+            procs.append(shop_server)
+            desk_server, desk_port = stack.start_daphne(env)
+            procs.append(desk_server)
+            ada = await sync_to_async(make_agent)("ada")
+            cookie = await sync_to_async(login_cookie)(ada)
+            desk_url, shop_url = f"ws://127.0.0.1:{desk_port}/ws/agent/", f"ws://127.0.0.1:{shop_port}/ws/chat/"
+            agent = await Socket.open(desk_url, cookie=cookie)
+            await agent.until("queue")
+            shopper = await Socket.open(shop_url)
+            token = (await shopper.until("session"))["conversation"]
+            await shopper.send({"type": "message", "text": "Talk to a person", "client_id": "s0"})
+            queued = await agent.until("escalation", timeout=30)
+            await agent.send({"type": "claim", "escalation": queued["id"]})
+            hexid = (await agent.until("conversation", timeout=20))["conversation"]
+            sent = []
+
+            async def exchange(tag):
+                nonlocal shopper, agent
+                for k in range(3):
+                    cid = f"{tag}-s{k}"
+                    await shopper.send({"type": "message", "text": f"{tag} shopper {k}", "client_id": cid})
+                    await shopper.until("ack", client_id=cid, timeout=20)
+                    cid = f"{tag}-a{k}"
+                    await agent.send({"type": "reply", "conversation": hexid, "text": f"{tag} agent {k}", "client_id": cid})
+                    await agent.until("ack", client_id=cid, timeout=20)
+                    sent.extend([f"{tag} shopper {k}", f"{tag} agent {k}"])
+
+            await exchange("before")
+            await asyncio.get_running_loop().run_in_executor(None, restart_redis)
+            await shopper.close()
+            await agent.close()
+            # Reconnect as the widget and the workspace do, until the server's first frame.
+            agent = await reopen(desk_url, "queue", cookie=cookie)
+            shopper = await reopen(f"{shop_url}?conversation={token}", "session")
+            await exchange("after")
+            await shopper.close()
+            shopper = await Socket.open(f"{shop_url}?conversation={token}")
+            history = (await shopper.until("session"))["history"]
+            texts = [m["text"] for m in history if m["text"] in sent]
+            assert texts == sent
+            await shopper.close()
+            await agent.close()
+        finally:
+            for proc in procs:
+                stack.stop(proc)
+
+
+async def reopen(url, first, cookie=None):
+    """Right after the restart a server may still hold a pooled connection to the old Redis:
+    that socket closes (1011), and the next attempt gets a fresh one."""
+    last = None
+    for _ in range(40):
+        try:
+            socket = await Socket.open(url, cookie=cookie, timeout=5)
+            await socket.until(first, timeout=10)
+            return socket
+        except Exception as exc:  # noqa: BLE001
+            last = exc
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"could not reconnect to {url}: {last}")
