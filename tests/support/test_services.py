@@ -391,3 +391,19 @@ def test_presence_follows_the_workspace_sockets():
     assert services.agent_connect(agent=ada).open_sockets == 1
     with pytest.raises(DeskError):
         services.agent_availability_set(agent=ada, availability="sleeping")
+
+
+def test_the_desk_starts_with_canned_replies_the_workspace_offers():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    # Transactional tests elsewhere flush the rows a data migration made: run it again (it is
+    # idempotent) rather than depend on test order.
+    seed = import_module("support.migrations.0002_default_canned_replies")
+    seed.create(apps, None)
+    seed.create(apps, None)
+    replies = selectors.canned_reply_list()
+    assert len(replies) == len(seed.DEFAULTS)
+    assert {"hello", "order", "bye"} <= {r["shortcut"] for r in replies}
+    assert all(r["text"] and r["title"] for r in replies)
