@@ -33,6 +33,7 @@ DEFAULT_PRIORITY = {
     Escalation.Reason.ACTION_FAILED: Escalation.Priority.HIGH,
 }
 PRIORITY_BY_RANK = {rank: value for value, rank in Escalation.PRIORITY_RANK.items()}
+SMALL_TALK = {"greeting", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "followup_email"}
 MAX_REPLY_LENGTH = 4000
 MAX_CONTEXT_CHARS = 20000
 
@@ -86,14 +87,15 @@ def _queue_positions_changed() -> None:
 
 def escalation_summary(*, reason: str, context: dict) -> str:
     parts = [Escalation.Reason(reason).label]
+    # The latest request the bot recognised says most (small talk and "unsure" say little).
     guesses = [
         i for i in context.get("intents") or []
-        if isinstance(i, dict) and i.get("intent") and i.get("intent") != "out_of_scope"
+        if isinstance(i, dict) and i.get("intent") and i.get("intent") not in SMALL_TALK
     ]
     if guesses:
-        best = max(guesses, key=lambda i: i.get("confidence") or 0.0)
-        confidence = best.get("confidence")
-        parts.append(f"bot's best guess {best['intent']}" + (f" ({confidence:.2f})" if isinstance(confidence, (int, float)) else ""))
+        last = guesses[-1]
+        confidence = last.get("confidence")
+        parts.append(f"bot understood {last['intent']}" + (f" ({confidence:.2f})" if isinstance(confidence, (int, float)) else ""))
     if context.get("verified_order"):
         parts.append(f"order {context['verified_order']} verified")
     last = (context.get("last_message") or "").strip()

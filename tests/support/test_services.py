@@ -63,7 +63,7 @@ def test_the_dialogue_states_intent_pairs_become_labelled_items(escalate):
     assert escalation.context["intents"] == [
         {"intent": "greeting", "confidence": 0.97}, {"intent": "track_order", "confidence": 0.52}
     ]
-    assert "best guess greeting (0.97)" in escalation.summary
+    assert "bot understood track_order (0.52)" in escalation.summary
     # The caller did not know the last message: the desk reads it from the transcript.
     assert escalation.context["last_message"] == "x" and "“x”" in escalation.summary
 
