@@ -5,7 +5,6 @@ Skipped without DATABASE_URL + REDIS_URL; under CI (REQUIRE_REAL_STACK=1) they m
 
 import asyncio
 import time
-import uuid
 
 import psycopg
 import pytest
