@@ -220,7 +220,8 @@ def customer_orders(*, conversation, context: dict) -> dict:
     verified = context.get("verified_order")
     if verified:
         numbers.add(str(verified))
-    for number in (conversation.state or {}).get("verified_orders", []) or []:
+    state = conversation.state or {}
+    for number in list(state.get("verified") or []) + list(state.get("verified_orders") or []):
         numbers.add(str(number))
     if numbers:
         emails.update(e.lower() for e in Order.objects.filter(number__in=numbers).values_list("email", flat=True))
