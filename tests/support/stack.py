@@ -133,6 +133,10 @@ def start_beat(env: dict) -> subprocess.Popen:
 @contextmanager
 def private_redis(port: int | None = None):
     """A Redis of our own (for restarting it); yields (url, restart)."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
     port = port or free_port()
     workdir = tempfile.mkdtemp(prefix="redis-")
     args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir]
