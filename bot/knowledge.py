@@ -8,6 +8,7 @@ cached per process and rebuilt when the index changes.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -19,8 +20,18 @@ from catalog.models import Article
 
 from .models import ArticlePassage
 
-# Below this cosine similarity a passage is not relevant enough to quote.
+# Below this score a passage is not relevant enough to quote. When the passage's topic is the
+# one the shopper's intent points to, the SLM's understanding is evidence too: a lower bar.
 MIN_SCORE = 0.38
+MIN_SCORE_ON_TOPIC = 0.30
+# Sentence embeddings miss some exact wording ("opening hours"): words of the query found in the
+# article's title, tags or passage add up to LEXICAL_WEIGHT.
+LEXICAL_WEIGHT = 0.15
+STOPWORDS = frozenset(
+    "a an and are as at be can could do does for from have how i if in is it me my of on or our "
+    "please so that the there this to was we what when where which who why will with you your yours "
+    "hi hello hey thanks".split()
+)
 # Passages of the article topic that matches the shopper's intent get a small boost.
 TOPIC_BOOST = 0.06
 INTENT_TOPICS = {
@@ -78,6 +89,12 @@ def article_reindex(*, article: Article) -> int:
     return len(passages)
 
 
+def passages_remove(*, article_id: int) -> int:
+    removed, _ = ArticlePassage.objects.filter(article_id=article_id).delete()
+    _cache.invalidate()
+    return 0
+
+
 def index_missing() -> int:
     """Index published articles that have no passages or changed since they were indexed."""
     stale = (
@@ -95,6 +112,10 @@ def index_missing() -> int:
     if removed:
         _cache.invalidate()
     return count
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 
 class _Index:
@@ -125,6 +146,7 @@ class _Index:
                         "url": r.article.get_absolute_url(),
                         "topic": r.article.topic,
                         "text": r.text,
+                        "words": _words(f"{r.article.title} {r.article.tags} {r.text}"),
                     }
                     for r in rows
                 ]
@@ -147,22 +169,26 @@ def knowledge_search(*, query: str, intent: str | None = None, limit: int = 3) -
     if not rows or not query.strip():
         return []
     q = _embed([query])[0]
-    scores = matrix @ q
-    ranking = scores
+    query_words = _words(query)
+    lexical = np.array(
+        [len(query_words & r["words"]) / len(query_words) if query_words else 0.0 for r in rows], dtype=np.float32
+    )
+    scores = matrix @ q + LEXICAL_WEIGHT * lexical
     topic = INTENT_TOPICS.get(intent or "")
-    if topic:
-        # The boost orders passages; relevance is still judged on the raw similarity.
-        ranking = scores + np.array([TOPIC_BOOST if r["topic"] == topic else 0.0 for r in rows], dtype=np.float32)
+    on_topic = np.array([r["topic"] == topic for r in rows]) if topic else np.zeros(len(rows), dtype=bool)
+    # The topic boost orders passages; relevance is judged on the score and the topic's bar.
+    ranking = scores + TOPIC_BOOST * on_topic
     order = np.argsort(-ranking)[: limit * 3]
     results, seen = [], set()
     for i in order:
-        if scores[i] < MIN_SCORE:
+        if scores[i] < (MIN_SCORE_ON_TOPIC if on_topic[i] else MIN_SCORE):
             continue
         row = rows[i]
         if row["article_id"] in seen:
             continue
         seen.add(row["article_id"])
-        results.append(Passage(score=float(scores[i]), **row))
+        fields = {k: v for k, v in row.items() if k != "words"}
+        results.append(Passage(score=float(scores[i]), **fields))
         if len(results) == limit:
             break
     return results

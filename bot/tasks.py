@@ -1,0 +1,16 @@
+"""Celery tasks of the assistant: keeping the knowledge-base index in step with the articles."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3, soft_time_limit=60, time_limit=90)
+def reindex_article(article_id: int) -> int:
+    """Re-embed one article's passages (idempotent: replaces them). Returns the passage count."""
+    from catalog.models import Article
+
+    from .knowledge import article_reindex, passages_remove
+
+    article = Article.objects.filter(pk=article_id).first()
+    if article is None:
+        return passages_remove(article_id=article_id)
+    return article_reindex(article=article)
