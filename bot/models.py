@@ -109,3 +109,15 @@ class ArticlePassage(models.Model):
 
     def __str__(self):
         return f"{self.article.title} §{self.position}"
+
+
+class ProductEmbedding(models.Model):
+    """A product's sentence embedding for semantic search, kept until its text changes."""
+
+    product = models.OneToOneField("catalog.Product", on_delete=models.CASCADE, related_name="embedding")
+    text_hash = models.CharField(max_length=64)
+    embedding = models.BinaryField()
+    indexed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Embedding of {self.product_id}"

@@ -7,11 +7,13 @@ product changes. Stock always comes from the database at answer time, never from
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
 from django.db.models import Count, Max, Prefetch, Q
+from django.utils import timezone
 
 from catalog.models import Product, Variant
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
@@ -39,19 +41,41 @@ class _ProductIndex:
         key = (key["n"], key["last"])
         with self._lock:
             if key != self._key:
-                from .slm.embedder import get_embedder
-
-                products = list(
-                    Product.objects.filter(is_active=True).select_related("category").prefetch_related("variants").order_by("pk")
-                )
-                self._ids = [p.pk for p in products]
-                self._matrix = (
-                    get_embedder().embed([product_text(p) for p in products])
-                    if products
-                    else np.zeros((0, 384), dtype=np.float32)
-                )
+                self._ids, self._matrix = _load_or_embed()
                 self._key = key
             return self._ids, self._matrix
+
+
+def _load_or_embed():
+    """Stored embeddings of active products; products whose text changed are embedded again."""
+    from .models import ProductEmbedding
+    from .slm.embedder import get_embedder
+
+    products = list(
+        Product.objects.filter(is_active=True)
+        .select_related("category", "embedding")
+        .prefetch_related("variants")
+        .order_by("pk")
+    )
+    if not products:
+        return [], np.zeros((0, 384), dtype=np.float32)
+    texts = {p.pk: product_text(p) for p in products}
+    hashes = {pk: hashlib.sha256(t.encode()).hexdigest() for pk, t in texts.items()}
+    stored = {}
+    for p in products:
+        row = getattr(p, "embedding", None)
+        if row is not None and row.text_hash == hashes[p.pk]:
+            stored[p.pk] = np.frombuffer(bytes(row.embedding), dtype=np.float32)
+    stale = [p.pk for p in products if p.pk not in stored]
+    if stale:
+        vectors = get_embedder().embed([texts[pk] for pk in stale])
+        for pk, vector in zip(stale, vectors):
+            stored[pk] = vector.astype(np.float32)
+            ProductEmbedding.objects.update_or_create(
+                product_id=pk, defaults={"text_hash": hashes[pk], "embedding": stored[pk].tobytes(), "indexed_at": timezone.now()}
+            )
+    ids = [p.pk for p in products]
+    return ids, np.vstack([stored[pk] for pk in ids])
 
 
 _index = _ProductIndex()
