@@ -823,6 +823,7 @@
         case "ack": onAck(frame); break;
         case "message": onMessage(frame); break;
         case "escalated": onEscalated(frame); break;
+        case "queue": onQueue(frame); break;
         case "agent_joined": onAgentJoined(frame); break;
         case "agent_left": onAgentLeft(); break;
         case "typing": if (frame.sender === "bot" || frame.sender === "agent") showTyping(frame.sender); break;
@@ -903,10 +904,23 @@
       var text = frame.position !== null && frame.position !== undefined && isFinite(position) && position >= 1
         ? "You're number " + position + " in the queue — a person will join shortly"
         : "A person will join shortly";
-      addNotice(text, "info");
+      state.queueNotice = addNotice(text, "info");
+    }
+
+    // The queue moved: update the last queue notice in place rather than adding another line.
+    function onQueue(frame) {
+      var position = Number(frame.position);
+      if (!isFinite(position) || position < 1) return;
+      var text = "You're number " + position + " in the queue — a person will join shortly";
+      if (state.queueNotice && state.queueNotice.parentNode) {
+        state.queueNotice.textContent = text;
+      } else {
+        state.queueNotice = addNotice(text, "info");
+      }
     }
 
     function onAgentJoined(frame) {
+      state.queueNotice = null;
       state.agentName = str(frame.agent).trim() || "An agent";
       addNotice(state.agentName + " joined the chat", "info");
       clearQuickReplies();
