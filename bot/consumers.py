@@ -124,6 +124,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.reply_to(message)
 
     async def reply_to(self, message: Message):
+        if not await _db(conversations.conversation_bot_may_reply)(conversation_id=self.conversation.pk):
+            return  # a person has the conversation: the bot neither types nor talks
         await self.send_json({"type": "typing", "sender": "bot"})
         try:
             bot_message = await _db(assistant.assistant_reply)(conversation_id=self.conversation.pk, message_id=message.pk)

@@ -34,6 +34,11 @@ def conversation_start(*, user=None) -> Conversation:
     return Conversation.objects.create(user=user if user is not None and user.is_authenticated else None)
 
 
+def conversation_bot_may_reply(*, conversation_id: int) -> bool:
+    status = Conversation.objects.filter(pk=conversation_id).values_list("status", flat=True).first()
+    return status in (Conversation.Status.BOT, Conversation.Status.WAITING)
+
+
 def transcript(conversation: Conversation) -> list[Message]:
     return list(conversation.messages.select_related("conversation").order_by("pk"))
 
