@@ -142,19 +142,22 @@ def main():
         "LOG_LEVEL": "WARNING",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
-    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database}"], check=True)
+    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=True)
     subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     seeded = subprocess.run([PY, "manage.py", "seed_demo", "--json"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     demo = {s["scenario"]: s for s in json.loads(seeded.stdout)["demo_orders"]}
 
     port = free_port()
+    log_path = ROOT / "var" / "bench_chat_daphne.log"
+    log_path.parent.mkdir(exist_ok=True)
+    server_log = log_path.open("w")
     server = subprocess.Popen(
         [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "support.asgi:application"],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -175,10 +178,19 @@ def main():
         stored = check_stored(env, load["acked"])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
-        subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database}"], check=False)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=False)
 
     lat, blat = load["latencies"], base["latencies"]
+    if failures or base_fail:
+        print(f"  FAILURES: {len(failures)} of {args.shoppers} shoppers, e.g. {failures[:3]!r} {base_fail[:1]!r}")
+    if not lat or not blat:
+        print("no replies measured")
+        return 1
     print(f"  baseline p50 {pct(blat, 50):.1f} ms  p95 {pct(blat, 95):.1f} ms")
     print(f"  replies: {len(lat)} in {elapsed:.1f} s = {len(lat) / elapsed:.1f} replies/s")
     print(f"  reply latency p50 {pct(lat, 50):.1f} ms  p95 {pct(lat, 95):.1f} ms  p99 {pct(lat, 99):.1f} ms  mean {statistics.mean(lat):.1f} ms")

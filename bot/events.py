@@ -14,9 +14,11 @@ to its client as JSON.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -37,10 +39,26 @@ def agent_group(user_id: int) -> str:
     return f"agent.{user_id}"
 
 
+def _log_failure(group: str):
+    def done(future):
+        if not future.cancelled() and future.exception() is not None:
+            logger.error("push to %s failed", group, exc_info=future.exception())
+
+    return done
+
+
 def _push_now(group: str, frame: dict) -> None:
     layer = get_channel_layer()
+    message = {"type": "frame.push", "frame": frame}
+    # In a worker thread of an ASGI server, hand the send to the server's event loop and do
+    # not wait for it: the shopper's reply must not queue behind other clients' sockets.
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is not None and loop.is_running() and getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid():
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        future.add_done_callback(_log_failure(group))
+        return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "frame.push", "frame": frame})
+        async_to_sync(layer.group_send)(group, message)
     except Exception:  # noqa: BLE001 — a dead layer must not undo a stored message
         # The row is committed; a client that misses the push gets it from the transcript on
         # reconnect. Log loudly so operators see a broken channel layer.

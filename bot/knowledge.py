@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,7 @@ def article_reindex(*, article: Article) -> int:
     """Replace an article's passages with fresh embeddings. Returns the number of passages."""
     ArticlePassage.objects.filter(article=article).delete()
     if not article.is_published:
+        _cache.invalidate()
         return 0
     passages = split_passages(article)
     # The title is embedded with each paragraph: it carries the topic a paragraph assumes.
@@ -93,6 +95,27 @@ def passages_remove(*, article_id: int) -> int:
     removed, _ = ArticlePassage.objects.filter(article_id=article_id).delete()
     _cache.invalidate()
     return 0
+
+
+# How often a process looks for articles changed elsewhere (the Celery task re-indexes them;
+# this catches bulk loads and edits that bypassed signals). Not on every search: it is a query.
+INDEX_CHECK_SECONDS = 30.0
+_last_check = 0.0
+
+
+def reset_caches() -> None:
+    """Forget what this process knows of the index (tests flush the database under it)."""
+    global _last_check
+    _last_check = 0.0
+    _cache.invalidate()
+
+
+def index_missing_if_due() -> None:
+    global _last_check
+    now = time.monotonic()
+    if now - _last_check >= INDEX_CHECK_SECONDS:
+        _last_check = now
+        index_missing()
 
 
 def index_missing() -> int:
@@ -122,17 +145,23 @@ class _Index:
     def __init__(self):
         self._lock = threading.Lock()
         self._key = None
+        self._checked = 0.0
         self._matrix = None
         self._rows: list[dict] = []
 
     def invalidate(self):
         with self._lock:
             self._key = None
+            self._checked = 0.0
 
     def get(self):
+        with self._lock:
+            if self._key is not None and time.monotonic() - self._checked < INDEX_CHECK_SECONDS:
+                return self._matrix, self._rows
         key = ArticlePassage.objects.aggregate(n=Count("pk"), last=Max("indexed_at"))
         key = (key["n"], key["last"])
         with self._lock:
+            self._checked = time.monotonic()
             if key != self._key:
                 rows = list(
                     ArticlePassage.objects.filter(article__is_published=True)
@@ -164,7 +193,7 @@ _cache = _Index()
 
 def knowledge_search(*, query: str, intent: str | None = None, limit: int = 3) -> list[Passage]:
     """The most relevant passages above MIN_SCORE, best first (may be empty)."""
-    index_missing()
+    index_missing_if_due()
     matrix, rows = _cache.get()
     if not rows or not query.strip():
         return []

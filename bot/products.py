@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -19,6 +20,7 @@ from catalog.models import Product, Variant
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
 MIN_SCORE = 0.25
+INDEX_CHECK_SECONDS = 30.0
 
 
 def product_text(product: Product) -> str:
@@ -33,13 +35,19 @@ class _ProductIndex:
     def __init__(self):
         self._lock = threading.Lock()
         self._key = None
+        self._checked = 0.0
         self._ids: list[int] = []
         self._matrix = None
 
     def get(self):
+        # The catalog changes rarely: look for changes at most every INDEX_CHECK_SECONDS.
+        with self._lock:
+            if self._key is not None and time.monotonic() - self._checked < INDEX_CHECK_SECONDS:
+                return self._ids, self._matrix
         key = Product.objects.filter(is_active=True).aggregate(n=Count("pk"), last=Max("updated_at"))
         key = (key["n"], key["last"])
         with self._lock:
+            self._checked = time.monotonic()
             if key != self._key:
                 self._ids, self._matrix = _load_or_embed()
                 self._key = key
@@ -79,6 +87,12 @@ def _load_or_embed():
 
 
 _index = _ProductIndex()
+
+
+def reset_caches() -> None:
+    """Forget the cached matrix (tests flush the database under it)."""
+    with _index._lock:
+        _index._key = None
 
 
 def _price(value) -> Decimal | None:

@@ -84,18 +84,22 @@ def catalog_gazetteer():
         return _gazetteer[1]
 
 
+def reset_caches() -> None:
+    global _gazetteer
+    with _gazetteer_lock:
+        _gazetteer = None
+
+
 def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
     from .slm import get_classifier
-    from .slm.entities import extract_entities
 
-    result = get_classifier().classify(text)
-    entities = extract_entities(text, gazetteer=catalog_gazetteer())
+    result = get_classifier().classify(text, gazetteer=catalog_gazetteer())
     return dialogue.Understood(
         text=text,
         intent=result.intent,
         confidence=float(result.confidence),
         top=tuple((i, float(p)) for i, p in result.top),
-        entities=tuple(e.as_dict() for e in entities),
+        entities=tuple(e.as_dict() for e in result.entities),
         logged_in=logged_in,
     )
 
@@ -111,12 +115,6 @@ def assistant_reply(*, conversation_id: int, message_id: int) -> Message | None:
     message = Message.objects.get(pk=message_id, conversation=conversation)
     user = conversation.user
     understood = understand(message.text, logged_in=bool(user and user.is_authenticated))
-    message_annotate(
-        message=message,
-        intent=understood.intent,
-        confidence=understood.confidence,
-        data={"top": [list(t) for t in understood.top], "entities": list(understood.entities)},
-    )
     executor = _Executor(conversation=conversation, user=user)
     state = conversation.state
     event = understood
@@ -132,6 +130,13 @@ def assistant_reply(*, conversation_id: int, message_id: int) -> Message | None:
             break
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        # One transaction for every write of the turn: one commit, not one per statement.
+        message_annotate(
+            message=message,
+            intent=understood.intent,
+            confidence=understood.confidence,
+            data={"top": [list(t) for t in understood.top], "entities": list(understood.entities)},
+        )
         if conversation.status == Conversation.Status.AGENT:
             # A person claimed the conversation while the assistant was thinking: stay quiet.
             return None

@@ -27,3 +27,14 @@ def require_real_stack():
     if os.environ.get("CI") == "true" and os.environ.get("REQUIRE_REAL_STACK") == "1":
         pytest.fail("CI asked for the real stack (PostgreSQL + Redis) but DATABASE_URL/REDIS_URL are not set")
     pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Per-process search caches outlive a test's database; start each test without them."""
+    from bot import knowledge, products, services
+
+    knowledge.reset_caches()
+    products.reset_caches()
+    services.reset_caches()
+    yield

@@ -27,11 +27,12 @@ def test_nothing_relevant_returns_nothing(shop_with_kb, query):
     assert knowledge_search(query=query) == []
 
 
-def test_unpublished_articles_are_never_quoted(shop_with_kb):
+def test_unpublished_articles_are_never_quoted(shop_with_kb, django_capture_on_commit_callbacks):
     article = Article.objects.get(slug="payment-methods")
     knowledge_search(query="paypal")  # index it
-    article.is_published = False
-    article.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        article.is_published = False
+        article.save()
     assert all(r.title != "Payment methods" for r in knowledge_search(query="can I pay with paypal?"))
     assert not ArticlePassage.objects.filter(article=article).exists()
 
