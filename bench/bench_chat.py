@@ -90,7 +90,7 @@ async def shopper(url: str, origin: str, turns: list[str], think: float, rng: ra
     out["conversations"].append(session["conversation"])
 
 
-async def drive(url, origin, demo, shoppers, turns, think, seed):
+async def drive(urls, origin, demo, shoppers, turns, think, seed):
     out = {"latencies": [], "acked": {}, "conversations": []}
     rngs = [random.Random(seed + i) for i in range(shoppers)]
     t0 = time.perf_counter()
@@ -98,7 +98,8 @@ async def drive(url, origin, demo, shoppers, turns, think, seed):
     tasks = []
     for i in range(shoppers):
         script = script_for(demo, rngs[i])[:turns]
-        tasks.append(asyncio.create_task(shopper(url, origin, script, think, rngs[i], out)))
+        # Round-robin over the ASGI processes, as the proxy in front of them would.
+        tasks.append(asyncio.create_task(shopper(urls[i % len(urls)], origin, script, think, rngs[i], out)))
         await asyncio.sleep(think / shoppers)
     results = await asyncio.gather(*tasks, return_exceptions=True)
     elapsed = time.perf_counter() - t0
@@ -125,7 +126,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shoppers", type=int, default=50)
     parser.add_argument("--turns", type=int, default=8)
-    parser.add_argument("--think", type=float, default=1.0, help="mean seconds a shopper waits between messages")
+    parser.add_argument("--think", type=float, default=3.0, help="mean seconds a shopper waits between messages")
+    parser.add_argument("--servers", type=int, default=2, help="Daphne processes (one per core) behind round-robin")
     parser.add_argument("--database", default="bench_chat")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
@@ -141,48 +143,61 @@ def main():
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
     }
     subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=True)
     subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    # As in production: DEBUG off serves hashed static files from the collected manifest.
+    subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
     seeded = subprocess.run([PY, "manage.py", "seed_demo", "--json"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     demo = {s["scenario"]: s for s in json.loads(seeded.stdout)["demo_orders"]}
 
-    port = free_port()
     log_path = ROOT / "var" / "bench_chat_daphne.log"
     log_path.parent.mkdir(exist_ok=True)
     server_log = log_path.open("w")
-    server = subprocess.Popen(
-        [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "support.asgi:application"],
-        env=env,
-        cwd=ROOT,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    ports = [free_port() for _ in range(args.servers)]
+    servers = [
+        subprocess.Popen(
+            [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "support.asgi:application"],
+            env=env,
+            cwd=ROOT,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for port in ports
+    ]
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
-        # Warm up the process (model, indexes) so the figures are steady-state.
-        asyncio.run(drive(url, origin, demo, 1, args.turns, 0.05, args.seed))
+        for port in ports:
+            for _ in range(300):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        urls = [f"ws://127.0.0.1:{port}/ws/chat/" for port in ports]
+        origin = "http://127.0.0.1"
+        # Warm up every process (model, indexes) so the figures are steady-state.
+        asyncio.run(drive(urls, origin, demo, len(urls), args.turns, 0.05, args.seed))
 
         print(f"baseline: 1 shopper x {args.turns} turns")
-        base, base_elapsed, base_fail = asyncio.run(drive(url, origin, demo, 1, args.turns, 0.2, args.seed + 100))
-        print(f"load: {args.shoppers} concurrent shoppers x {args.turns} turns, think time ~{args.think}s")
-        load, elapsed, failures = asyncio.run(drive(url, origin, demo, args.shoppers, args.turns, args.think, args.seed))
+        base, base_elapsed, base_fail = asyncio.run(drive(urls[:1], origin, demo, 1, args.turns, args.think, args.seed + 100))
+        print(
+            f"load: {args.shoppers} concurrent shoppers x {args.turns} turns, think time ~{args.think}s, "
+            f"{len(urls)} Daphne process(es)"
+        )
+        load, elapsed, failures = asyncio.run(drive(urls, origin, demo, args.shoppers, args.turns, args.think, args.seed))
         stored = check_stored(env, load["acked"])
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+        for server in servers:
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
         subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=False)
 
     lat, blat = load["latencies"], base["latencies"]

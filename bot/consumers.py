@@ -115,17 +115,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.bucket.take():
             return await self.refuse("rate_limited", "You're sending messages very fast; please wait a moment.", client_id)
         self.refused = 0
-        message, created = await _db(conversations.message_store)(
-            conversation=self.conversation, sender=Message.Sender.SHOPPER, text=text.strip(), client_id=client_id
+        message, created, bot_may_reply = await _db(conversations.shopper_message_receive)(
+            conversation=self.conversation, text=text.strip(), client_id=client_id
         )
         self.sent_ids.add(message.pk)
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
-        if created:
+        # A resend gets its ack only; while a person holds the chat the bot neither types nor talks.
+        if created and bot_may_reply:
             await self.reply_to(message)
 
     async def reply_to(self, message: Message):
-        if not await _db(conversations.conversation_bot_may_reply)(conversation_id=self.conversation.pk):
-            return  # a person has the conversation: the bot neither types nor talks
         await self.send_json({"type": "typing", "sender": "bot"})
         try:
             bot_message = await _db(assistant.assistant_reply)(conversation_id=self.conversation.pk, message_id=message.pk)

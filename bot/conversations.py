@@ -34,6 +34,18 @@ def conversation_start(*, user=None) -> Conversation:
     return Conversation.objects.create(user=user if user is not None and user.is_authenticated else None)
 
 
+def shopper_message_receive(*, conversation: Conversation, text: str, client_id: str | None) -> tuple[Message, bool, bool]:
+    """Store a shopper's message (once per client_id). Returns (message, created, bot_may_reply).
+
+    One trip for the consumer: the insert, then whether the assistant may answer (it may not
+    while a person holds the conversation).
+    """
+    message, created = message_store(
+        conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id, touch_conversation=False
+    )
+    return message, created, created and conversation_bot_may_reply(conversation_id=conversation.pk)
+
+
 def conversation_bot_may_reply(*, conversation_id: int) -> bool:
     status = Conversation.objects.filter(pk=conversation_id).values_list("status", flat=True).first()
     return status in (Conversation.Status.BOT, Conversation.Status.WAITING)
@@ -43,7 +55,6 @@ def transcript(conversation: Conversation) -> list[Message]:
     return list(conversation.messages.select_related("conversation").order_by("pk"))
 
 
-@transaction.atomic
 def message_store(
     *,
     conversation: Conversation,
@@ -54,31 +65,35 @@ def message_store(
     intent: str = "",
     confidence: float | None = None,
     data: dict | None = None,
+    touch_conversation: bool = True,
 ) -> tuple[Message, bool]:
     """Store a message exactly once per (conversation, client_id); push it after commit.
 
     Returns (message, created). A resend with a known client_id returns the stored row.
+    touch_conversation=False when the caller saves the conversation in the same transaction.
     """
+    fields = dict(
+        conversation=conversation,
+        sender=sender,
+        text=text,
+        client_id=client_id or None,
+        agent=agent,
+        intent=intent,
+        confidence=confidence,
+        data=data or {},
+    )
     if client_id:
-        existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
-        if existing is not None:
-            return existing, False
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                sender=sender,
-                text=text,
-                client_id=client_id or None,
-                agent=agent,
-                intent=intent,
-                confidence=confidence,
-                data=data or {},
-            )
-    except IntegrityError:
-        # Two sockets raced on the same client_id: the other one stored it first.
-        return Message.objects.get(conversation=conversation, client_id=client_id), False
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
+        # Insert first: the unique (conversation, client_id) constraint decides, so a resend or
+        # two sockets racing on the same message can never store it twice.
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(**fields)
+        except IntegrityError:
+            return Message.objects.get(conversation=conversation, client_id=client_id), False
+    else:
+        message = Message.objects.create(**fields)  # no client_id: nothing to race on
+    if touch_conversation:
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
     events.message_created(message)
     return message, True
 

@@ -112,7 +112,7 @@ def assistant_reply(*, conversation_id: int, message_id: int) -> Message | None:
     conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
     if conversation.status in (Conversation.Status.AGENT, Conversation.Status.CLOSED):
         return None  # the bot never talks over a person
-    message = Message.objects.get(pk=message_id, conversation=conversation)
+    message = Message.objects.only("pk", "text", "data", "conversation_id").get(pk=message_id, conversation=conversation)
     user = conversation.user
     understood = understand(message.text, logged_in=bool(user and user.is_authenticated))
     executor = _Executor(conversation=conversation, user=user)
@@ -146,6 +146,7 @@ def assistant_reply(*, conversation_id: int, message_id: int) -> Message | None:
         text = "\n\n".join(t for t in reply.texts if t) or replies.TEXTS["unsure"]
         bot_message, _ = message_store(
             conversation=conversation,
+            touch_conversation=False,  # saved just above
             sender=Message.Sender.BOT,
             text=text,
             intent=understood.intent,

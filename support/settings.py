@@ -81,7 +81,7 @@ TEMPLATES = [
 # --- Data -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=300)
     if DATABASE_URL
     else {
         "ENGINE": "django.db.backends.sqlite3",
@@ -159,7 +159,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "support.storage.ShopStaticFilesStorage"
         if env_bool("STATIC_MANIFEST", default=not DEBUG and bool(DATABASE_URL))
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
