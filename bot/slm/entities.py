@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 ENTITY_TYPES = ("order_number", "rma_number", "email", "product", "size", "colour", "amount", "country")
 
@@ -364,11 +364,15 @@ def _sizes(text: str, add, gazetteer: Gazetteer | None) -> None:
             add("size", label, m.start(), m.end())
 
 
+@lru_cache(maxsize=32)
+def _colour_pattern(catalog_colours: frozenset[str]) -> re.Pattern:
+    words = set(DEFAULT_COLOURS) | catalog_colours
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])", re.I)
+
+
 def _colours(text: str, add, gazetteer: Gazetteer | None) -> None:
     catalog = {c.lower(): c for c in (gazetteer.colours if gazetteer else []) if c}
-    words = set(DEFAULT_COLOURS) | set(catalog)
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])", re.I)
-    for m in pattern.finditer(text):
+    for m in _colour_pattern(frozenset(catalog)).finditer(text):
         if NOT_COLOUR_AFTER.search(text[m.end() :]):
             continue
         word = m.group(1).lower()

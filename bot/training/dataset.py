@@ -112,9 +112,12 @@ def load_clinc_train(shared_dir: Path, rng: random.Random) -> list[Example]:
         by_class[label].append(text)
     mapped = {str(k): v for k, v in config["mapped"].items()}
     excluded = set(config["excluded"])
+    # CLINC repeats short sentences across its splits ("adios", "0 minute timer"): a training
+    # sentence that also appears in validation is dropped, so validation stays unseen.
+    held_out = {normalise(t) for t, _ in data["val"] + data["oos_val"]}
     examples = []
     for label in sorted(by_class):
-        texts = sorted(by_class[label])
+        texts = sorted(t for t in by_class[label] if normalise(t) not in held_out)
         if label in excluded:
             continue
         if label in mapped:
@@ -122,7 +125,9 @@ def load_clinc_train(shared_dir: Path, rng: random.Random) -> list[Example]:
         else:
             picked, intent = rng.sample(texts, min(config["per_class_negatives"], len(texts))), OUT_OF_SCOPE
         examples += [Example(t, intent, f"clinc:{label}", f"clinc:{normalise(t)}") for t in picked]
-    examples += [Example(t, OUT_OF_SCOPE, "clinc:oos", f"clinc:{normalise(t)}") for t, _ in data["oos_train"]]
+    examples += [
+        Example(t, OUT_OF_SCOPE, "clinc:oos", f"clinc:{normalise(t)}") for t, _ in data["oos_train"] if normalise(t) not in held_out
+    ]
     return examples
 
 
@@ -210,14 +215,14 @@ def load_own(vocab: Vocabulary, rng: random.Random, expansions: int = 4) -> list
     for path in sorted((DATA_DIR / "intents").glob("*.yaml")):
         for intent, block in yaml.safe_load(path.read_text(encoding="utf-8")).items():
             for i, text in enumerate(block.get("examples") or []):
-                examples.append(Example(str(text), intent, f"own:{path.stem}", f"own:{intent}:e{i}"))
+                examples.append(Example(str(text), intent, f"own:{path.stem}", f"own:{path.stem}:{intent}:e{i}"))
             for j, template in enumerate(block.get("templates") or []):
                 seen = set()
                 for _ in range(expansions):
                     text = fill_template(template, rng, vocab)
                     if text not in seen:
                         seen.add(text)
-                        examples.append(Example(text, intent, f"own:{path.stem}:template", f"own:{intent}:t{j}"))
+                        examples.append(Example(text, intent, f"own:{path.stem}:template", f"own:{path.stem}:{intent}:t{j}"))
     return examples
 
 
@@ -261,17 +266,26 @@ def load_catalog_products() -> list[tuple[str, str]]:
 
 
 def split_by_group(examples: list[Example], rng: random.Random, dev: float, test: float) -> tuple[list, list, list]:
-    """Stratified by intent, whole groups go to one split."""
-    groups_by_intent: dict[str, dict[str, list[Example]]] = defaultdict(lambda: defaultdict(list))
+    """Whole groups go to one split; stratified by each group's (majority) intent.
+
+    A group key can be shared by sentences of different intents (Bitext has near-identical
+    sentences under two labels): the group still goes to a single split.
+    """
+    groups: dict[str, list[Example]] = defaultdict(list)
     for ex in examples:
-        groups_by_intent[ex.intent][ex.group].append(ex)
+        groups[ex.group].append(ex)
+    by_intent: dict[str, list[tuple[str, list[Example]]]] = defaultdict(list)
+    for key in sorted(groups):
+        members = groups[key]
+        intent = Counter(ex.intent for ex in members).most_common(1)[0][0]
+        by_intent[intent].append((key, members))
     train, dev_part, test_part = [], [], []
-    for intent in sorted(groups_by_intent):
-        groups = sorted(groups_by_intent[intent].items())
-        rng.shuffle(groups)
-        total = sum(len(g) for _, g in groups)
+    for intent in sorted(by_intent):
+        items = by_intent[intent]
+        rng.shuffle(items)
+        total = sum(len(m) for _, m in items)
         n_test, n_dev, taken = round(total * test), round(total * dev), 0
-        for _, members in groups:
+        for _, members in items:
             if taken < n_test:
                 test_part += members
             elif taken < n_test + n_dev:
@@ -349,8 +363,8 @@ def build_splits(
     *,
     shared_dir: Path,
     seed: int = 13,
-    bitext_per_intent: int = 200,
-    own_min_per_intent: int = 200,
+    bitext_per_intent: int = 150,
+    own_min_per_intent: int = 180,
     dev: float = 0.1,
     test: float = 0.1,
     max_per_intent: int | None = None,

