@@ -38,7 +38,10 @@ load_s = time.perf_counter() - started
 for text in messages:
     classifier.classify(text)
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "transformers"})
-print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "load_s": load_s,
+# VmHWM is this process image's own peak; ru_maxrss can carry the parent's size over fork+exec.
+hwm_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) if os.path.exists("/proc/self/status") else None
+print(json.dumps({"peak_rss_mb": (hwm_kb or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024,
+                  "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "load_s": load_s,
                   "messages": len(messages), "heavy_modules": heavy}))
 """
 
@@ -75,6 +78,20 @@ def main() -> int:
     artifact = Path(args.artifact)
     messages = load_messages(artifact, args.messages)
     results: dict = {"messages": len(messages), "artifact": str(artifact)}
+
+    # The serving process first, from a parent that has loaded neither model nor torch.
+    proc = subprocess.run(
+        [sys.executable, "-c", SERVING_PROCESS, str(artifact)],
+        input=json.dumps(messages[:500]), capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    if proc.returncode != 0:
+        print("serving process failed:\n" + proc.stderr[-2000:])
+        return 1
+    serving = json.loads(proc.stdout.strip().splitlines()[-1])
+    results["serving_process"] = serving
+    serving_line = (f"serving process   : peak RSS {serving['peak_rss_mb']:.0f} MB after loading the ONNX path "
+          f"({serving['load_s']:.2f} s) and classifying {serving['messages']} messages; "
+          f"torch/transformers imported: {serving['heavy_modules'] or 'none'}")
 
     from bot.slm.classifier import IntentClassifier
 
@@ -133,18 +150,7 @@ def main() -> int:
         print(f"speed-up (p50)    : {results['speedup_p50']:.1f}x   (p95 {results['speedup_p95']:.1f}x); "
               f"same top intent on {results['argmax_agreement']:.1%} of messages")
 
-    proc = subprocess.run(
-        [sys.executable, "-c", SERVING_PROCESS, str(artifact)],
-        input=json.dumps(messages[:500]), capture_output=True, text=True, cwd=ROOT, timeout=300,
-    )
-    if proc.returncode != 0:
-        print("serving process failed:\n" + proc.stderr[-2000:])
-        return 1
-    serving = json.loads(proc.stdout.strip().splitlines()[-1])
-    results["serving_process"] = serving
-    print(f"serving process   : peak RSS {serving['peak_rss_mb']:.0f} MB after loading the ONNX path "
-          f"({serving['load_s']:.2f} s) and classifying {serving['messages']} messages; "
-          f"torch/transformers imported: {serving['heavy_modules'] or 'none'}")
+    print(serving_line)
     try:
         load = os.getloadavg()[0]
         results["load_average_1min"] = load
