@@ -38,3 +38,15 @@ def _fresh_process_caches():
     products.reset_caches()
     services.reset_caches()
     yield
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Tasks run in-process right after commit (like the embedded default), even when REDIS_URL
+    is set; the real-stack tests switch this off and start a real Celery worker."""
+    from support.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -34,6 +34,8 @@ def server_env(**extra) -> dict:
         s = connection.settings_dict
         env["DATABASE_URL"] = f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
     env["LOG_LEVEL"] = env.get("LOG_LEVEL", "WARNING")
+    # Static files from the source folders (no collectstatic in tests), as in the test process.
+    env["STATIC_MANIFEST"] = "0"
     env.update(extra)
     return env
 

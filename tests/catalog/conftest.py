@@ -65,15 +65,3 @@ def delivered_order(shirt, shipping_method):
 @pytest.fixture
 def staff_user(db):
     return StaffUserFactory(username="alice")
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """Tasks run in-process right after commit (like the embedded default), even when REDIS_URL
-    is set; the real-stack test in test_tasks.py switches this off and starts a real worker."""
-    from support.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous

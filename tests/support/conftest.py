@@ -52,15 +52,3 @@ def packet():
 
 def minutes_ago(n):
     return timezone.now() - timedelta(minutes=n)
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """Tasks run in-process right after commit (like the embedded default), even when REDIS_URL
-    is set; the real-stack tests switch this off and start a real worker."""
-    from support.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
