@@ -1,27 +1,10 @@
 """A shopper chats on the storefront in a real browser (Debian's Chromium, driven by Playwright)."""
 
-import os
-
 import pytest
 
-from tests.live import CHROMIUM_ARGS, LiveServer, artifacts_dir, chromium_path
+from tests.live import LiveServer, artifacts_dir
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def browser():
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI needs Chromium at /usr/bin/chromium (bin/test installs it)")
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_shopper_asks_on_the_storefront_and_sees_the_answer_with_a_product_card(shop_with_kb, browser):

@@ -1,31 +1,15 @@
 """An agent works an escalation in the workspace while a shopper chats, both in headless Chromium."""
 
-import os
 import uuid
 
 import pytest
 
 from bot.models import TrainingExample
 from support.models import Escalation
-from tests.live import CHROMIUM_ARGS, LiveServer, artifacts_dir, chromium_path
+from tests.live import LiveServer, artifacts_dir
 from tests.support.conftest import make_agent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def browser():
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI needs Chromium at /usr/bin/chromium (bin/test installs it)")
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
