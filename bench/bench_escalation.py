@@ -98,6 +98,19 @@ async def bench(args, env, shop_port, desk_port, restart_redis):
         await shopper.until("message", sender="agent", text=text, timeout=30)
         replies.append(time.perf_counter() - t0)
     print(summary("agent reply -> shopper", replies), flush=True)
+    # Baseline in the same run: the agent socket's own ping -> pong round trip (one heartbeat write, no
+    # channel layer), so the ratio shows what the reply path adds on top of the bare socket.
+    pings = []
+    for _ in range(args.replies):
+        t0 = time.perf_counter()
+        await agent.send({"type": "ping"})
+        await agent.until("pong", timeout=30)
+        pings.append(time.perf_counter() - t0)
+    print(summary("baseline: agent ping -> pong", pings), flush=True)
+    print(
+        f"ratio agent reply -> shopper / ping round trip: p50 {percentile(replies, 50) / percentile(pings, 50):.1f}x",
+        flush=True,
+    )
     for shopper, *_ in shoppers[1:]:
         await shopper.close()
 
