@@ -375,7 +375,7 @@ def _carry_over(state: dict, msg: Understood) -> str | None:
     last = state.get("last_intent")
     if not last:
         return None
-    if last in ORDER_INTENTS and (msg.entity("order_number") or OTHER_ORDER.search(msg.text)):
+    if last in ORDER_INTENTS and (msg.entity("order_number") or msg.entity("email") or OTHER_ORDER.search(msg.text)):
         return last
     if last in PRODUCT_INTENTS and (msg.entity("colour") or msg.entity("size") or msg.entity("product")):
         return last

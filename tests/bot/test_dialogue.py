@@ -289,3 +289,10 @@ def test_state_is_not_mutated_in_place():
     before = dict(state)
     run(state, msg("where is my order", "track_order"))
     assert state == before
+
+
+def test_an_email_alone_while_a_change_waits_for_yes_asks_again_instead_of_changing_topic():
+    state = _prepared()
+    # The model reads a bare address as some unrelated intent, without much confidence.
+    state, actions = run(state, msg("alex@example.com", "discount_code", 0.59, entities=[ent("email", "alex@example.com")]))
+    assert actions == [d.Prepare(action="cancel", number="10234")]
