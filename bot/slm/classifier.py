@@ -13,6 +13,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from bot.slm.encoding import encode_feeds
 from bot.slm.entities import Gazetteer, extract_entities
 from bot.slm.understanding import OUT_OF_SCOPE, Understanding
 
@@ -61,17 +62,9 @@ class IntentClassifier:
     # --- the model path -------------------------------------------------------------------
 
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
-        encodings = self.tokenizer.encode_batch([t[:MODEL_TEXT_CHARS] for t in texts])
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(texts), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self.input_names:
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        return feeds
+        return encode_feeds(
+            self.tokenizer, [t[:MODEL_TEXT_CHARS] for t in texts], pad_id=self.pad_id, input_names=self.input_names
+        )
 
     def logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Raw logits, shape (n, labels); texts are batched in length order to pad little."""

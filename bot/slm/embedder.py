@@ -16,6 +16,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from bot.slm.encoding import encode_feeds
+
 DEFAULT_ARTIFACT_DIR = Path(__file__).resolve().parent.parent / "embedder_artifact"
 MAX_TEXT_CHARS = 5000
 
@@ -48,18 +50,11 @@ class SentenceEmbedder:
         todo.sort(key=lambda i: len(texts[i]))
         for start in range(0, len(todo), batch_size):
             idx = todo[start : start + batch_size]
-            encodings = self.tokenizer.encode_batch([texts[i][:MAX_TEXT_CHARS] for i in idx])
-            width = max(len(e.ids) for e in encodings)
-            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, enc in enumerate(encodings):
-                ids[row, : len(enc.ids)] = enc.ids
-                mask[row, : len(enc.ids)] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self.input_names:
-                feeds["token_type_ids"] = np.zeros_like(ids)
+            feeds = encode_feeds(
+                self.tokenizer, [texts[i][:MAX_TEXT_CHARS] for i in idx], pad_id=self.pad_id, input_names=self.input_names
+            )
             (tokens,) = self.session.run(["last_hidden_state"], feeds)
-            weights = mask[:, :, None].astype(np.float32)
+            weights = feeds["attention_mask"][:, :, None].astype(np.float32)
             pooled = (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             out[idx] = pooled / np.clip(norms, 1e-12, None)
