@@ -9,7 +9,6 @@ cached per process and rebuilt when the index changes.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from django.db.models import Count, Max
 from catalog.models import Article
 
 from .models import ArticlePassage
+from .search_index import RefreshingIndex
 
 # Below this score a passage is not relevant enough to quote. When the passage's topic is the
 # one the shopper's intent points to, the SLM's understanding is evidence too: a lower bar.
@@ -141,54 +141,34 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 
-class _Index:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._key = None
-        self._checked = 0.0
-        self._matrix = None
-        self._rows: list[dict] = []
-
-    def invalidate(self):
-        with self._lock:
-            self._key = None
-            self._checked = 0.0
-
-    def get(self):
-        with self._lock:
-            if self._key is not None and time.monotonic() - self._checked < INDEX_CHECK_SECONDS:
-                return self._matrix, self._rows
-        key = ArticlePassage.objects.aggregate(n=Count("pk"), last=Max("indexed_at"))
-        key = (key["n"], key["last"])
-        with self._lock:
-            self._checked = time.monotonic()
-            if key != self._key:
-                rows = list(
-                    ArticlePassage.objects.filter(article__is_published=True)
-                    .select_related("article")
-                    .order_by("pk")
-                )
-                self._rows = [
-                    {
-                        "article_id": r.article_id,
-                        "title": r.article.title,
-                        "url": r.article.get_absolute_url(),
-                        "topic": r.article.topic,
-                        "text": r.text,
-                        "words": _words(f"{r.article.title} {r.article.tags} {r.text}"),
-                    }
-                    for r in rows
-                ]
-                self._matrix = (
-                    np.vstack([np.frombuffer(bytes(r.embedding), dtype=np.float32) for r in rows])
-                    if rows
-                    else np.zeros((0, 384), dtype=np.float32)
-                )
-                self._key = key
-            return self._matrix, self._rows
+def _passages_version():
+    found = ArticlePassage.objects.aggregate(n=Count("pk"), last=Max("indexed_at"))
+    return found["n"], found["last"]
 
 
-_cache = _Index()
+def _passages_build():
+    """The embedding matrix of every published passage, with what a quote needs of each."""
+    passages = list(ArticlePassage.objects.filter(article__is_published=True).select_related("article").order_by("pk"))
+    rows = [
+        {
+            "article_id": r.article_id,
+            "title": r.article.title,
+            "url": r.article.get_absolute_url(),
+            "topic": r.article.topic,
+            "text": r.text,
+            "words": _words(f"{r.article.title} {r.article.tags} {r.text}"),
+        }
+        for r in passages
+    ]
+    matrix = (
+        np.vstack([np.frombuffer(bytes(r.embedding), dtype=np.float32) for r in passages])
+        if passages
+        else np.zeros((0, 384), dtype=np.float32)
+    )
+    return matrix, rows
+
+
+_cache = RefreshingIndex(version=_passages_version, build=_passages_build, check_seconds=INDEX_CHECK_SECONDS)
 
 
 def knowledge_search(*, query: str, intent: str | None = None, limit: int = 3) -> list[Passage]:

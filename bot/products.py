@@ -8,8 +8,6 @@ product changes. Stock always comes from the database at answer time, never from
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -18,6 +16,8 @@ from django.utils import timezone
 
 from catalog.models import Product, Variant
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
+
+from .search_index import RefreshingIndex
 
 MIN_SCORE = 0.25
 INDEX_CHECK_SECONDS = 30.0
@@ -29,29 +29,6 @@ def product_text(product: Product) -> str:
     if colours:
         parts.append("Colours: " + ", ".join(colours))
     return ". ".join(p for p in parts if p)
-
-
-class _ProductIndex:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._key = None
-        self._checked = 0.0
-        self._ids: list[int] = []
-        self._matrix = None
-
-    def get(self):
-        # The catalog changes rarely: look for changes at most every INDEX_CHECK_SECONDS.
-        with self._lock:
-            if self._key is not None and time.monotonic() - self._checked < INDEX_CHECK_SECONDS:
-                return self._ids, self._matrix
-        key = Product.objects.filter(is_active=True).aggregate(n=Count("pk"), last=Max("updated_at"))
-        key = (key["n"], key["last"])
-        with self._lock:
-            self._checked = time.monotonic()
-            if key != self._key:
-                self._ids, self._matrix = _load_or_embed()
-                self._key = key
-            return self._ids, self._matrix
 
 
 def _load_or_embed():
@@ -86,13 +63,17 @@ def _load_or_embed():
     return ids, np.vstack([stored[pk] for pk in ids])
 
 
-_index = _ProductIndex()
+def _catalog_version():
+    found = Product.objects.filter(is_active=True).aggregate(n=Count("pk"), last=Max("updated_at"))
+    return found["n"], found["last"]
+
+
+_index = RefreshingIndex(version=_catalog_version, build=_load_or_embed, check_seconds=INDEX_CHECK_SECONDS)
 
 
 def reset_caches() -> None:
     """Forget the cached matrix (tests flush the database under it)."""
-    with _index._lock:
-        _index._key = None
+    _index.invalidate()
 
 
 def _price(value) -> Decimal | None:
