@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from catalog import selectors as shop
 from catalog import services as shop_services
 from catalog.errors import ShopError
-from catalog.models import Order, Product, ShopPolicy
+from catalog.models import Order, ShopPolicy
 
 from . import dialogue, replies
 from .conversations import message_annotate, message_store
@@ -69,18 +69,13 @@ GAZETTEER_TTL = 300.0
 
 
 def catalog_gazetteer():
-    """Product names, colours and sizes of the live catalog (refreshed every few minutes)."""
+    """The live catalog's gazetteer (bot.slm.gazetteer), rebuilt every few minutes, not per message."""
     global _gazetteer
-    from .slm.entities import Gazetteer
+    from .slm.gazetteer import catalog_gazetteer as build
 
     with _gazetteer_lock:
         if _gazetteer is None or time.monotonic() - _gazetteer[0] > GAZETTEER_TTL:
-            products = list(Product.objects.filter(is_active=True).values_list("name", "slug"))
-            from catalog.models import Variant
-
-            colours = sorted({c for c in Variant.objects.values_list("colour", flat=True).distinct() if c})
-            sizes = sorted({s for s in Variant.objects.values_list("size", flat=True).distinct() if s})
-            _gazetteer = (time.monotonic(), Gazetteer(products=products, colours=colours, sizes=sizes))
+            _gazetteer = (time.monotonic(), build())
         return _gazetteer[1]
 
 
