@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -39,8 +40,26 @@ def agent_group(user_id: int) -> str:
     return f"agent.{user_id}"
 
 
-def _log_failure(group: str):
+# The last push handed to the event loop, per group: the next one to that group waits for it,
+# so frames reach a client in the order they were pushed (escalated before the notice after it).
+_tails: dict[str, object] = {}
+_tails_lock = threading.Lock()
+
+
+async def _send_in_order(layer, group: str, message: dict, previous) -> None:
+    if previous is not None:
+        try:
+            await asyncio.wrap_future(previous)
+        except Exception:  # noqa: BLE001 — logged by its own callback; order is all we wait for
+            pass
+    await layer.group_send(group, message)
+
+
+def _finished(group: str):
     def done(future):
+        with _tails_lock:
+            if _tails.get(group) is future:
+                del _tails[group]
         if not future.cancelled() and future.exception() is not None:
             logger.error("push to %s failed", group, exc_info=future.exception())
 
@@ -54,8 +73,11 @@ def _push_now(group: str, frame: dict) -> None:
     # not wait for it: the shopper's reply must not queue behind other clients' sockets.
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is not None and loop.is_running() and getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid():
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-        future.add_done_callback(_log_failure(group))
+        with _tails_lock:
+            previous = _tails.get(group)
+            future = asyncio.run_coroutine_threadsafe(_send_in_order(layer, group, message, previous), loop)
+            _tails[group] = future
+        future.add_done_callback(_finished(group))
         return
     try:
         async_to_sync(layer.group_send)(group, message)
