@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 ENTITY_TYPES = ("order_number", "rma_number", "email", "product", "size", "colour", "amount", "country")
 
@@ -196,6 +197,16 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+COMMON_WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_words.txt"
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Everyday and support English (bot/data/common_words.txt, generated from CLINC150 and Bitext)."""
+    lines = COMMON_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(_singular(w) for w in lines if w and not w.startswith("#"))
+
+
 class _ProductIndex:
     """Product names as tokens, with how many products share each token."""
 
@@ -209,6 +220,15 @@ class _ProductIndex:
             for token in tokens:
                 self.by_token[token].add(k)
         self.vocabulary = sorted(self.by_token)
+        # A word names a product on its own only when one product has it and it is that
+        # product's head noun ("kettle") or no everyday word ("chambray"): "how does it work"
+        # is no mention of the Chambray Work Shirt.
+        common = common_words()
+        self.names_alone = {
+            token
+            for token, ks in self.by_token.items()
+            if len(ks) == 1 and len(token) >= 4 and (self.name_tokens[next(iter(ks))][-1] == token or token not in common)
+        }
         self._cache: dict[str, list[str]] = {}
 
     def lookup(self, word: str) -> list[str]:
@@ -243,7 +263,7 @@ class _ProductIndex:
                 if best is None or len(matched) > len(best[0]):
                     best = (matched, window[0][0], window[-1][0])
             matched, first, last = best
-            unique_single = len(matched) == 1 and len(self.by_token[next(iter(matched))]) == 1 and len(next(iter(matched))) >= 4
+            unique_single = len(matched) == 1 and next(iter(matched)) in self.names_alone
             if len(matched) >= 2 and len(matched) / len(name) >= 0.5 or unique_single:
                 # more name words matched first, then the larger share of the name, then the shorter span
                 candidates.append((len(matched), len(matched) / len(name), -(last - first), k, words[first][1], words[last][2]))

@@ -163,3 +163,14 @@ def test_the_shop_vocabulary_gazetteer_loads():
     g = vocabulary_gazetteer()
     assert ("Linen Camp Shirt", "linen-camp-shirt") in g.products
     assert "navy" in g.colours and "XL" in g.sizes
+
+
+def test_everyday_words_in_a_product_name_do_not_name_it_alone():
+    shop = Gazetteer(products=[("Chambray Work Shirt", "chambray-work-shirt"), ("Stovetop Kettle", "stovetop-kettle")])
+    # "work" is one product's word, but everyday English: no product in a returns question.
+    assert found("how do returns work?", shop, kind="product") == []
+    assert found("it doesn't work over here", shop, kind="product") == []
+    # A rare word, or the product's head noun, still names it; so does the name itself.
+    assert found("do you have chambray?", shop, kind="product") == [("product", "chambray-work-shirt")]
+    assert found("does the kettle come in blue", shop, kind="product") == [("product", "stovetop-kettle")]
+    assert found("the chambray work shirt in M", shop, kind="product") == [("product", "chambray-work-shirt")]

@@ -125,3 +125,10 @@ def test_training_end_to_end_on_a_tiny_subset_gives_a_working_artifact(shared_di
     code = f"import sys; from bot.slm.classifier import IntentClassifier; IntentClassifier({str(artifact)!r}).classify('hi'); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_the_shipped_common_words_are_what_the_data_gives(shared_dir, tmp_path):
+    # bot/data/common_words.txt is generated; regenerating it from the shared data changes nothing.
+    target = tmp_path / "common_words.txt"
+    ds.write_common_words(shared_dir, target)
+    assert target.read_text(encoding="utf-8") == ds.COMMON_WORDS_FILE.read_text(encoding="utf-8")
