@@ -127,7 +127,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def reply_to(self, message: Message):
         await self.send_json({"type": "typing", "sender": "bot"})
         try:
-            bot_message = await _db(assistant.assistant_reply)(conversation_id=self.conversation.pk, message_id=message.pk)
+            bot_message = await _db(assistant.assistant_reply)(
+                conversation_id=self.conversation.pk, message_id=message.pk, message=message
+            )
         except Exception:  # noqa: BLE001 — the shopper's message is stored; a person picks it up
             logger.exception("assistant failed on message %s", message.pk)
             await _db(assistant.assistant_failed)(conversation_id=self.conversation.pk)

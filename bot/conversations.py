@@ -6,7 +6,7 @@ The consumer and the support desk call these; they never save rows themselves.
 from __future__ import annotations
 
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from . import events
 from .models import Conversation, Message
@@ -86,7 +86,12 @@ def message_store(
         # Insert first: the unique (conversation, client_id) constraint decides, so a resend or
         # two sockets racing on the same message can never store it twice.
         try:
-            with transaction.atomic():
+            if connection.in_atomic_block:
+                with transaction.atomic():  # a savepoint: the caller's transaction survives a conflict
+                    message = Message.objects.create(**fields)
+            else:
+                # Autocommit: the INSERT is its own transaction; a conflict leaves nothing to undo
+                # (and saves the BEGIN and COMMIT round trips on every shopper message).
                 message = Message.objects.create(**fields)
         except IntegrityError:
             return Message.objects.get(conversation=conversation, client_id=client_id), False

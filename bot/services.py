@@ -102,12 +102,17 @@ def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
 # --- The turn --------------------------------------------------------------------------------
 
 
-def assistant_reply(*, conversation_id: int, message_id: int) -> Message | None:
-    """Answer one shopper message. Returns the bot's message, or None when a person has the chat."""
+def assistant_reply(*, conversation_id: int, message_id: int, message: Message | None = None) -> Message | None:
+    """Answer one shopper message. Returns the bot's message, or None when a person has the chat.
+
+    `message` is the stored shopper message when the caller holds it (the consumer does): it
+    saves reading it back.
+    """
     conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
     if conversation.status in (Conversation.Status.AGENT, Conversation.Status.CLOSED):
         return None  # the bot never talks over a person
-    message = Message.objects.only("pk", "text", "data", "conversation_id").get(pk=message_id, conversation=conversation)
+    if message is None or message.pk != message_id or message.conversation_id != conversation.pk:
+        message = Message.objects.only("pk", "text", "data", "conversation_id").get(pk=message_id, conversation=conversation)
     user = conversation.user
     understood = understand(message.text, logged_in=bool(user and user.is_authenticated))
     executor = _Executor(conversation=conversation, user=user)
