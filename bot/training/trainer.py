@@ -43,6 +43,10 @@ class TrainConfig:
     max_per_intent: int | None = None  # caps every split per intent (tiny CI runs)
     evaluate: bool = True
     keep_torch: bool = True  # keep the fine-tuned PyTorch checkpoint (the bench compares against it)
+    layers: int = 0  # keep only the base encoder's first N layers (0: all); fewer layers, faster serving
+    teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation)
+    distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
+    distill_temperature: float = 2.0
     extra: dict = field(default_factory=dict)
 
 
@@ -95,6 +99,30 @@ def _torch_logits(model, tokenizer, texts: list[str], pad_id: int, batch_size: i
     return out
 
 
+def _keep_bottom_layers(model, n: int) -> None:
+    """Drop the encoder's top layers: the bottom ones carry over best to a fine-tuned task."""
+    encoder = model.base_model.encoder
+    if not 0 < n <= len(encoder.layer):
+        raise ValueError(f"--layers must be between 1 and {len(encoder.layer)}")
+    encoder.layer = encoder.layer[:n]
+    model.config.num_hidden_layers = n
+
+
+def _teacher_logits(config: TrainConfig, labels: list[str], texts: list[str], log):
+    """The teacher artifact's logits on the training texts (its own ONNX model, any size)."""
+    import torch
+
+    from bot.slm.classifier import IntentClassifier
+
+    teacher = IntentClassifier(config.teacher, threads=config.threads)
+    if teacher.labels != labels:
+        raise ValueError(f"the teacher {config.teacher} has other labels than this training run")
+    started = time.time()
+    logits = teacher.logits(texts)
+    log(f"teacher: {teacher.version} ({len(texts)} logits in {time.time() - started:.0f}s)")
+    return torch.tensor(logits)
+
+
 def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
     """Run the whole pipeline; returns the artifact folder (config.output / "artifact")."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,6 +165,10 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
         label2id=label_id,
         attn_implementation="eager",
     )
+    if config.layers:
+        _keep_bottom_layers(model, config.layers)
+        log(f"encoder: the base model's first {config.layers} layers")
+    teacher_logits = _teacher_logits(config, labels, [ex.text for ex in splits.train], log) if config.teacher else None
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     params = [
         {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay},
@@ -161,7 +193,14 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
         running = 0.0
         for k, idx in enumerate(bar):
             ids, mask = _collate(encoded, idx, pad_id)
-            loss = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids), labels=target_tensor[idx]).loss
+            logits = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits
+            loss = torch.nn.functional.cross_entropy(logits, target_tensor[idx])
+            if teacher_logits is not None:
+                t = config.distill_temperature
+                soft = torch.nn.functional.kl_div(
+                    torch.log_softmax(logits / t, dim=-1), torch.softmax(teacher_logits[idx] / t, dim=-1), reduction="batchmean"
+                )
+                loss = (1 - config.distill_weight) * loss + config.distill_weight * t * t * soft
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -198,6 +237,7 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
         "max_length": config.max_length,
         "pad_token_id": pad_id,
         "hidden_size": base_config.get("hidden_size"),
+        "layers": model.config.num_hidden_layers,
         "temperature": 1.0,
         "threshold": 0.0,
         "data_fingerprint": splits.fingerprint(),
@@ -233,7 +273,8 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
         "int8_test_accuracy_raw": float((onnx_pred == gold).mean()),
     }
     (artifact / "config.json").write_text(json.dumps(artifact_config, indent=1), encoding="utf-8")
-    fp32_path.unlink(missing_ok=True)
+    if not config.keep_torch:
+        fp32_path.unlink(missing_ok=True)
 
     if config.evaluate:
         from bot.training.evaluation import evaluate_artifact, write_model_card

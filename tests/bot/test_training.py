@@ -101,16 +101,23 @@ def test_agent_labelled_examples_go_into_training(shared_dir):
 @pytest.mark.slow
 @pytest.mark.django_db
 def test_training_end_to_end_on_a_tiny_subset_gives_a_working_artifact(shared_dir, tmp_path):
-    """The whole pipeline (train, export, quantize, calibrate, evaluate) on 12 examples per intent."""
+    """The whole pipeline (train, export, quantize, calibrate, evaluate) on 12 examples per intent,
+    as the shipped model is made: the base encoder's bottom layers, distilled from a teacher artifact."""
     from bot.slm.classifier import IntentClassifier
     from bot.training.trainer import TrainConfig, train
 
-    config = TrainConfig(output=tmp_path, shared_dir=shared_dir, epochs=1, max_length=32, max_per_intent=12, threads=2, keep_torch=False)
-    artifact = train(config, log=lambda _: None, progress=False)
+    config = TrainConfig(
+        output=tmp_path, shared_dir=shared_dir, epochs=1, max_length=32, max_per_intent=12, threads=2, keep_torch=False,
+        layers=2, teacher=str(settings.SLM_ARTIFACT_DIR),
+    )
+    logged = []
+    artifact = train(config, log=logged.append, progress=False)
+    assert any(line.startswith("teacher: ") for line in logged), logged
     for name in ("model.onnx", "tokenizer.json", "labels.json", "config.json", "MODEL_CARD.md", "report.json", "dev.jsonl", "test.jsonl"):
         assert (artifact / name).exists(), name
     cfg = json.loads((artifact / "config.json").read_text())
     assert cfg["max_length"] == 32 and cfg["temperature"] > 0 and 0 <= cfg["threshold"] < 1
+    assert cfg["layers"] == 2 and cfg["training"]["teacher"] == str(settings.SLM_ARTIFACT_DIR)
     report = json.loads((artifact / "report.json").read_text())
     assert {"test", "clinc_oos_val_recall", "eval_shoppers", "latency_1_thread"} <= set(report)
     assert (artifact / "model.onnx").stat().st_size < 30 * 1024 * 1024

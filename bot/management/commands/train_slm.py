@@ -27,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=13)
         parser.add_argument("--threads", type=int, default=2)
         parser.add_argument("--max-per-intent", type=int, default=None, help="cap each split per intent (quick runs)")
+        parser.add_argument("--layers", type=int, default=0, help="keep only the base encoder's first N layers (default: all)")
+        parser.add_argument("--teacher", default="", help="an artifact folder to distil from (e.g. a larger model's artifact)")
+        parser.add_argument("--distill-weight", type=float, default=0.5, help="share of the distillation loss (with --teacher)")
         parser.add_argument("--no-eval", action="store_true", help="skip the evaluation report")
         parser.add_argument("--promote", action="store_true", help="copy the new artifact to SLM_ARTIFACT_DIR when it is better")
 
@@ -37,6 +40,8 @@ class Command(BaseCommand):
         if not (shared / "spec" / "intents.yaml").exists():
             raise CommandError(f"no intents.yaml under SHARED_DIR={shared}: set SHARED_DIR to the shared folder")
         output = Path(opts["output"]) if opts["output"] else Path(settings.BASE_DIR) / "artifacts" / "slm" / time.strftime("run-%Y%m%d-%H%M%S")
+        if opts["teacher"] and not (Path(opts["teacher"]) / "labels.json").exists():
+            raise CommandError(f"--teacher {opts['teacher']} is not an SLM artifact folder (no labels.json)")
         if opts["epochs"] < 1:
             raise CommandError("--epochs must be at least 1")
         config = TrainConfig(
@@ -50,6 +55,9 @@ class Command(BaseCommand):
             seed=opts["seed"],
             threads=opts["threads"],
             max_per_intent=opts["max_per_intent"],
+            layers=opts["layers"],
+            teacher=opts["teacher"],
+            distill_weight=opts["distill_weight"],
             evaluate=not opts["no_eval"] or opts["promote"],
         )
         artifact = train(config, log=lambda msg: self.stdout.write(msg), progress=opts["verbosity"] > 0)
