@@ -295,6 +295,14 @@ def _record_intent(state: dict, intent: str, confidence: float) -> None:
     state["history"] = (state["history"] + [[intent, round(confidence, 3)]])[-10:]
 
 
+# Intents that add nothing to an e-mail address given for an after-hours ticket (the person
+# already has the conversation for a complaint or a request for a person).
+NOT_A_REQUEST_WITH_THE_EMAIL = frozenset(
+    {"out_of_scope", "affirm", "deny", "greeting", "thanks", "goodbye", "contact_human_agent", "complaint",
+     "contact_customer_service", "newsletter_subscription"}
+)
+
+
 def _on_message(state: dict, msg: Understood) -> list:
     _remember_entities(state, msg)
     pending = state.get("pending")
@@ -304,7 +312,12 @@ def _on_message(state: dict, msg: Understood) -> list:
     if state.get("awaiting_followup_email") and msg.entity("email"):
         state["awaiting_followup_email"] = False
         _record_intent(state, "followup_email", msg.confidence)
-        return [CaptureFollowUpEmail(email=msg.entity("email"))]
+        actions: list = [CaptureFollowUpEmail(email=msg.entity("email"))]
+        if intent not in NOT_A_REQUEST_WITH_THE_EMAIL:
+            # "where is my order 10514? my email is ...": the ticket gets the address, and what
+            # the assistant can answer itself it answers now instead of leaving it for the morning.
+            actions += _handle_intent(state, msg, intent)
+        return actions
 
     # The shopper can always ask for a person.
     if intent == "contact_human_agent" or msg.text.strip().lower() == TALK_TO_PERSON.lower():

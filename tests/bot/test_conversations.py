@@ -164,3 +164,14 @@ def test_hand_off_on_request(demo):
     chat.conversation.refresh_from_db()
     assert chat.conversation.status == Conversation.Status.WAITING
     assert chat.conversation.escalations.get().reason == "requested"
+
+
+def test_after_hours_an_email_with_a_tracking_question_opens_the_ticket_and_answers_it(demo):
+    order = demo["shipped"]
+    chat = Chat()
+    chat.say("Talk to a person")
+    assert chat.state.get("awaiting_followup_email") is True  # nobody is online in the test shop
+    reply = chat.say(f"where is my order {order['number']}? my email is {order['email']}")
+    assert "ticket #" in reply.text
+    assert order["tracking_number"] in reply.text  # verified by number + that order's e-mail
+    assert not chat.state.get("awaiting_followup_email")

@@ -277,6 +277,19 @@ def test_after_hours_email_is_captured():
     assert state["awaiting_followup_email"] is False
 
 
+def test_after_hours_email_with_a_question_the_bot_can_answer_captures_it_and_answers():
+    state = {**d.initial_state(), "awaiting_followup_email": True}
+    text = "where is my order 10514? my email is sam@example.org"
+    state, actions = run(state, msg(text, "track_order", entities=[ent("order_number", "10514"), ent("email", "sam@example.org")]))
+    assert actions[0] == d.CaptureFollowUpEmail(email="sam@example.org")
+    assert kinds(actions[1:]) == ["VerifyOrder"]
+    # Small talk or a request for a person adds nothing: only the ticket gets the address.
+    for intent in ("thanks", "contact_human_agent", "out_of_scope"):
+        state = {**d.initial_state(), "awaiting_followup_email": True}
+        _, actions = run(state, msg("thanks, it's sam@example.org", intent, entities=[ent("email", "sam@example.org")]))
+        assert actions == [d.CaptureFollowUpEmail(email="sam@example.org")]
+
+
 def test_shipping_uses_the_country_entity_and_carries_it_over():
     state, actions = run(None, msg("do you ship to austria", "delivery_options", entities=[ent("country", "AT")]))
     assert actions == [d.Shipping(intent="delivery_options", country="AT")]
