@@ -44,6 +44,10 @@ def pct(values, q):
     return values[k]
 
 
+TURN_LABELS = ["greeting", "shipping question", "product question", "verified order look-up", "policy question",
+               "policy question", "thanks", "goodbye"]
+
+
 def script_for(demo: dict, rng: random.Random) -> list[str]:
     shipped = demo["shipped"]
     turns = [
@@ -62,11 +66,11 @@ def script_for(demo: dict, rng: random.Random) -> list[str]:
 async def shopper(url: str, origin: str, turns: list[str], think: float, rng: random.Random, out: dict):
     import websockets
 
-    latencies, acked = [], {}
+    latencies, acked, by_turn = [], {}, []
     async with websockets.connect(url, origin=origin, max_size=2**20, open_timeout=30) as ws:
         session = json.loads(await ws.recv())
         assert session["type"] == "session", session
-        for text in turns:
+        for turn, text in enumerate(turns):
             client_id = str(uuid.uuid4())
             t0 = time.perf_counter()
             await ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
@@ -78,6 +82,7 @@ async def shopper(url: str, origin: str, turns: list[str], think: float, rng: ra
                     got_ack = True
                 elif frame["type"] == "message" and frame["sender"] == "bot":
                     latencies.append((time.perf_counter() - t0) * 1000)
+                    by_turn.append((turn, latencies[-1]))
                     got_reply = True
                 elif frame["type"] == "error":
                     out.setdefault("errors", []).append(frame)
@@ -86,6 +91,7 @@ async def shopper(url: str, origin: str, turns: list[str], think: float, rng: ra
                     pass
             await asyncio.sleep(think * (0.5 + rng.random()))
     out["latencies"].extend(latencies)
+    out.setdefault("by_turn", []).extend(by_turn)
     out["acked"].update(acked)
     out["conversations"].append(session["conversation"])
 
@@ -210,6 +216,10 @@ def main():
     print(f"  replies: {len(lat)} in {elapsed:.1f} s = {len(lat) / elapsed:.1f} replies/s")
     print(f"  reply latency p50 {pct(lat, 50):.1f} ms  p95 {pct(lat, 95):.1f} ms  p99 {pct(lat, 99):.1f} ms  mean {statistics.mean(lat):.1f} ms")
     print(f"  ratio p50 load/baseline: {pct(lat, 50) / pct(blat, 50):.2f}x")
+    for turn, label in enumerate(TURN_LABELS[: args.turns]):
+        values = [ms for k, ms in load.get("by_turn", []) if k == turn]
+        if values:
+            print(f"    turn {turn + 1} ({label}): p50 {pct(values, 50):.1f} ms  p95 {pct(values, 95):.1f} ms")
     expected = args.shoppers * args.turns
     print(
         f"  acked {len(load['acked'])}/{expected}, stored {stored['stored']}, duplicates {stored['duplicates']}, "
