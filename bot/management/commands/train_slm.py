@@ -85,6 +85,13 @@ class Command(BaseCommand):
             shutil.copytree(target, old_dir)
             shutil.copy(artifact / "test.jsonl", old_dir / "test.jsonl")
             old = evaluate_artifact(old_dir, shared_dir=shared, latency=False)
+            fingerprints = [json.loads((d / "config.json").read_text()).get("data_fingerprint") for d in (target, artifact)]
+            if fingerprints[0] != fingerprints[1]:
+                self.stdout.write(self.style.WARNING(
+                    f"the data changed since the shipped model was trained ({fingerprints[0]} -> {fingerprints[1]}): the "
+                    "splits are drawn anew, so the shipped model has trained on part of the new test split and its test "
+                    "figures are flattered; the shopper set and CLINC validation are the fair comparison"
+                ))
             score = lambda r: (r["test"]["macro_f1"] + r["eval_shoppers"]["accuracy"] + r.get("clinc_oos_val_recall", 0.0))
             self.stdout.write(f"shipped artifact scores {score(old):.4f}, new artifact {score(new):.4f}")
             if score(new) <= score(old):
