@@ -414,15 +414,24 @@ def build_splits(
     if unknown:
         raise ValueError(f"examples with intents that are not in intents.yaml: {sorted(unknown)}")
 
+    # The independent shopper set stays unseen: a sentence of it written again in any source
+    # (or labelled by an agent) is dropped from every split.
+    held_out = {normalise(ex.text) for ex in load_eval_shoppers()}
+    dropped_held_out = 0
+
     # One sentence, one label: exact duplicates across sources are dropped (first source wins).
     seen: set[str] = set()
     pool = []
     for ex in own + bitext + clinc:
         key = normalise(ex.text)
+        if key in held_out:
+            dropped_held_out += 1
+            continue
         if key in seen:
             continue
         seen.add(key)
         pool.append(ex)
+    agent = [ex for ex in agent if normalise(ex.text) not in held_out]
 
     train, dev_part, test_part = split_by_group(pool, rng, dev, test)
 
@@ -454,7 +463,8 @@ def build_splits(
                 balanced.append(Example(shopper_style(ex.text, intent, rng, vocab), intent, ex.source, ex.group))
         elif own_items:
             balanced += [Example(shopper_style(ex.text, intent, rng, vocab), intent, ex.source, ex.group) for ex in own_items]
-    train = balanced
+    # A restyled copy can land on a held-out sentence by chance.
+    train = [ex for ex in balanced if normalise(ex.text) not in held_out]
 
     if max_per_intent:
         def cap(part: list[Example]) -> list[Example]:
@@ -475,6 +485,7 @@ def build_splits(
         "own_examples": len(own),
         "clinc_train_used": len(clinc),
         "agent_labelled": len(agent),
+        "dropped_as_eval_shopper_sentences": dropped_held_out,
         "train": len(train),
         "dev": len(dev_part),
         "test": len(test_part),

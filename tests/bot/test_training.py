@@ -139,3 +139,9 @@ def test_the_shipped_common_words_are_what_the_data_gives(shared_dir, tmp_path):
     target = tmp_path / "common_words.txt"
     ds.write_common_words(shared_dir, target)
     assert target.read_text(encoding="utf-8") == ds.COMMON_WORDS_FILE.read_text(encoding="utf-8")
+
+
+def test_no_sentence_of_the_independent_shopper_set_is_in_any_split(splits):
+    held_out = {ds.normalise(ex.text) for ex in ds.load_eval_shoppers()}
+    for part in (splits.train, splits.dev, splits.test):
+        assert not [ex.text for ex in part if ds.normalise(ex.text) in held_out]
