@@ -109,8 +109,12 @@ def product_search(
     ceiling = _price(max_price)
     if ceiling is not None:
         qs = qs.filter(price__lte=ceiling)
-    found = {p.pk: p for p in qs.select_related("category").prefetch_related("variants").distinct()}
-    return [found[pk] for pk in candidates if pk in found][:limit]
+    # Filter on ids only, then load the few products shown (with their variants): loading all
+    # 60 candidates with every variant cost ~20 ms a search.
+    matching = set(qs.values_list("pk", flat=True).distinct())
+    chosen = [pk for pk in candidates if pk in matching][:limit]
+    found = {p.pk: p for p in Product.objects.filter(pk__in=chosen).select_related("category").prefetch_related("variants")}
+    return [found[pk] for pk in chosen if pk in found]
 
 
 def product_get(*, slug: str) -> Product | None:

@@ -1,0 +1,53 @@
+"""Semantic product search over the live catalog (bot.products): meaning first, live filters."""
+
+from decimal import Decimal
+
+import pytest
+
+from bot import products
+from tests.factories import CategoryFactory, ProductFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(db):
+    products.reset_caches()
+    knit = CategoryFactory(name="Knitwear", slug="knitwear")
+    bedding = CategoryFactory(name="Bedding", slug="bedding")
+    made = {}
+    for name, slug, category, price, variants in [
+        ("Merino Crew Neck Jumper", "merino-jumper", knit, "89.00", [("Navy", "M", 4), ("Grey", "L", 0)]),
+        ("Chunky Wool Cardigan", "wool-cardigan", knit, "129.00", [("Cream", "M", 0)]),
+        ("Percale Cotton Duvet Cover", "duvet-cover", bedding, "79.00", [("White", "Double", 6)]),
+        ("Linen Pillowcase Pair", "linen-pillowcases", bedding, "39.00", [("Sand", "", 9)]),
+    ]:
+        product = ProductFactory(name=name, slug=slug, category=category, price=Decimal(price), description=name)
+        for colour, size, stock in variants:
+            VariantFactory(product=product, colour=colour, size=size, stock=stock, sku=f"{slug}-{colour}-{size}")
+        made[slug] = product
+    yield made
+    products.reset_caches()
+
+
+def slugs(found):
+    return [p.slug for p in found]
+
+
+def test_products_are_ranked_by_meaning_and_carry_their_variants(catalog):
+    found = products.product_search(query="a warm wool jumper")
+    assert slugs(found)[0] in {"merino-jumper", "wool-cardigan"}
+    assert not {"duvet-cover", "linen-pillowcases"} & set(slugs(found)[:2])
+    jumper = next(p for p in found if p.slug == "merino-jumper")
+    assert sorted(v.colour for v in jumper.variants.all()) == ["Grey", "Navy"]  # variants come loaded
+
+
+def test_filters_use_live_variant_data(catalog):
+    assert "wool-cardigan" not in slugs(products.product_search(query="wool knitwear", in_stock=True))
+    assert slugs(products.product_search(query="wool knitwear", colour="navy", size="m")) == ["merino-jumper"]
+    assert slugs(products.product_search(query="cotton bedding", max_price="50")) == ["linen-pillowcases"]
+
+
+def test_the_limit_keeps_the_best_ranked(catalog):
+    everything = products.product_search(query="something for the home or to wear", limit=10)
+    assert slugs(products.product_search(query="something for the home or to wear", limit=2)) == slugs(everything)[:2]
