@@ -381,7 +381,8 @@ def order_summary(*, order: Order) -> dict:
                 "unit_price": _money(line.unit_price),
                 "line_total": _money(line.line_total),
             }
-            for line in order.lines.order_by("pk")
+            # all(): a caller's prefetch_related("lines") is used instead of a second query.
+            for line in sorted(order.lines.all(), key=lambda line: line.pk)
         ],
         "subtotal": _money(order.subtotal),
         "shipping_price": _money(order.shipping_price),
