@@ -5,6 +5,8 @@ The consumer and the support desk call these; they never save rows themselves.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
 
@@ -85,13 +87,11 @@ def message_store(
     if client_id:
         # Insert first: the unique (conversation, client_id) constraint decides, so a resend or
         # two sockets racing on the same message can never store it twice.
+        # Inside a transaction, a savepoint lets the caller's transaction survive a conflict; in
+        # autocommit the INSERT is its own transaction (no BEGIN/COMMIT round trips) and a
+        # conflict leaves nothing to undo.
         try:
-            if connection.in_atomic_block:
-                with transaction.atomic():  # a savepoint: the caller's transaction survives a conflict
-                    message = Message.objects.create(**fields)
-            else:
-                # Autocommit: the INSERT is its own transaction; a conflict leaves nothing to undo
-                # (and saves the BEGIN and COMMIT round trips on every shopper message).
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
                 message = Message.objects.create(**fields)
         except IntegrityError:
             return Message.objects.get(conversation=conversation, client_id=client_id), False
