@@ -115,20 +115,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.bucket.take():
             return await self.refuse("rate_limited", "You're sending messages very fast; please wait a moment.", client_id)
         self.refused = 0
-        message, created, bot_may_reply = await _db(conversations.shopper_message_receive)(
+        message, created, replying = await _db(conversations.shopper_message_receive)(
             conversation=self.conversation, text=text.strip(), client_id=client_id
         )
         self.sent_ids.add(message.pk)
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
         # A resend gets its ack only; while a person holds the chat the bot neither types nor talks.
-        if created and bot_may_reply:
-            await self.reply_to(message)
+        if created and replying is not None:
+            await self.reply_to(message, replying)
 
-    async def reply_to(self, message: Message):
+    async def reply_to(self, message: Message, conversation: Conversation):
         await self.send_json({"type": "typing", "sender": "bot"})
         try:
             bot_message = await _db(assistant.assistant_reply)(
-                conversation_id=self.conversation.pk, message_id=message.pk, message=message
+                conversation_id=self.conversation.pk, message_id=message.pk, message=message, conversation=conversation
             )
         except Exception:  # noqa: BLE001 — the shopper's message is stored; a person picks it up
             logger.exception("assistant failed on message %s", message.pk)

@@ -36,21 +36,29 @@ def conversation_start(*, user=None) -> Conversation:
     return Conversation.objects.create(user=user if user is not None and user.is_authenticated else None)
 
 
-def shopper_message_receive(*, conversation: Conversation, text: str, client_id: str | None) -> tuple[Message, bool, bool]:
-    """Store a shopper's message (once per client_id). Returns (message, created, bot_may_reply).
+def shopper_message_receive(
+    *, conversation: Conversation, text: str, client_id: str | None
+) -> tuple[Message, bool, Conversation | None]:
+    """Store a shopper's message (once per client_id). Returns (message, created, replying).
 
-    One trip for the consumer: the insert, then whether the assistant may answer (it may not
-    while a person holds the conversation).
+    `replying` is the conversation as it stands now when the assistant may answer this new
+    message (it may not while a person holds the conversation, nor to a resend), else None.
+    One trip for the consumer: the insert, then the conversation row the assistant's turn
+    starts from, so the turn does not read it again.
     """
     message, created = message_store(
         conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id, touch_conversation=False
     )
-    return message, created, created and conversation_bot_may_reply(conversation_id=conversation.pk)
+    return message, created, conversation_for_reply(conversation_id=conversation.pk) if created else None
 
 
-def conversation_bot_may_reply(*, conversation_id: int) -> bool:
-    status = Conversation.objects.filter(pk=conversation_id).values_list("status", flat=True).first()
-    return status in (Conversation.Status.BOT, Conversation.Status.WAITING)
+def conversation_for_reply(*, conversation_id: int) -> Conversation | None:
+    """The conversation (with its user) when the assistant may talk in it, else None."""
+    return (
+        Conversation.objects.select_related("user")
+        .filter(pk=conversation_id, status__in=(Conversation.Status.BOT, Conversation.Status.WAITING))
+        .first()
+    )
 
 
 def transcript(conversation: Conversation) -> list[Message]:

@@ -17,7 +17,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Func, JSONField, Value
 from django.utils import formats, timezone
 
 from catalog import selectors as shop
@@ -102,13 +103,16 @@ def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
 # --- The turn --------------------------------------------------------------------------------
 
 
-def assistant_reply(*, conversation_id: int, message_id: int, message: Message | None = None) -> Message | None:
+def assistant_reply(
+    *, conversation_id: int, message_id: int, message: Message | None = None, conversation: Conversation | None = None
+) -> Message | None:
     """Answer one shopper message. Returns the bot's message, or None when a person has the chat.
 
-    `message` is the stored shopper message when the caller holds it (the consumer does): it
-    saves reading it back.
+    `message` and `conversation` are the stored shopper message and the conversation row (with
+    its user) when the caller has just read them (the consumer has): it saves reading them again.
     """
-    conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
+    if conversation is None or conversation.pk != conversation_id:
+        conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
     if conversation.status in (Conversation.Status.AGENT, Conversation.Status.CLOSED):
         return None  # the bot never talks over a person
     if message is None or message.pk != message_id or message.conversation_id != conversation.pk:
@@ -129,7 +133,6 @@ def assistant_reply(*, conversation_id: int, message_id: int, message: Message |
         if event is None:
             break
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         # One transaction for every write of the turn: one commit, not one per statement.
         message_annotate(
             message=message,
@@ -137,11 +140,9 @@ def assistant_reply(*, conversation_id: int, message_id: int, message: Message |
             confidence=understood.confidence,
             data={"top": [list(t) for t in understood.top], "entities": list(understood.entities)},
         )
-        if conversation.status == Conversation.Status.AGENT:
+        if not _state_merge(conversation, {**state, **executor.state_updates}):
             # A person claimed the conversation while the assistant was thinking: stay quiet.
             return None
-        conversation.state = {**conversation.state, **state, **executor.state_updates}
-        conversation.save(update_fields=["state", "updated_at"])
         reply = executor.reply
         text = "\n\n".join(t for t in reply.texts if t) or replies.TEXTS["unsure"]
         bot_message, _ = message_store(
@@ -164,6 +165,35 @@ def assistant_reply(*, conversation_id: int, message_id: int, message: Message |
         for escalate in executor.escalations:
             escalate(conversation)
     return bot_message
+
+
+def _state_merge(conversation: Conversation, patch: dict) -> bool:
+    """Merge the turn's dialogue state into the stored one, unless a person holds the chat.
+
+    Keys the turn did not touch keep what others wrote meanwhile (the desk writes its own).
+    Returns False, writing nothing, when the conversation is with an agent. On PostgreSQL this
+    is one conditional UPDATE (jsonb ||); elsewhere the row is locked, read and saved.
+    """
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        merged = Func(F("state"), Value(patch, output_field=JSONField()), template="(%(expressions)s)", arg_joiner=" || ",
+                      output_field=JSONField())
+        updated = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .exclude(status=Conversation.Status.AGENT)
+            .update(state=merged, updated_at=now)
+        )
+        if updated:
+            conversation.state = {**(conversation.state or {}), **patch}
+            conversation.updated_at = now
+        return bool(updated)
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.status == Conversation.Status.AGENT:
+        return False
+    conversation.state = {**(locked.state or {}), **patch}
+    conversation.status = locked.status
+    conversation.save(update_fields=["state", "updated_at"])
+    return True
 
 
 class _Executor:

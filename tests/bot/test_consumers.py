@@ -191,7 +191,7 @@ async def test_flood_is_rate_limited_and_nothing_acked_is_lost(shop_with_kb, mon
         await comm.disconnect()
 
 
-async def _no_reply(self, message):
+async def _no_reply(self, message, conversation):
     return None
 
 
