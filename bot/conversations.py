@@ -9,8 +9,9 @@ from contextlib import nullcontext
 
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from . import events
+from . import events, rows
 from .models import Conversation, Message
 
 TOKEN_SALT = "bot.conversation"
@@ -53,11 +54,12 @@ def shopper_message_receive(
 
 
 def conversation_for_reply(*, conversation_id: int) -> Conversation | None:
-    """The conversation (with its user) when the assistant may talk in it, else None."""
-    return (
-        Conversation.objects.select_related("user")
-        .filter(pk=conversation_id, status__in=(Conversation.Status.BOT, Conversation.Status.WAITING))
-        .first()
+    """The conversation when the assistant may talk in it, else None (hot path: bot.rows).
+
+    Its user, if any, is loaded when first asked for (most shoppers are anonymous).
+    """
+    return rows.fetch(
+        Conversation, where={"id": conversation_id}, among={"status": (Conversation.Status.BOT, Conversation.Status.WAITING)}
     )
 
 
@@ -91,6 +93,7 @@ def message_store(
         intent=intent,
         confidence=confidence,
         data=data or {},
+        created_at=timezone.now(),
     )
     if client_id:
         # Insert first: the unique (conversation, client_id) constraint decides, so a resend or
@@ -100,15 +103,25 @@ def message_store(
         # conflict leaves nothing to undo.
         try:
             with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                message = Message.objects.create(**fields)
+                message = _message_insert(fields)
         except IntegrityError:
             return Message.objects.get(conversation=conversation, client_id=client_id), False
     else:
-        message = Message.objects.create(**fields)  # no client_id: nothing to race on
+        message = _message_insert(fields)  # no client_id: nothing to race on
     if touch_conversation:
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
     events.message_created(message)
     return message, True
+
+
+def _message_insert(fields: dict) -> Message:
+    """One INSERT through bot.rows (every message of every turn comes through here)."""
+    values = {**fields, "conversation": fields["conversation"].pk, "agent": fields["agent"].pk if fields["agent"] else None}
+    message = Message(**fields)
+    message.pk = rows.insert(Message, values)
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
 
 
 def message_annotate(*, message: Message, intent: str, confidence: float, data: dict) -> None:
@@ -116,7 +129,7 @@ def message_annotate(*, message: Message, intent: str, confidence: float, data: 
     message.intent = intent
     message.confidence = confidence
     message.data = {**message.data, **data}
-    message.save(update_fields=["intent", "confidence", "data"])
+    rows.update(Message, message.pk, {"intent": intent, "confidence": confidence, "data": message.data})
 
 
 def conversation_rate(*, conversation: Conversation, score: int, comment: str = "") -> None:

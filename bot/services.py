@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Func, JSONField, Value
 from django.utils import formats, timezone
 
 from catalog import selectors as shop
@@ -26,7 +25,7 @@ from catalog import services as shop_services
 from catalog.errors import ShopError
 from catalog.models import Order, ShopPolicy
 
-from . import dialogue, replies
+from . import dialogue, events, replies, rows
 from .conversations import message_annotate, message_store
 from .models import Conversation, Message
 
@@ -132,38 +131,61 @@ def assistant_reply(
                 event = produced
         if event is None:
             break
+    reply = executor.reply
+    bot_fields = dict(
+        sender=Message.Sender.BOT,
+        text="\n\n".join(t for t in reply.texts if t) or replies.TEXTS["unsure"],
+        intent=understood.intent,
+        confidence=understood.confidence,
+        data={k: v for k, v in {"quick_replies": reply.quick_replies, "cards": reply.cards, "sources": reply.sources}.items() if v},
+    )
+    annotation = dict(
+        intent=understood.intent,
+        confidence=understood.confidence,
+        data={"top": [list(t) for t in understood.top], "entities": list(understood.entities)},
+    )
+    patch = {**state, **executor.state_updates}
+    if connection.vendor == "postgresql" and not executor.escalations:
+        return _turn_finish_in_one_statement(conversation, message, annotation, patch, bot_fields)
     with transaction.atomic():
         # One transaction for every write of the turn: one commit, not one per statement.
-        message_annotate(
-            message=message,
-            intent=understood.intent,
-            confidence=understood.confidence,
-            data={"top": [list(t) for t in understood.top], "entities": list(understood.entities)},
-        )
-        if not _state_merge(conversation, {**state, **executor.state_updates}):
+        message_annotate(message=message, **annotation)
+        if not _state_merge(conversation, patch):
             # A person claimed the conversation while the assistant was thinking: stay quiet.
             return None
-        reply = executor.reply
-        text = "\n\n".join(t for t in reply.texts if t) or replies.TEXTS["unsure"]
-        bot_message, _ = message_store(
-            conversation=conversation,
-            touch_conversation=False,  # saved just above
-            sender=Message.Sender.BOT,
-            text=text,
-            intent=understood.intent,
-            confidence=understood.confidence,
-            data={
-                k: v
-                for k, v in {
-                    "quick_replies": reply.quick_replies,
-                    "cards": reply.cards,
-                    "sources": reply.sources,
-                }.items()
-                if v
-            },
-        )
+        bot_message, _ = message_store(conversation=conversation, touch_conversation=False, **bot_fields)
         for escalate in executor.escalations:
             escalate(conversation)
+    return bot_message
+
+
+def _turn_finish_in_one_statement(conversation, message, annotation: dict, patch: dict, bot_fields: dict) -> Message | None:
+    """PostgreSQL: the turn's three writes as one statement, so one round trip and one commit.
+
+    Annotate the shopper's message, merge the state unless a person holds the chat, and store
+    the bot's reply only if the merge happened: the same writes, in the same transaction, as the
+    general path below it in assistant_reply (which turns with a hand-off take).
+    """
+    now = timezone.now()
+    data = {**message.data, **annotation["data"]}
+    bot_id = rows.turn_finish_pg(
+        message_id=message.pk,
+        annotation={**annotation, "data": data},
+        conversation_id=conversation.pk,
+        state_patch=patch,
+        not_status=Conversation.Status.AGENT,
+        reply={**bot_fields, "created_at": now},
+    )
+    message.intent, message.confidence, message.data = annotation["intent"], annotation["confidence"], data
+    if bot_id is None:
+        return None  # a person claimed the conversation while the assistant was thinking
+    conversation.state = {**(conversation.state or {}), **patch}
+    conversation.updated_at = now
+    bot_message = Message(conversation=conversation, client_id=None, agent=None, created_at=now, **bot_fields)
+    bot_message.pk = bot_id
+    bot_message._state.adding = False
+    bot_message._state.db = connection.alias
+    events.message_created(bot_message)
     return bot_message
 
 
@@ -176,12 +198,8 @@ def _state_merge(conversation: Conversation, patch: dict) -> bool:
     """
     now = timezone.now()
     if connection.vendor == "postgresql":
-        merged = Func(F("state"), Value(patch, output_field=JSONField()), template="(%(expressions)s)", arg_joiner=" || ",
-                      output_field=JSONField())
-        updated = (
-            Conversation.objects.filter(pk=conversation.pk)
-            .exclude(status=Conversation.Status.AGENT)
-            .update(state=merged, updated_at=now)
+        updated = rows.json_merge(
+            Conversation, conversation.pk, "state", patch, also={"updated_at": now}, exclude={"status": Conversation.Status.AGENT}
         )
         if updated:
             conversation.state = {**(conversation.state or {}), **patch}

@@ -42,6 +42,21 @@ def test_keys_the_desk_added_during_the_turn_survive_the_merge(monkeypatch):
     assert conversation.state["last_intent"] == message.intent == "greeting"  # the turn's own state is there too
 
 
+def test_the_reply_returned_is_the_row_stored_and_the_shopper_message_is_annotated():
+    conversation = conversations.conversation_start()
+    message, _, replying = conversations.shopper_message_receive(conversation=conversation, text="hello", client_id="c1")
+    reply = services.assistant_reply(conversation_id=conversation.pk, message_id=message.pk, message=message, conversation=replying)
+    stored = Message.objects.get(pk=reply.pk)
+    assert (stored.conversation_id, stored.sender, stored.text, stored.intent, stored.data, stored.client_id) == (
+        conversation.pk, "bot", reply.text, reply.intent, reply.data, None
+    )
+    assert abs(stored.confidence - reply.confidence) < 1e-9 and stored.created_at == reply.created_at
+    message.refresh_from_db()
+    assert message.intent == "greeting" and message.data["top"][0][0] == "greeting" and "entities" in message.data
+    conversation.refresh_from_db()
+    assert conversation.state["history"][-1][0] == "greeting"
+
+
 def test_an_agent_who_claims_the_chat_mid_turn_is_never_talked_over(monkeypatch):
     def agent_claims(conversation):
         Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.AGENT, state={"claimed": 1})
