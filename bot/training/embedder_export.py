@@ -1,7 +1,7 @@
 """Build bot/embedder_artifact/ from the base all-MiniLM-L6-v2 (needs torch; run once).
 
-Exports the encoder's token embeddings to ONNX and compares three builds against
-sentence-transformers on a sample of sentences:
+Writes the encoder's token states as a lean ONNX graph (bot.training.graph) and compares three
+builds against sentence-transformers on a sample of sentences:
 - int8 weight-only (int8 weights with per-channel scales, float activations): a text's vector
   does not depend on its batch, and it stays closest to the float model;
 - int8 dynamic (ONNX Runtime's quantize_dynamic): integer matmuls, activation scales per batch;
@@ -47,7 +47,6 @@ SAMPLE = [
 
 def build_embedder_artifact(output: Path, *, base_model: str = "", max_cosine_loss: float = 0.02, log=print) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import torch
     from sentence_transformers import SentenceTransformer
     from transformers import AutoModel
 
@@ -64,25 +63,19 @@ def build_embedder_artifact(output: Path, *, base_model: str = "", max_cosine_lo
     model = AutoModel.from_pretrained(str(base), attn_implementation="eager")
     model.eval()
 
-    class Tokens(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
+    import onnx
 
-        def forward(self, input_ids, attention_mask):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+    from bot.training.graph import BertShape, build_bert_graph
 
+    c = model.config
+    graph = build_bert_graph(
+        model.state_dict(), BertShape(c.num_hidden_layers, c.hidden_size, c.num_attention_heads, float(c.layer_norm_eps)),
+        prefix="", classifier=False,
+    )
     with tempfile.TemporaryDirectory() as tmp:
+        # The lean graph (bot.training.graph): token states for mean pooling, no shape glue.
         fp32 = Path(tmp) / "fp32.onnx"
-        ids = torch.tensor([[101, 7592, 2088, 102]])
-        with torch.no_grad():
-            torch.onnx.export(
-                Tokens(model), (ids, torch.ones_like(ids)), str(fp32),
-                input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-                dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                              "last_hidden_state": {0: "batch", 1: "sequence"}},
-                opset_version=17, dynamo=False,
-            )
+        onnx.save(graph, str(fp32))
         weight_only = Path(tmp) / "int8_weight_only.onnx"
         quantize_weights_int8(fp32, weight_only)
         dynamic = Path(tmp) / "int8_dynamic.onnx"
