@@ -47,10 +47,27 @@ def shopper_message_receive(
     One trip for the consumer: the insert, then the conversation row the assistant's turn
     starts from, so the turn does not read it again.
     """
-    message, created = message_store(
-        conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id, touch_conversation=False
-    )
-    return message, created, conversation_for_reply(conversation_id=conversation.pk) if created else None
+    if connection.vendor != "postgresql":
+        message, created = message_store(
+            conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id, touch_conversation=False
+        )
+        return message, created, conversation_for_reply(conversation_id=conversation.pk) if created else None
+    # PostgreSQL: the insert and the read in one statement (one round trip, one commit).
+    replying: list = []
+
+    def insert_and_read(fields: dict) -> Message:
+        message, row = rows.insert_then_fetch(
+            Message, _row_values(fields), Conversation,
+            where={"id": conversation.pk}, among={"status": (Conversation.Status.BOT, Conversation.Status.WAITING)},
+        )
+        replying.append(row)
+        return _message_instance(fields, message)
+
+    fields = _message_fields(conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id)
+    message, created = _store_once(fields, insert_and_read)
+    if created:
+        events.message_created(message)
+    return message, created, replying[0] if created else None
 
 
 def conversation_for_reply(*, conversation_id: int) -> Conversation | None:
@@ -84,7 +101,21 @@ def message_store(
     Returns (message, created). A resend with a known client_id returns the stored row.
     touch_conversation=False when the caller saves the conversation in the same transaction.
     """
-    fields = dict(
+    fields = _message_fields(
+        conversation=conversation, sender=sender, text=text, client_id=client_id, agent=agent, intent=intent,
+        confidence=confidence, data=data,
+    )
+    message, created = _store_once(fields, _message_insert)
+    if not created:
+        return message, False
+    if touch_conversation:
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
+    events.message_created(message)
+    return message, True
+
+
+def _message_fields(*, conversation, sender, text, client_id=None, agent=None, intent="", confidence=None, data=None) -> dict:
+    return dict(
         conversation=conversation,
         sender=sender,
         text=text,
@@ -95,33 +126,40 @@ def message_store(
         data=data or {},
         created_at=timezone.now(),
     )
-    if client_id:
-        # Insert first: the unique (conversation, client_id) constraint decides, so a resend or
-        # two sockets racing on the same message can never store it twice.
-        # Inside a transaction, a savepoint lets the caller's transaction survive a conflict; in
-        # autocommit the INSERT is its own transaction (no BEGIN/COMMIT round trips) and a
-        # conflict leaves nothing to undo.
-        try:
-            with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                message = _message_insert(fields)
-        except IntegrityError:
-            return Message.objects.get(conversation=conversation, client_id=client_id), False
-    else:
-        message = _message_insert(fields)  # no client_id: nothing to race on
-    if touch_conversation:
-        Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
-    events.message_created(message)
-    return message, True
+
+
+def _store_once(fields: dict, insert) -> tuple[Message, bool]:
+    """Insert first: the unique (conversation, client_id) constraint decides, so a resend or two
+    sockets racing on the same message can never store it twice. Returns (message, created).
+
+    Inside a transaction, a savepoint lets the caller's transaction survive a conflict; in
+    autocommit the INSERT is its own transaction (no BEGIN/COMMIT round trips) and a conflict
+    leaves nothing to undo.
+    """
+    if not fields["client_id"]:
+        return insert(fields), True  # no client_id: nothing to race on
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            return insert(fields), True
+    except IntegrityError:
+        return Message.objects.get(conversation=fields["conversation"], client_id=fields["client_id"]), False
+
+
+def _row_values(fields: dict) -> dict:
+    return {**fields, "conversation": fields["conversation"].pk, "agent": fields["agent"].pk if fields["agent"] else None}
+
+
+def _message_instance(fields: dict, pk: int) -> Message:
+    message = Message(**fields)
+    message.pk = pk
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
 
 
 def _message_insert(fields: dict) -> Message:
     """One INSERT through bot.rows (every message of every turn comes through here)."""
-    values = {**fields, "conversation": fields["conversation"].pk, "agent": fields["agent"].pk if fields["agent"] else None}
-    message = Message(**fields)
-    message.pk = rows.insert(Message, values)
-    message._state.adding = False
-    message._state.db = connection.alias
-    return message
+    return _message_instance(fields, rows.insert(Message, _row_values(fields)))
 
 
 def message_annotate(*, message: Message, intent: str, confidence: float, data: dict) -> None:

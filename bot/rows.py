@@ -37,6 +37,32 @@ def insert(model, values: dict) -> int:
         return cursor.fetchone()[0] if returning else cursor.lastrowid
 
 
+def insert_then_fetch(model, values: dict, other, *, where: dict, among: dict | None = None):
+    """PostgreSQL: INSERT one row of `model` and read one row of `other` (as fetch does) in one
+    statement. Returns (the new pk, the `other` row or None)."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in values]
+    insert_sql = _insert_sql(connection.vendor, meta.db_table, tuple(f.column for f in fields), meta.pk.column, True)
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    ometa = other._meta
+    columns = ", ".join(f"o.{_qn(f.column)}" for f in ometa.concrete_fields)
+    clauses = []
+    for name, value in where.items():
+        field = ometa.get_field(name)
+        clauses.append(f"o.{_qn(field.column)} = %s")
+        params.append(field.get_db_prep_value(value, connection))
+    for name, choices in (among or {}).items():
+        field = ometa.get_field(name)
+        clauses.append(f"o.{_qn(field.column)} IN ({', '.join(['%s'] * len(choices))})")
+        params.extend(field.get_db_prep_value(v, connection) for v in choices)
+    sql = (
+        f"WITH ins AS ({insert_sql}) SELECT ins.{_qn(meta.pk.column)} AS inserted_pk, {columns} "
+        f"FROM ins LEFT JOIN {_qn(ometa.db_table)} o ON {' AND '.join(clauses)}"
+    )
+    (row,) = list(other.objects.raw(sql, params))
+    return row.inserted_pk, (row if row.pk is not None else None)
+
+
 def update(model, pk, values: dict, *, exclude: dict | None = None) -> int:
     """UPDATE the row `pk` of `model` (unless a column equals a value in `exclude`). Returns 0 or 1."""
     meta = model._meta
