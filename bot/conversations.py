@@ -150,11 +150,7 @@ def _row_values(fields: dict) -> dict:
 
 
 def _message_instance(fields: dict, pk: int) -> Message:
-    message = Message(**fields)
-    message.pk = pk
-    message._state.adding = False
-    message._state.db = connection.alias
-    return message
+    return rows.as_stored(Message(**fields), pk)
 
 
 def _message_insert(fields: dict) -> Message:

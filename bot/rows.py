@@ -46,56 +46,41 @@ def insert_then_fetch(model, values: dict, other, *, where: dict, among: dict | 
     params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
     ometa = other._meta
     columns = ", ".join(f"o.{_qn(f.column)}" for f in ometa.concrete_fields)
-    clauses = []
-    for name, value in where.items():
-        field = ometa.get_field(name)
-        clauses.append(f"o.{_qn(field.column)} = %s")
-        params.append(field.get_db_prep_value(value, connection))
-    for name, choices in (among or {}).items():
-        field = ometa.get_field(name)
-        clauses.append(f"o.{_qn(field.column)} IN ({', '.join(['%s'] * len(choices))})")
-        params.extend(field.get_db_prep_value(v, connection) for v in choices)
+    clauses, where_params = _where(ometa, where, among, alias="o.")
     sql = (
         f"WITH ins AS ({insert_sql}) SELECT ins.{_qn(meta.pk.column)} AS inserted_pk, {columns} "
-        f"FROM ins LEFT JOIN {_qn(ometa.db_table)} o ON {' AND '.join(clauses)}"
+        f"FROM ins LEFT JOIN {_qn(ometa.db_table)} o ON {clauses}"
     )
-    (row,) = list(other.objects.raw(sql, params))
+    (row,) = list(other.objects.raw(sql, params + where_params))
     return row.inserted_pk, (row if row.pk is not None else None)
 
 
-def update(model, pk, values: dict, *, exclude: dict | None = None) -> int:
-    """UPDATE the row `pk` of `model` (unless a column equals a value in `exclude`). Returns 0 or 1."""
-    meta = model._meta
-    fields = [meta.get_field(name) for name in values]
-    sets = ", ".join(f"{_qn(f.column)} = %s" for f in fields)
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+def update(model, pk, values: dict) -> int:
+    """UPDATE the row `pk` of `model`. Returns 0 or 1."""
+    return _update(model._meta, pk, [], [], values)
+
+
+def json_merge(model, pk, field_name: str, patch: dict, *, also: dict | None = None, exclude: dict | None = None) -> int:
+    """PostgreSQL only: field = field || patch (top-level keys), plus the plain values in `also`,
+    unless a column equals its value in `exclude`; one UPDATE. Returns 0 or 1."""
+    field = model._meta.get_field(field_name)
+    merge = f"{_qn(field.column)} = {_qn(field.column)} || %s"
+    return _update(model._meta, pk, [merge], [field.get_db_prep_save(patch, connection)], also or {}, exclude or {})
+
+
+def _update(meta, pk, sets: list[str], params: list, values: dict, exclude: dict | None = None) -> int:
+    """UPDATE ... SET `sets` and `values` WHERE pk = `pk` AND each `exclude` column differs."""
+    sets, params = list(sets), list(params)
+    for name, value in values.items():
+        field = meta.get_field(name)
+        sets.append(f"{_qn(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
     where = f"{_qn(meta.pk.column)} = %s"
     params.append(pk)
     for name, value in (exclude or {}).items():
         field = meta.get_field(name)
         where += f" AND {_qn(field.column)} <> %s"
         params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_qn(meta.db_table)} SET {sets} WHERE {where}", params)
-        return cursor.rowcount
-
-
-def json_merge(model, pk, field_name: str, patch: dict, *, also: dict | None = None, exclude: dict | None = None) -> int:
-    """PostgreSQL only: field = field || patch (top-level keys), in one UPDATE. Returns 0 or 1."""
-    meta = model._meta
-    field = meta.get_field(field_name)
-    sets = [f"{_qn(field.column)} = {_qn(field.column)} || %s"]
-    params = [field.get_db_prep_save(patch, connection)]
-    for name, value in (also or {}).items():
-        other = meta.get_field(name)
-        sets.append(f"{_qn(other.column)} = %s")
-        params.append(other.get_db_prep_save(value, connection))
-    where = f"{_qn(meta.pk.column)} = %s"
-    params.append(pk)
-    for name, value in (exclude or {}).items():
-        other = meta.get_field(name)
-        where += f" AND {_qn(other.column)} <> %s"
-        params.append(other.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_qn(meta.db_table)} SET {', '.join(sets)} WHERE {where}", params)
         return cursor.rowcount
@@ -108,18 +93,32 @@ def fetch(model, *, where: dict, among: dict | None = None):
     """
     meta = model._meta
     columns = ", ".join(_qn(f.column) for f in meta.concrete_fields)
+    clauses, params = _where(meta, where, among)
+    rows = list(model.objects.raw(f"SELECT {columns} FROM {_qn(meta.db_table)} WHERE {clauses}", params))
+    return rows[0] if rows else None
+
+
+def _where(meta, where: dict, among: dict | None, alias: str = "") -> tuple[str, list]:
+    """`col = %s` for each of `where` and `col IN (...)` for each of `among`, ANDed, with params."""
     clauses, params = [], []
     for name, value in where.items():
         field = meta.get_field(name)
-        clauses.append(f"{_qn(field.column)} = %s")
+        clauses.append(f"{alias}{_qn(field.column)} = %s")
         params.append(field.get_db_prep_value(value, connection))
-    for name, values in (among or {}).items():
+    for name, choices in (among or {}).items():
         field = meta.get_field(name)
-        clauses.append(f"{_qn(field.column)} IN ({', '.join(['%s'] * len(values))})")
-        params.extend(field.get_db_prep_value(v, connection) for v in values)
-    sql = f"SELECT {columns} FROM {_qn(meta.db_table)} WHERE {' AND '.join(clauses)}"
-    rows = list(model.objects.raw(sql, params))
-    return rows[0] if rows else None
+        clauses.append(f"{alias}{_qn(field.column)} IN ({', '.join(['%s'] * len(choices))})")
+        params.extend(field.get_db_prep_value(v, connection) for v in choices)
+    return " AND ".join(clauses), params
+
+
+def as_stored(instance, pk):
+    """An instance built in Python for a row just written by SQL here: give it the row's pk and
+    mark it as loaded from the database, as the ORM's own create would."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
 
 
 def turn_finish_pg(*, message_id: int, annotation: dict, conversation_id: int, state_patch: dict, not_status: str,

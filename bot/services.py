@@ -181,10 +181,7 @@ def _turn_finish_in_one_statement(conversation, message, annotation: dict, patch
         return None  # a person claimed the conversation while the assistant was thinking
     conversation.state = {**(conversation.state or {}), **patch}
     conversation.updated_at = now
-    bot_message = Message(conversation=conversation, client_id=None, agent=None, created_at=now, **bot_fields)
-    bot_message.pk = bot_id
-    bot_message._state.adding = False
-    bot_message._state.db = connection.alias
+    bot_message = rows.as_stored(Message(conversation=conversation, client_id=None, agent=None, created_at=now, **bot_fields), bot_id)
     events.message_created(bot_message)
     return bot_message
 
