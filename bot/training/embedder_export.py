@@ -67,11 +67,7 @@ def build_embedder_artifact(output: Path, *, base_model: str = "", max_cosine_lo
 
     from bot.training.graph import BertShape, build_bert_graph
 
-    c = model.config
-    graph = build_bert_graph(
-        model.state_dict(), BertShape(c.num_hidden_layers, c.hidden_size, c.num_attention_heads, float(c.layer_norm_eps)),
-        prefix="", classifier=False,
-    )
+    graph = build_bert_graph(model.state_dict(), BertShape.of(model.config), prefix="", classifier=False)
     with tempfile.TemporaryDirectory() as tmp:
         # The lean graph (bot.training.graph): token states for mean pooling, no shape glue.
         fp32 = Path(tmp) / "fp32.onnx"

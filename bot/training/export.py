@@ -17,9 +17,7 @@ def export_onnx(model, path: Path, opset: int = 17) -> None:
 
         from bot.training.graph import BertShape, build_bert_graph
 
-        c = model.config
-        shape = BertShape(c.num_hidden_layers, c.hidden_size, c.num_attention_heads, float(c.layer_norm_eps))
-        onnx.save(build_bert_graph(model.state_dict(), shape, opset=opset), str(path))
+        onnx.save(build_bert_graph(model.state_dict(), BertShape.of(model.config), opset=opset), str(path))
         return
     export_onnx_traced(model, path, opset=opset)
 

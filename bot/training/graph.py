@@ -28,6 +28,11 @@ class BertShape:
     heads: int
     eps: float = 1e-12
 
+    @classmethod
+    def of(cls, config) -> "BertShape":
+        """From a Hugging Face BertConfig."""
+        return cls(config.num_hidden_layers, config.hidden_size, config.num_attention_heads, float(config.layer_norm_eps))
+
 
 def _np(tensor) -> np.ndarray:
     if hasattr(tensor, "detach"):

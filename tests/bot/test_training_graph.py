@@ -44,8 +44,7 @@ def session(model_proto):
 
 
 def shape_of(model) -> BertShape:
-    c = model.config
-    return BertShape(c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.layer_norm_eps)
+    return BertShape.of(model.config)
 
 
 def test_classifier_logits_match_the_torch_model_on_a_padded_batch():
