@@ -126,6 +126,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def reply_to(self, message: Message, conversation: Conversation):
         await self.send_json({"type": "typing", "sender": "bot"})
+        # This socket gets the answer straight from here; the push to the conversation's other
+        # sockets leaves it out (bot.events.answering_channel).
+        answering = events.answering_channel.set(self.channel_name)
         try:
             bot_message = await _db(assistant.assistant_reply)(
                 conversation_id=self.conversation.pk, message_id=message.pk, message=message, conversation=conversation
@@ -136,6 +139,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return await self.send_error(
                 "assistant_unavailable", "Sorry, the assistant couldn't answer just now; a person from our team will."
             )
+        finally:
+            events.answering_channel.reset(answering)
         if bot_message is not None:
             await self.deliver(events.shopper_message_frame(bot_message))
 

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import threading
+from contextvars import ContextVar
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -26,6 +27,12 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 AGENTS_GROUP = "agents"
+
+# The shopper socket (channel name) that delivers the current turn's answer itself: set by the
+# chat consumer around the turn and seen in its worker thread (asgiref carries context vars).
+# The answer's push to the conversation group leaves that socket out (the layer permitting):
+# other tabs of the conversation still get it, and no copy echoes back through Redis.
+answering_channel: ContextVar[str | None] = ContextVar("answering_channel", default=None)
 
 
 def conversation_group(conversation) -> str:
@@ -46,13 +53,21 @@ _tails: dict[str, object] = {}
 _tails_lock = threading.Lock()
 
 
-async def _send_in_order(layer, group: str, message: dict, previous) -> None:
+async def _group_send(layer, group: str, message: dict, skip: str | None) -> None:
+    send_except = getattr(layer, "group_send_except", None)
+    if skip and send_except is not None:
+        await send_except(group, message, skip)
+    else:
+        await layer.group_send(group, message)
+
+
+async def _send_in_order(layer, group: str, message: dict, previous, skip: str | None = None) -> None:
     if previous is not None:
         try:
             await asyncio.wrap_future(previous)
         except Exception:  # noqa: BLE001 — logged by its own callback; order is all we wait for
             pass
-    await layer.group_send(group, message)
+    await _group_send(layer, group, message, skip)
 
 
 def _finished(group: str):
@@ -66,7 +81,7 @@ def _finished(group: str):
     return done
 
 
-def _push_now(group: str, frame: dict) -> None:
+def _push_now(group: str, frame: dict, skip: str | None = None) -> None:
     layer = get_channel_layer()
     message = {"type": "frame.push", "frame": frame}
     # In a worker thread of an ASGI server, hand the send to the server's event loop and do
@@ -75,21 +90,22 @@ def _push_now(group: str, frame: dict) -> None:
     if loop is not None and loop.is_running() and getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid():
         with _tails_lock:
             previous = _tails.get(group)
-            future = asyncio.run_coroutine_threadsafe(_send_in_order(layer, group, message, previous), loop)
+            future = asyncio.run_coroutine_threadsafe(_send_in_order(layer, group, message, previous, skip), loop)
             _tails[group] = future
         future.add_done_callback(_finished(group))
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        async_to_sync(_group_send)(layer, group, message, skip)
     except Exception:  # noqa: BLE001 — a dead layer must not undo a stored message
         # The row is committed; a client that misses the push gets it from the transcript on
         # reconnect. Log loudly so operators see a broken channel layer.
         logger.exception("push to %s failed", group)
 
 
-def push(group: str, frame: dict) -> None:
-    """Push a frame to a group once the current transaction (if any) commits."""
-    transaction.on_commit(lambda: _push_now(group, frame))
+def push(group: str, frame: dict, skip: str | None = None) -> None:
+    """Push a frame to a group once the current transaction (if any) commits; `skip`: a channel
+    in the group that must not get it (the layer permitting)."""
+    transaction.on_commit(lambda: _push_now(group, frame, skip))
 
 
 # --- Shapes --------------------------------------------------------------------------------
@@ -138,7 +154,8 @@ def message_created(message) -> None:
     """A new message: to the shopper (unless it is the shopper's own) and to watching agents."""
     conversation = message.conversation
     if message.sender != "shopper":
-        push(conversation_group(conversation), shopper_message_frame(message))
+        skip = answering_channel.get() if message.sender == "bot" else None
+        push(conversation_group(conversation), shopper_message_frame(message), skip)
     push(watch_group(conversation), agent_message_frame(message))
 
 

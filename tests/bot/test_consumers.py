@@ -119,6 +119,25 @@ async def test_resume_restores_the_transcript_and_a_bad_token_never_opens_anothe
             await comm.disconnect()
 
 
+async def test_the_answer_reaches_the_asking_tab_once_and_the_other_tab_too(shop_with_kb):
+    # The asking socket gets the answer directly; the conversation's other socket through the
+    # channel layer (with Redis, the push leaves the asking socket out: bot.events).
+    asking = await connect()
+    token = (await session(asking))["conversation"]
+    other = await connect(f"/ws/chat/?conversation={token}")
+    try:
+        await session(other)
+        await asking.send_json_to({"type": "message", "text": "hello", "client_id": cid()})
+        reply, frames = await frames_until(asking, "message")
+        assert [f["type"] for f in frames] == ["ack", "typing", "message"] and reply["sender"] == "bot"
+        elsewhere, _ = await frames_until(other, "message")
+        assert elsewhere == reply
+        assert await asking.receive_nothing(timeout=0.5)  # no second copy of the answer
+    finally:
+        await asking.disconnect()
+        await other.disconnect()
+
+
 @pytest.mark.parametrize(
     "raw, code",
     [

@@ -41,7 +41,7 @@ def test_embedded_default_needs_no_services():
 def test_production_stack_from_environment():
     s = _settings_in({"DATABASE_URL": "postgres://u@db:5432/shop", "REDIS_URL": "redis://cache:6379/0"})
     assert s["db"] == "django.db.backends.postgresql"
-    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert s["layer"] == "support.layers.RedisChannelLayer"
     assert s["eager"] is False
     assert s["broker"] == "redis://cache:6379/0"
 
