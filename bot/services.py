@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
 
 from catalog import selectors as shop
@@ -220,6 +221,7 @@ class _Executor:
         self.reply = Reply()
         self.escalations: list = []
         self.state_updates: dict = {}
+        self.verified: dict[str, Order] = {}  # orders verified in this turn, by the number asked for
         self.shop_name = settings.SHOP_NAME
 
     def perform(self, action, state: dict):
@@ -244,6 +246,10 @@ class _Executor:
     # -- orders -------------------------------------------------------------------------------
 
     def _order(self, number: str) -> Order:
+        order = self.verified.get(number)
+        if order is not None:  # verified a moment ago in this turn: not read again
+            prefetch_related_objects([order], "lines", "returns")
+            return order
         return Order.objects.select_related("shipping_method").prefetch_related("lines", "returns").get(number=number)
 
     def _verifyorder(self, action: dialogue.VerifyOrder, state):
@@ -252,6 +258,8 @@ class _Executor:
             order = shop.order_get_verified(number=action.number, email=action.email)
         if order is None and self.user is not None and self.user.is_authenticated:
             order = shop.orders_for_user(user=self.user).filter(number=action.number).first()
+        if order is not None:
+            self.verified[order.number] = order
         if order is not None and not self.conversation.shopper_email:
             self.conversation.shopper_email = order.email
             Conversation.objects.filter(pk=self.conversation.pk).update(shopper_email=order.email)

@@ -71,6 +71,19 @@ def test_track_in_one_message(demo):
     assert order["tracking_number"] in reply.text
 
 
+def test_a_verified_look_up_reads_the_order_once(demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order = demo["shipped"]
+    chat = Chat()
+    with CaptureQueriesContext(connection) as queries:
+        reply = chat.say(f"where is order {order['number']}, email {order['email']}")
+    assert order["tracking_number"] in reply.text
+    order_reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and 'FROM "catalog_order"' in q["sql"]]
+    assert len(order_reads) == 1, order_reads
+
+
 def test_wrong_email_never_says_which_part(demo):
     order = demo["shipped"]
     chat = Chat()
