@@ -73,6 +73,6 @@ def test_batching_does_not_change_the_vectors():
 
 def test_the_artifact_is_small_and_says_what_it_is():
     config = json.loads((Path(DEFAULT_ARTIFACT_DIR) / "config.json").read_text())
-    assert config["dimension"] == 384 and config["precision"] in {"int8_weight_only", "int8_dynamic", "fp32"}
+    assert config["dimension"] == 384 and config["precision"] in {"int8_blockwise", "int8_weight_only", "int8_dynamic", "fp32"}
     assert (Path(DEFAULT_ARTIFACT_DIR) / "model.onnx").stat().st_size <= 30 * 1024 * 1024
     assert config["comparison"][config["precision"]]["min_cosine"] >= 0.98

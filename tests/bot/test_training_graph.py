@@ -109,3 +109,30 @@ def test_int8_quantization_of_the_lean_graph_keeps_the_argmax(tmp_path):
     (fp32,) = session(graph).run(["logits"], feeds)
     (int8,) = ort.InferenceSession(str(tmp_path / "int8.onnx"), providers=["CPUExecutionProvider"]).run(["logits"], feeds)
     np.testing.assert_allclose(int8, fp32, atol=0.05)
+
+
+def test_blockwise_int8_token_states_stay_close_and_do_not_depend_on_the_batch(tmp_path):
+    import onnx
+
+    from bot.training.export import quantize_weights_int8
+
+    model = tiny_bert()
+    graph = build_bert_graph(model.state_dict(), shape_of(model), classifier=False)
+    onnx.save(graph, str(tmp_path / "fp32.onnx"))
+    # Block 32 does not divide the hidden size 48: the last block of those weights is padded.
+    quantize_weights_int8(tmp_path / "fp32.onnx", tmp_path / "blockwise.onnx", block_size=32)
+    quantized = onnx.load(str(tmp_path / "blockwise.onnx"))
+    ops = collections.Counter(n.op_type for n in quantized.graph.node)
+    assert ops["MatMulNBits"] == 3 * 4 and not [n for n in quantized.graph.node if n.op_type == "MatMul" and n.input[1].endswith(".weight")]
+    ids, mask = padded_batch()
+    feeds = {"input_ids": ids, "attention_mask": mask}
+    (fp32,) = session(graph).run(["last_hidden_state"], feeds)
+    blockwise = ort.InferenceSession(str(tmp_path / "blockwise.onnx"), providers=["CPUExecutionProvider"])
+    (int8,) = blockwise.run(["last_hidden_state"], feeds)
+    real = mask.astype(bool)
+    cos = (fp32[real] * int8[real]).sum(-1) / np.linalg.norm(fp32[real], axis=-1) / np.linalg.norm(int8[real], axis=-1)
+    assert cos.min() > 0.999
+    # Each message alone gives the token states it gets inside the padded batch.
+    for row, n in enumerate(mask.sum(1)):
+        (alone,) = blockwise.run(["last_hidden_state"], {"input_ids": ids[row : row + 1, :n], "attention_mask": mask[row : row + 1, :n]})
+        np.testing.assert_allclose(alone[0], int8[row, :n], atol=1e-4)
