@@ -51,3 +51,11 @@ def test_filters_use_live_variant_data(catalog):
 def test_the_limit_keeps_the_best_ranked(catalog):
     everything = products.product_search(query="something for the home or to wear", limit=10)
     assert slugs(products.product_search(query="something for the home or to wear", limit=2)) == slugs(everything)[:2]
+
+
+def test_filters_hold_for_one_and_the_same_variant(catalog):
+    # The jumper has a navy M in stock and a grey L sold out: navy L is not an option.
+    assert slugs(products.product_search(query="wool knitwear", colour="navy", size="l")) == []
+    assert slugs(products.product_search(query="wool knitwear", colour="grey", in_stock=True)) == []
+    assert slugs(products.product_search(query="wool knitwear", colour="grey")) == ["merino-jumper"]
+
