@@ -19,6 +19,21 @@ def real_stack_available() -> bool:
     return bool(os.environ.get("DATABASE_URL")) and bool(settings.REDIS_URL)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, and on PostgreSQL a clean drop at the end: the worker
+    threads that served async tests keep their own persistent connections (CONN_MAX_AGE), which
+    would otherwise keep the test database "in use" when pytest-django drops it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture
 def require_real_stack():
     """Tests of the production stack: under CI they must run, never skip."""
