@@ -230,6 +230,11 @@ def main():
         finally:
             for proc in procs:
                 stack.stop(proc)
+            from django.db import connections
+
+            connections.close_all()
+            # Leave nothing behind, as bench_chat does.
+            subprocess.run(["psql", args.postgres, "-qc", "DROP DATABASE IF EXISTS desk_bench WITH (FORCE)"], check=False)
     sys.exit(0 if intact else 1)
 
 
