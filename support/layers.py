@@ -53,8 +53,7 @@ class RedisChannelLayer(_RedisChannelLayer):
         pipe.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
         pipe.zrange(key, 0, -1)
         _, members = await pipe.execute()
-        names = [name.decode("utf8") for name in members]
-        names = [name for name in names if name != channel]
+        names = [name for name in (member.decode("utf8") for member in members) if name != channel]
         if not names:
             return
         by_connection, messages, capacities = self._map_channel_keys_to_connection(names, message)

@@ -110,9 +110,8 @@ def build_embedder_artifact(output: Path, *, base_model: str = "", max_cosine_lo
             }
             log(f"{name}: cosine vs sentence-transformers min {results[name]['min_cosine']:.4f} mean {cos.mean():.4f}, "
                 f"{path.stat().st_size / 1e6:.1f} MB, {ms:.1f} ms per sentence")
-        chosen = next(
-            (n for n in ("int8_blockwise", "int8_weight_only", "int8_dynamic") if results[n]["min_cosine"] >= 1 - max_cosine_loss), "fp32"
-        )
+        # The int8 builds in the order of `builds`; fp32 only when none is close enough.
+        chosen = next((n for n in builds if n != "fp32" and results[n]["min_cosine"] >= 1 - max_cosine_loss), "fp32")
         shutil.copy(builds[chosen], output / "model.onnx")
 
     config = {

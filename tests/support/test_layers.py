@@ -19,11 +19,14 @@ pytestmark = [pytest.mark.realstack]
 @pytest.fixture
 def layers(require_real_stack):
     """Ours and channels_redis's, on one fresh prefix (nothing else's keys are touched)."""
-    config = {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": f"test-layers-{uuid.uuid4().hex[:8]}"}
+    config = _config(f"test-layers-{uuid.uuid4().hex[:8]}")
     ours, stock = RedisChannelLayer(**config), StockLayer(**config)
-    ours._config = config
     yield ours, stock
     asyncio.run(_close(ours, stock))
+
+
+def _config(prefix: str, **more) -> dict:
+    return {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": prefix, **more}
 
 
 async def _close(*layers):
@@ -84,7 +87,7 @@ def test_group_send_except_leaves_out_one_channel_only(layers):
 
 def test_a_full_channel_drops_the_group_message_and_others_still_get_it(layers):
     ours, _ = layers
-    small = RedisChannelLayer(**{**ours._config, "channel_capacity": {"full.*": 1}})
+    small = RedisChannelLayer(**_config(ours.prefix, channel_capacity={"full.*": 1}))  # its keys go with the fixture's flush
 
     async def scenario():
         full, fine = "full.channel", "fine.channel"
