@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import conversations, events
+from .outages import DATABASE_DOWN, ChannelLayerOutageMixin, DatabaseOutageMixin
 from . import services as assistant
 from .models import Conversation, Message
 
@@ -46,7 +47,7 @@ def _db(fn):
     return database_sync_to_async(fn, thread_sensitive=False)
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketConsumer):
     async def connect(self):
         self.conversation: Conversation | None = None
         self.group = None
@@ -68,7 +69,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(self.group, self.channel_name)
         except Exception:  # noqa: BLE001 — chat still works; live pushes from people may be delayed
             logger.exception("channel layer unavailable on connect")
-            await self.send_error("realtime_degraded", "Live updates are unavailable right now; messages still work.")
+            await self.send_live_agents(False)
         history = await _db(self._history)()
         await self.send_json(
             {"type": "session", "conversation": await _db(conversations.conversation_token)(conversation), "history": history}
@@ -186,3 +187,32 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, frame: dict):
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    # -- outages (bot.outages): Redis down leaves the bot answering; people join once it is back --
+
+    def layer_groups(self) -> list[str]:
+        return [self.group] if self.group else []
+
+    async def layer_down(self, event):
+        await self.send_live_agents(False)
+
+    async def layer_up(self, event):
+        await self.send_live_agents(True)
+        # Pushes from elsewhere (agents' messages, other tabs' answers) failed meanwhile: send
+        # what the transcript has that this socket has not shown (deliver() skips the rest).
+        try:
+            missed = await _db(self._replies)()
+        except DATABASE_DOWN:
+            logger.warning("could not catch up after the channel layer returned", exc_info=True)
+            return
+        for frame in missed:
+            await self.deliver(frame)
+
+    def _replies(self) -> list[dict]:
+        return [events.shopper_message_frame(m) for m in conversations.transcript(self.conversation) if m.sender != "shopper"]
+
+    async def send_live_agents(self, available: bool):
+        """A STATUS frame when live agents become unavailable (or available again)."""
+        if getattr(self, "live_agents", True) != available:
+            self.live_agents = available
+            await self.send_json({"type": "status", "live_agents": available})

@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from bot import events
+from bot.outages import DatabaseOutageMixin
 
 from . import selectors, services
 from .models import Escalation
@@ -24,7 +25,7 @@ MAX_FRAME_BYTES = 16_000
 HEARTBEAT_SECONDS = 25
 
 
-class AgentConsumer(AsyncJsonWebsocketConsumer):
+class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.user = self.scope.get("user")
         self.watching: set[str] = set()

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "support.middleware.DatabaseUnavailableMiddleware",  # the database down: a 503 page, not a bare 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,8 +81,20 @@ TEMPLATES = [
 
 # --- Data -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# A broken connection (the database restarted, a proxy dropped it) is found and replaced before
+# a request or a consumer call uses it; a database that does not answer fails in seconds.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+
+
+def _database(url: str) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=300, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=300)
+    "default": _database(DATABASE_URL)
     if DATABASE_URL
     else {
         "ENGINE": "django.db.backends.sqlite3",
@@ -119,6 +132,10 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Redis down: a chat socket stays open (the bot answers on it) and re-joins its groups once Redis
+# answers again, probing with backoff up to this many seconds apart (bot/outages.py).
+REALTIME_RETRY_SECONDS = float(os.environ.get("REALTIME_RETRY_SECONDS", "5"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None

@@ -27,6 +27,9 @@
   var TYPING_SEND_EVERY_MS = 3000;
   var TYPING_SHOW_MS = 6000;
   var RATE_LIMIT_RETRY_MS = 5000;
+  // Errors after which the server may still take the message later: keep it and send it again.
+  var RETRY_CODES = ["unavailable", "rate_limited"];
+  var UNAVAILABLE_RETRY_MAX_MS = 30000;
   var MAX_VARIANTS = 8;
   var SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -374,6 +377,9 @@
       attempt: 0,
       reconnectTimer: null,
       retryTimer: null,
+      retries: 0,
+      liveAgents: true, // false while the server says people can't join (its Redis is down)
+      unavailableNotice: null,
       token: storageGet("localStorage", TOKEN_KEY),
       outbox: loadOutbox(),
       byId: {},
@@ -467,6 +473,7 @@
       state.connection = value;
       var text;
       if (value === "open") text = state.agentName ? "Chatting with " + state.agentName : "Online";
+      if (value === "open" && !state.liveAgents) text += " · live agents unavailable right now";
       else if (value === "connecting") text = "Connecting…";
       else if (value === "reconnecting") text = "Reconnecting…";
       else text = "We usually reply in seconds";
@@ -773,7 +780,6 @@
       ws.addEventListener("open", function () {
         if (state.ws !== ws) return;
         clearTimeout(connectTimer);
-        state.attempt = 0;
         state.everConnected = true;
         setConnection("open");
       });
@@ -828,6 +834,7 @@
         case "agent_left": onAgentLeft(); break;
         case "typing": if (frame.sender === "bot" || frame.sender === "agent") showTyping(frame.sender); break;
         case "error": onError(frame); break;
+        case "status": onStatus(frame); break;
         default: break; // the protocol may add frame types; ignore what we don't know
       }
     }
@@ -864,6 +871,7 @@
         if (last.intent === "goodbye") showRating();
       }
       state.sessionReady = true;
+      state.attempt = 0; // back off from the session on, not the open: a socket may close right after (1013)
       setConnection("open");
       flushOutbox();
       if (state.pendingRating && sendFrame(state.pendingRating)) state.pendingRating = null;
@@ -874,6 +882,7 @@
       var clientId = str(frame.client_id);
       if (!clientId) return;
       dropFromOutbox(clientId);
+      state.retries = 0;
       var node = state.byClientId[clientId];
       if (!node) return;
       var id = frame.id === null || frame.id === undefined ? null : String(frame.id);
@@ -943,7 +952,14 @@
         storageSet("localStorage", TOKEN_KEY, null);
         detail = ERROR_TEXT.bad_token;
       }
-      addNotice(detail || ERROR_TEXT[code] || "Something went wrong. Please try again.", "error");
+      var text = detail || ERROR_TEXT[code] || "Something went wrong. Please try again.";
+      if (code === "unavailable" && state.unavailableNotice && state.unavailableNotice.parentNode) {
+        state.unavailableNotice.textContent = text; // one notice per outage, not one per retry
+      } else if (code === "unavailable") {
+        state.unavailableNotice = addNotice(text, "error");
+      } else {
+        addNotice(text, "error");
+      }
       var clientId = str(frame.client_id);
       if (clientId && (code === "empty_text" || code === "too_long" || code === "bad_frame")) {
         // The server will never store this one: stop resending it and say so.
@@ -951,14 +967,28 @@
         var node = state.byClientId[clientId];
         if (node) setDelivery(node, "failed", detail || ERROR_TEXT[code]);
       }
-      if (code === "rate_limited" && state.outbox.length && !state.retryTimer) {
+      if (RETRY_CODES.indexOf(code) !== -1 && state.outbox.length && !state.retryTimer) {
+        var delay = code === "rate_limited"
+          ? RATE_LIMIT_RETRY_MS
+          : Math.min(UNAVAILABLE_RETRY_MAX_MS, 2000 * Math.pow(2, state.retries));
+        state.retries += 1;
         state.retryTimer = setTimeout(function () {
           state.retryTimer = null;
           flushOutbox();
-        }, RATE_LIMIT_RETRY_MS);
+        }, delay);
       }
       input.disabled = false;
       updateComposer();
+    }
+
+    function onStatus(frame) {
+      var live = frame.live_agents !== false;
+      if (live === state.liveAgents) return;
+      state.liveAgents = live;
+      addNotice(live
+        ? "Our team can join the chat again."
+        : "Our team can't join live chats right now. The assistant still answers, and your messages are kept.", "info");
+      setConnection(state.connection);
     }
 
     // Sending --------------------------------------------------------------------------------
