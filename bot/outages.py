@@ -11,7 +11,7 @@ sockets fail and are logged (bot.events).
 The database down: `DatabaseOutageMixin` turns a database error in a client frame into an
 `unavailable` error frame (with the frame's client_id, so the client keeps that message and
 sends it again later; nothing was acknowledged) and keeps the socket open. A socket that cannot
-open its session closes with 1013 ("try again later") after the same frame, and the client
+open its session closes with 4503 ("try again later") after the same frame, and the client
 reconnects. Django drops broken connections after the error (close_old_connections, and
 CONN_HEALTH_CHECKS on PostgreSQL), so the next frame after the database returns just works.
 """
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # unlike an IntegrityError or a bug.
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
-CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_TRY_AGAIN_LATER = 4503  # "503, try again later" (servers may send only 1000 and 3000-4999)
 UNAVAILABLE_DETAIL = "We can't reach our records right now; your message is kept and sent again shortly."
 
 

@@ -871,7 +871,7 @@
         if (last.intent === "goodbye") showRating();
       }
       state.sessionReady = true;
-      state.attempt = 0; // back off from the session on, not the open: a socket may close right after (1013)
+      state.attempt = 0; // back off from the session on, not the open: a socket may close right after (4503)
       setConnection("open");
       flushOutbox();
       if (state.pendingRating && sendFrame(state.pendingRating)) state.pendingRating = null;

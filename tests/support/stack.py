@@ -130,30 +130,95 @@ def start_beat(env: dict) -> subprocess.Popen:
     return _spawn([str(BIN / "celery"), "-A", "support", "beat", "-s", schedule, "-l", "INFO"], env, "beat")
 
 
+class RedisServer:
+    """A Redis of our own on a free port, to stop, start and restart (no persistence)."""
+
+    def __init__(self, port: int | None = None):
+        import shutil
+
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        workdir = tempfile.mkdtemp(prefix="redis-")
+        self.args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir]
+        self.proc = None
+
+    def start(self) -> None:
+        self.proc = _spawn(self.args, os.environ.copy(), f"redis-{self.port}")
+        wait_for_port(self.port, self.proc, timeout=20)
+
+    def stop(self) -> None:
+        kill_hard(self.proc)
+
+    def restart(self, down_for: float = 0.5) -> None:
+        self.stop()
+        time.sleep(down_for)
+        self.start()
+
+
+@contextmanager
+def private_redis_server(port: int | None = None):
+    server = RedisServer(port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @contextmanager
 def private_redis(port: int | None = None):
     """A Redis of our own (for restarting it); yields (url, restart)."""
-    import shutil
+    with private_redis_server(port) as server:
+        yield server.url, server.restart
 
-    if shutil.which("redis-server") is None:
-        raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
-    port = port or free_port()
-    workdir = tempfile.mkdtemp(prefix="redis-")
-    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir]
-    holder = {}
 
-    def start():
-        proc = _spawn(args, os.environ.copy(), f"redis-{port}")
-        wait_for_port(port, proc, timeout=20)
-        holder["proc"] = proc
+class TcpProxy:
+    """A TCP proxy on a free local port in front of `target` (e.g. PostgreSQL), served on the
+    caller's event loop. cut() closes the listener and aborts every connection, as an outage
+    would (clients get refused and reset); restore() listens on the same port again."""
 
-    def restart(down_for: float = 0.5):
-        kill_hard(holder["proc"])
-        time.sleep(down_for)
-        start()
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.server = None
+        self.writers: set = set()
 
-    start()
-    try:
-        yield f"redis://127.0.0.1:{port}/0", restart
-    finally:
-        kill_hard(holder["proc"])
+    async def start(self) -> None:
+        import asyncio
+
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
+
+    restore = start
+
+    async def cut(self) -> None:
+        self.server.close()
+        for writer in list(self.writers):
+            writer.transport.abort()
+        self.writers.clear()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader, writer) -> None:
+        import asyncio
+
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = {writer, upstream_writer}
+        self.writers |= pair
+
+        async def pipe(source, sink):
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, ConnectionError):
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        self.writers -= pair
