@@ -473,10 +473,10 @@
       state.connection = value;
       var text;
       if (value === "open") text = state.agentName ? "Chatting with " + state.agentName : "Online";
-      if (value === "open" && !state.liveAgents) text += " · live agents unavailable right now";
       else if (value === "connecting") text = "Connecting…";
       else if (value === "reconnecting") text = "Reconnecting…";
       else text = "We usually reply in seconds";
+      if (value === "open" && !state.liveAgents) text += " · live agents unavailable right now";
       status.setAttribute("data-state", value);
       statusText.textContent = text;
     }
@@ -781,6 +781,7 @@
         if (state.ws !== ws) return;
         clearTimeout(connectTimer);
         state.everConnected = true;
+        state.liveAgents = true; // each socket's server says so again if people still can't join
         setConnection("open");
       });
       ws.addEventListener("message", function (event) {

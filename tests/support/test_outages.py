@@ -148,3 +148,34 @@ async def test_database_down_the_shopper_gets_unavailable_and_the_same_socket_re
             stack.stop(proc)
             print(f"--- {proc.log_path}\n{stack.tail(proc)}")
         await proxy.cut()
+
+
+def test_the_widget_says_live_agents_are_unavailable_while_redis_is_down_and_still_answers(require_real_stack, browser):
+    from tests.live import LiveServer, artifacts_dir
+
+    with stack.private_redis_server() as redis:
+        server = LiveServer(REDIS_URL=redis.url, CHANNELS_PREFIX="outage-browser", REALTIME_RETRY_SECONDS="1")
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url + "/", wait_until="domcontentloaded")
+            page.get_by_test_id("sc-launcher").click()
+            status = page.get_by_test_id("sc-status")
+            page.wait_for_function("document.querySelector('[data-testid=sc-status]').textContent === 'Online'", timeout=20_000)
+
+            redis.stop()
+            page.wait_for_function(
+                "document.querySelector('[data-testid=sc-status]').textContent.includes('live agents unavailable')", timeout=20_000
+            )
+            page.get_by_test_id("sc-input").fill("do you ship to Switzerland?")
+            page.get_by_test_id("sc-send").click()
+            page.locator('[data-testid="sc-msg"][data-sender="bot"]').first.wait_for(timeout=30_000)
+            assert status.get_attribute("data-state") == "open"  # the same socket, never reconnecting
+            page.screenshot(path=str(artifacts_dir() / "chat-redis-down.png"))
+
+            redis.start()
+            page.wait_for_function("document.querySelector('[data-testid=sc-status]').textContent === 'Online'", timeout=30_000)
+            assert not errors, errors
+        finally:
+            server.close()
