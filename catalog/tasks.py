@@ -66,3 +66,22 @@ def send_order_email(
         OrderEvent.objects.filter(pk=event.pk).update(data=data)
     logger.info("send_order_email: %s e-mail for order %s sent", kind, order.number)
     return "sent"
+
+
+@shared_task(
+    # Not acks_late: nothing records that the mail went out, so a redelivery would send it twice.
+    autoretry_for=(OSError,),
+    retry_backoff=15,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def send_newsletter_email(email: str, kind: str) -> str:
+    """A newsletter e-mail (confirmation link, unsubscribe link) to ``email``; returns "sent"."""
+    from .newsletter import newsletter_email_message
+
+    newsletter_email_message(email=email, kind=kind).send(fail_silently=False)
+    logger.info("send_newsletter_email: %s e-mail sent", kind)
+    return "sent"

@@ -56,6 +56,16 @@ def _fresh_process_caches():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_mail_limits(monkeypatch):
+    """The mail limits count in the shared cache, which outlives a test: give each test its own keys."""
+    import uuid
+
+    from catalog import mail_limits
+
+    monkeypatch.setattr(mail_limits, "KEY_PREFIX", f"mail-limit-test-{uuid.uuid4().hex}")
+
+
+@pytest.fixture(autouse=True)
 def eager_tasks():
     """Tasks run in-process right after commit (like the embedded default), even when REDIS_URL
     is set; the real-stack tests switch this off and start a real Celery worker."""
