@@ -198,32 +198,29 @@ def _newsletter_page(request, step: str, *, email: str = "", status: int = 200):
 
 
 def _newsletter_link(request, token: str, purpose: str):
+    """A signed newsletter link: GET asks, POST does it; a bad or expired link gets a 400 page."""
     try:
-        return newsletter.email_from_token(token, purpose=purpose), None
+        email = newsletter.email_from_token(token, purpose=purpose)
     except newsletter.LinkExpired:
-        return None, _newsletter_page(request, "expired", status=400)
+        return _newsletter_page(request, "expired", status=400)
     except newsletter.LinkInvalid:
-        return None, _newsletter_page(request, "invalid", status=400)
+        return _newsletter_page(request, "invalid", status=400)
+    ask, done, service = {
+        "subscribe": ("confirm", "subscribed", services.newsletter_subscribe),
+        "unsubscribe": ("unsubscribe", "unsubscribed", services.newsletter_unsubscribe),
+    }[purpose]
+    if request.method == "POST":
+        service(email=email)
+        return _newsletter_page(request, done, email=email)
+    return _newsletter_page(request, ask, email=email)
 
 
 @require_http_methods(["GET", "POST"])
 def newsletter_confirm(request, token):
-    email, refused = _newsletter_link(request, token, "subscribe")
-    if refused:
-        return refused
-    if request.method == "POST":
-        services.newsletter_subscribe(email=email)
-        return _newsletter_page(request, "subscribed", email=email)
-    return _newsletter_page(request, "confirm", email=email)
+    return _newsletter_link(request, token, "subscribe")
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail provider POSTs without our cookie; the signed token is the proof
 @require_http_methods(["GET", "POST"])
 def newsletter_unsubscribe(request, token):
-    email, refused = _newsletter_link(request, token, "unsubscribe")
-    if refused:
-        return refused
-    if request.method == "POST":
-        services.newsletter_unsubscribe(email=email)
-        return _newsletter_page(request, "unsubscribed", email=email)
-    return _newsletter_page(request, "unsubscribe", email=email)
+    return _newsletter_link(request, token, "unsubscribe")

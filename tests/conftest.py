@@ -55,6 +55,17 @@ def _fresh_process_caches():
     yield
 
 
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Call a service and run what it queued for after the commit (tasks, mail), like production."""
+
+    def run(fn, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(**kwargs)
+
+    return run
+
+
 @pytest.fixture(autouse=True)
 def _fresh_mail_limits(monkeypatch):
     """The mail limits count in the shared cache, which outlives a test: give each test its own keys."""

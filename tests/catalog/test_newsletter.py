@@ -17,15 +17,6 @@ pytestmark = pytest.mark.django_db
 LINK = re.compile(r"https?://[^/\s]+(/newsletter/(confirm|unsubscribe)/[^/\s]+/)")
 
 
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    def run(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
-
-    return run
-
-
 def links(message) -> dict[str, str]:
     return {kind: path for path, kind in LINK.findall(message.body)}
 

@@ -30,15 +30,6 @@ def escalate(django_capture_on_commit_callbacks, packet):
     return run
 
 
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    def run(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
-
-    return run
-
-
 def test_handoff_puts_the_conversation_in_the_queue_with_the_packet(escalate):
     make_agent("ada", online=True)
     conversation = make_conversation("where is my parcel")
