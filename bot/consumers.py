@@ -132,7 +132,8 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         answering = events.answering_channel.set(self.channel_name)
         try:
             bot_message = await _db(assistant.assistant_reply)(
-                conversation_id=self.conversation.pk, message_id=message.pk, message=message, conversation=conversation
+                conversation_id=self.conversation.pk, message_id=message.pk, message=message, conversation=conversation,
+                client_address=(self.scope.get("client") or [None])[0],
             )
         except Exception:  # noqa: BLE001 — the shopper's message is stored; a person picks it up
             logger.exception("assistant failed on message %s", message.pk)

@@ -206,7 +206,7 @@ class Shipping:
 
 @dataclass(frozen=True)
 class Newsletter:
-    email: str
+    email: str | None  # to subscribe: where the confirmation link goes; unsubscribing needs none
     subscribe: bool
 
 
@@ -446,11 +446,14 @@ def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
             )
         ]
     if intent == "newsletter_subscription":
+        if UNSUBSCRIBE.search(msg.text):
+            # A typed address is never unsubscribed from the chat (it may be anyone's).
+            return [Newsletter(email=None, subscribe=False)]
         email = msg.entity("email") or slots.get("email")
         if not email:
             state["pending"] = {"kind": "slot", "intent": intent, "need": "email"}
             return [Say("ask_email_newsletter")]
-        return [Newsletter(email=email, subscribe=not UNSUBSCRIBE.search(msg.text))]
+        return [Newsletter(email=email, subscribe=True)]
     if intent == "review":
         return [RecordFeedback(text=msg.text), Say("review_thanks")]
     if intent == "greeting":

@@ -104,12 +104,18 @@ def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
 
 
 def assistant_reply(
-    *, conversation_id: int, message_id: int, message: Message | None = None, conversation: Conversation | None = None
+    *,
+    conversation_id: int,
+    message_id: int,
+    message: Message | None = None,
+    conversation: Conversation | None = None,
+    client_address: str | None = None,
 ) -> Message | None:
     """Answer one shopper message. Returns the bot's message, or None when a person has the chat.
 
     `message` and `conversation` are the stored shopper message and the conversation row (with
     its user) when the caller has just read them (the consumer has): it saves reading them again.
+    `client_address` (the socket's peer) counts against the limits on mail to typed addresses.
     """
     if conversation is None or conversation.pk != conversation_id:
         conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
@@ -119,7 +125,7 @@ def assistant_reply(
         message = Message.objects.only("pk", "text", "data", "conversation_id").get(pk=message_id, conversation=conversation)
     user = conversation.user
     understood = understand(message.text, logged_in=bool(user and user.is_authenticated))
-    executor = _Executor(conversation=conversation, user=user)
+    executor = _Executor(conversation=conversation, user=user, client_address=client_address)
     state = conversation.state
     event = understood
     for _ in range(MAX_STEPS):
@@ -215,9 +221,10 @@ def _state_merge(conversation: Conversation, patch: dict) -> bool:
 class _Executor:
     """Carries out the policy's actions; every fact it says comes from the database."""
 
-    def __init__(self, *, conversation: Conversation, user):
+    def __init__(self, *, conversation: Conversation, user, client_address: str | None = None):
         self.conversation = conversation
         self.user = user
+        self.client_address = client_address
         self.reply = Reply()
         self.escalations: list = []
         self.state_updates: dict = {}
@@ -512,12 +519,33 @@ class _Executor:
     # -- account-ish -------------------------------------------------------------------------
 
     def _newsletter(self, action: dialogue.Newsletter, state):
+        limits = {"conversation_id": self.conversation.pk, "client_address": self.client_address}
         if action.subscribe:
-            shop_services.newsletter_subscribe(email=action.email)
-            self.reply.say(f"Done — {action.email} is subscribed to our newsletter. You can unsubscribe any time.")
-        else:
-            shop_services.newsletter_unsubscribe(email=action.email)
-            self.reply.say(f"Done — {action.email} won't get our newsletter any more.")
+            # Double opt-in: only the owner of the address can subscribe it, through the link.
+            if shop_services.newsletter_confirmation_request(email=action.email, **limits):
+                self.reply.say(
+                    f"I've sent a confirmation link to {action.email}. Please check your inbox and open the link "
+                    "to confirm — you're subscribed once you do."
+                )
+            else:
+                self.reply.say(
+                    f"I can't send another confirmation e-mail to {action.email} right now — too many have gone "
+                    "out today. Please try again tomorrow."
+                )
+            return dialogue.Outcome(action="newsletter", ok=True)
+        text = (
+            "Every newsletter we send has an unsubscribe link at the bottom — one click and you're off the list. "
+            "For your security I can't unsubscribe an address from the chat."
+        )
+        proved = shop.proved_email(order_numbers=reversed(state.get("verified") or []), user=self.user)
+        if proved and shop.newsletter_subscribed(email=proved):
+            if shop_services.newsletter_unsubscribe_link_request(email=proved, **limits):
+                text += f" I've also sent an unsubscribe link to {proved}, the address you confirmed in this chat."
+            else:
+                text += f" I can't send another e-mail to {proved} today; please use the link in the newsletter."
+        elif proved:
+            text += f" {proved}, the address you confirmed in this chat, isn't on our newsletter list."
+        self.reply.say(text)
         return dialogue.Outcome(action="newsletter", ok=True)
 
     def _recordfeedback(self, action: dialogue.RecordFeedback, state):
@@ -528,10 +556,16 @@ class _Executor:
     def _capturefollowupemail(self, action: dialogue.CaptureFollowUpEmail, state):
         from support.services import followup_email_capture
 
-        ticket = followup_email_capture(conversation=self.conversation, email=action.email)
-        self.reply.say(
-            f"Thanks — we've opened ticket #{ticket.pk} and will reply to {action.email} as soon as our team is back."
+        ticket = followup_email_capture(
+            conversation=self.conversation, email=action.email, client_address=self.client_address
         )
+        text = f"Thanks — we've opened ticket #{ticket.pk} and will reply to {action.email} as soon as our team is back."
+        if ticket.confirmation_sent_at is None and not ticket.confirmation_queued:
+            text += (
+                " We won't send a confirmation e-mail this time, because too many have gone to that address"
+                " or from this chat today — but your ticket is open and a person will answer."
+            )
+        self.reply.say(text)
         return None
 
     def _escalate(self, action: dialogue.Escalate, state):

@@ -23,7 +23,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Category, Order, OrderLine, Product, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
+from .models import Category, Customer, Order, OrderLine, Product, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
 
 # --- Order numbers and verification -----------------------------------------------------
 
@@ -91,6 +91,28 @@ def orders_for_user(*, user) -> QuerySet[Order]:
     if user is None or not getattr(user, "is_authenticated", False):
         return Order.objects.none()
     return Order.objects.filter(customer__user=user).select_related("shipping_method").order_by("-placed_at")
+
+
+def proved_email(*, order_numbers=(), user=None) -> str | None:
+    """An e-mail address the shopper proved is theirs, or None; never one merely typed in.
+
+    Proof is an order verified in the chat (number and its e-mail: the first of
+    ``order_numbers`` that exists) or a signed-in account's customer record (as in
+    ``orders_for_user``, not the account's own, unverified e-mail field).
+    """
+    numbers = [str(n) for n in order_numbers if n]
+    if numbers:
+        emails = dict(Order.objects.filter(number__in=numbers).values_list("number", "email"))
+        for number in numbers:
+            if emails.get(number):
+                return emails[number]
+    if user is not None and getattr(user, "is_authenticated", False):
+        return Customer.objects.filter(user=user).values_list("email", flat=True).first()
+    return None
+
+
+def newsletter_subscribed(*, email: str) -> bool:
+    return Customer.objects.filter(email=email.strip().lower(), newsletter=True).exists()
 
 
 # --- Rules on orders ---------------------------------------------------------------------

@@ -36,7 +36,8 @@ from .errors import (
     ShopError,
 )
 from .models import Customer, Order, OrderEvent, OrderLine, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
-from .tasks import send_order_email
+from .mail_limits import mail_limit_take
+from .tasks import send_newsletter_email, send_order_email
 
 ACTOR_MAX_LENGTH = OrderEvent._meta.get_field("actor").max_length
 EVENT_MESSAGE_MAX_LENGTH = OrderEvent._meta.get_field("message").max_length
@@ -709,8 +710,31 @@ def customer_get_or_create(*, email: str, name: str = "") -> Customer:
     return customer
 
 
+def newsletter_confirmation_request(*, email: str, conversation_id=None, client_address: str | None = None) -> bool:
+    """Double opt-in, step one: mail ``email`` a signed link to confirm; nothing is subscribed yet.
+
+    Returns False, and sends nothing, when the mail limits are reached (``catalog.mail_limits``).
+    Whether the address is already subscribed is not revealed: it gets the same mail.
+    """
+    email = _clean_email(email)
+    if not mail_limit_take(kind="newsletter", address=email, conversation_id=conversation_id, client_address=client_address):
+        return False
+    send_newsletter_email.delay_on_commit(email, "confirm")
+    return True
+
+
+def newsletter_unsubscribe_link_request(*, email: str, conversation_id=None, client_address: str | None = None) -> bool:
+    """Mail ``email`` (an address the shopper proved) a signed unsubscribe link, within the mail limits."""
+    email = _clean_email(email)
+    if not mail_limit_take(kind="newsletter", address=email, conversation_id=conversation_id, client_address=client_address):
+        return False
+    send_newsletter_email.delay_on_commit(email, "unsubscribe_link")
+    return True
+
+
 @transaction.atomic
 def newsletter_subscribe(*, email: str) -> Customer:
+    """Subscribe ``email``: only for an address that confirmed through its signed link."""
     customer = customer_get_or_create(email=email)
     if not customer.newsletter:
         customer.newsletter = True
@@ -720,7 +744,8 @@ def newsletter_subscribe(*, email: str) -> Customer:
 
 @transaction.atomic
 def newsletter_unsubscribe(*, email: str) -> Customer | None:
-    """Unsubscribing never creates a customer record for an address we do not know."""
+    """Unsubscribe ``email`` (from its signed link or by staff), never from a typed address.
+    Unsubscribing never creates a customer record for an address we do not know."""
     email = _clean_email(email)
     customer = Customer.objects.filter(email=email).first()
     if customer is not None and customer.newsletter:

@@ -17,20 +17,24 @@ from .models import Order, OrderEvent, ReturnRequest
 
 logger = logging.getLogger(__name__)
 
+# SMTP failures and network trouble are worth retrying (smtplib.SMTPException is an OSError).
+MAIL_RETRIES = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": 15,
+    "retry_backoff_max": 15 * 60,
+    "retry_jitter": True,
+    "max_retries": 6,
+    "soft_time_limit": 30,
+    "time_limit": 60,
+}
+
 
 @shared_task(
     bind=True,
     # Idempotent when given the event that caused it (see below), so a message redelivered after
     # a worker crash does not e-mail the shopper twice.
     acks_late=True,
-    # SMTP failures and network trouble are worth retrying (smtplib.SMTPException is an OSError).
-    autoretry_for=(OSError,),
-    retry_backoff=15,
-    retry_backoff_max=15 * 60,
-    retry_jitter=True,
-    max_retries=6,
-    soft_time_limit=30,
-    time_limit=60,
+    **MAIL_RETRIES,
 )
 def send_order_email(
     self, order_id: int, kind: str, return_request_id: int | None = None, event_id: int | None = None
@@ -65,4 +69,15 @@ def send_order_email(
         data = {**event.data, "email_sent_at": timezone.now().isoformat(), "email_kind": kind}
         OrderEvent.objects.filter(pk=event.pk).update(data=data)
     logger.info("send_order_email: %s e-mail for order %s sent", kind, order.number)
+    return "sent"
+
+
+# Not acks_late: nothing records that the mail went out, so a redelivery would send it twice.
+@shared_task(**MAIL_RETRIES)
+def send_newsletter_email(email: str, kind: str) -> str:
+    """A newsletter e-mail (confirmation link, unsubscribe link) to ``email``; returns "sent"."""
+    from .newsletter import newsletter_email_message
+
+    newsletter_email_message(email=email, kind=kind).send(fail_silently=False)
+    logger.info("send_newsletter_email: %s e-mail sent", kind)
     return "sent"

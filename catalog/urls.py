@@ -11,4 +11,6 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("help/", views.article_list, name="articles"),
     path("help/<slug:slug>/", views.article_detail, name="article"),
+    path("newsletter/confirm/<str:token>/", views.newsletter_confirm, name="newsletter_confirm"),
+    path("newsletter/unsubscribe/<str:token>/", views.newsletter_unsubscribe, name="newsletter_unsubscribe"),
 ]

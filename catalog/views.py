@@ -1,7 +1,8 @@
 """The storefront: home, categories, products, search and the help centre (server-rendered).
 
-These pages only read. The queries here are the page-shaped ones (cards with their price range
-and stock); the shop rules and the chat's reads live in catalog/selectors.py.
+These pages only read, except the newsletter's signed links, which call a service on POST.
+The queries here are the page-shaped ones (cards with their price range and stock); the shop
+rules and the chat's reads live in catalog/selectors.py.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
-from . import selectors
+from . import newsletter, selectors, services
 from .models import Article, Category, Product, ShippingMethod, ShopPolicy, Variant
 from .templatetags.storefront import stock_level
 
@@ -184,3 +187,40 @@ def article_detail(request, slug):
     article = get_object_or_404(Article, slug=slug, is_published=True)
     related = Article.objects.filter(is_published=True, topic=article.topic).exclude(pk=article.pk).order_by("title")[:5]
     return render(request, "catalog/article.html", {"article": article, "related": related})
+
+
+# --- The newsletter's signed links ------------------------------------------------------------
+# GET only shows a button: mail scanners that open links must not (un)subscribe anyone.
+
+
+def _newsletter_page(request, step: str, *, email: str = "", status: int = 200):
+    return render(request, "catalog/newsletter.html", {"step": step, "email": email}, status=status)
+
+
+def _newsletter_link(request, token: str, purpose: str):
+    """A signed newsletter link: GET asks, POST does it; a bad or expired link gets a 400 page."""
+    try:
+        email = newsletter.email_from_token(token, purpose=purpose)
+    except newsletter.LinkExpired:
+        return _newsletter_page(request, "expired", status=400)
+    except newsletter.LinkInvalid:
+        return _newsletter_page(request, "invalid", status=400)
+    ask, done, service = {
+        "subscribe": ("confirm", "subscribed", services.newsletter_subscribe),
+        "unsubscribe": ("unsubscribe", "unsubscribed", services.newsletter_unsubscribe),
+    }[purpose]
+    if request.method == "POST":
+        service(email=email)
+        return _newsletter_page(request, done, email=email)
+    return _newsletter_page(request, ask, email=email)
+
+
+@require_http_methods(["GET", "POST"])
+def newsletter_confirm(request, token):
+    return _newsletter_link(request, token, "subscribe")
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail provider POSTs without our cookie; the signed token is the proof
+@require_http_methods(["GET", "POST"])
+def newsletter_unsubscribe(request, token):
+    return _newsletter_link(request, token, "unsubscribe")

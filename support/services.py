@@ -212,8 +212,16 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
 
 
 @transaction.atomic
-def followup_email_capture(*, conversation, email: str) -> FollowUpTicket:
-    """After hours: keep the shopper's e-mail address, open a follow-up ticket, confirm by e-mail."""
+def followup_email_capture(*, conversation, email: str, client_address: str | None = None) -> FollowUpTicket:
+    """After hours: keep the shopper's e-mail address, open a follow-up ticket, confirm by e-mail.
+
+    The address is only typed, not proved, so the confirmation says nothing but the shop's own
+    words, and it goes out only within the mail limits (``catalog.mail_limits``: per address,
+    per conversation, per ``client_address``). Over a limit the ticket still opens and
+    ``ticket.confirmation_queued`` is False, so the caller can tell the shopper no mail comes.
+    """
+    from catalog.mail_limits import mail_limit_take
+
     email = (email or "").strip()
     try:
         validate_email(email)
@@ -242,21 +250,34 @@ def followup_email_capture(*, conversation, email: str) -> FollowUpTicket:
     if escalation is not None and escalation.is_open:
         _escalation_changed(escalation)
 
-    from .tasks import send_followup_confirmation
+    # Already confirmed to this address: nothing to send, nothing to count.
+    ticket.confirmation_queued = ticket.confirmation_sent_at is None and mail_limit_take(
+        kind="followup", address=email, conversation_id=locked.pk, client_address=client_address
+    )
+    if ticket.confirmation_queued:
+        from .tasks import send_followup_confirmation
 
-    send_followup_confirmation.delay_on_commit(ticket.pk)
+        send_followup_confirmation.delay_on_commit(ticket.pk)
+    elif ticket.confirmation_sent_at is None:
+        logger.info("follow-up ticket %s: confirmation withheld, mail limit reached", ticket.pk)
     return ticket
 
 
 def followup_confirmation_send(*, ticket_id: int) -> bool:
-    """Send the follow-up confirmation once. Returns whether a mail went out."""
+    """Send the follow-up confirmation once. Returns whether a mail went out.
+
+    Only shop-written text: the ticket number, the support hours, that a person will reply.
+    Never the shopper's words: the address was typed in the chat and may be a stranger's.
+    """
+    from catalog.models import ShopPolicy
+
     with transaction.atomic():
-        ticket = FollowUpTicket.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=ticket_id)
+        ticket = FollowUpTicket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
         if ticket.confirmation_sent_at is not None:
             return False
         body = render_to_string(
             "support/email/followup_confirmation.txt",
-            {"ticket": ticket, "shop_name": settings.SHOP_NAME, "messages": transcript(ticket.conversation)},
+            {"ticket": ticket, "shop_name": settings.SHOP_NAME, "support_hours": ShopPolicy.current().support_hours},
         )
         send_mail(
             f"{settings.SHOP_NAME}: we have your question (ticket #{ticket.pk})",
@@ -693,20 +714,16 @@ def escalation_resolve(
 
 
 def transcript_recipient(*, escalation: Escalation) -> str | None:
-    """Where the transcript goes: an address the shopper gave us or proved (never a guess)."""
-    conversation = escalation.conversation
-    if conversation.shopper_email:
-        return conversation.shopper_email
-    verified = (escalation.context or {}).get("verified_order")
-    if verified:
-        from catalog.models import Order
+    """Where the transcript goes: only an address the shopper proved (a verified order's, or
+    the signed-in account's customer record). Never one merely typed in: the transcript holds
+    everything written in the chat, and a typed address may be a stranger's."""
+    from catalog.selectors import proved_email
 
-        email = Order.objects.filter(number=str(verified)).values_list("email", flat=True).first()
-        if email:
-            return email
-    if conversation.user_id and conversation.user.email:
-        return conversation.user.email
-    return None
+    conversation = escalation.conversation
+    state = conversation.state or {}
+    # The order verified at the hand-off first, then the latest verified in the conversation.
+    numbers = [(escalation.context or {}).get("verified_order"), *reversed(state.get("verified") or [])]
+    return proved_email(order_numbers=numbers, user=conversation.user)
 
 
 def transcript_send(*, escalation_id: int) -> bool:

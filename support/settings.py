@@ -212,6 +212,17 @@ SLM_ARTIFACT_DIR = Path(os.environ.get("SLM_ARTIFACT_DIR", BASE_DIR / "bot" / "s
 SLM_THREADS = int(os.environ.get("SLM_THREADS", "1"))
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", BASE_DIR.parent / "shared"))
 
+# --- Mail to addresses typed into the chat (after-hours confirmations, newsletter links) -------
+# Such an address is not proved to be the shopper's, so these mails carry only shop-written
+# text and are counted in the shared cache, per kind of mail, in a window starting with the
+# first one: per recipient address, per conversation, per client address (the socket's peer).
+MAIL_LIMIT_PER_ADDRESS = int(os.environ.get("MAIL_LIMIT_PER_ADDRESS", "3"))
+MAIL_LIMIT_PER_CONVERSATION = int(os.environ.get("MAIL_LIMIT_PER_CONVERSATION", "3"))
+MAIL_LIMIT_PER_CLIENT = int(os.environ.get("MAIL_LIMIT_PER_CLIENT", "10"))
+MAIL_LIMIT_WINDOW_SECONDS = int(os.environ.get("MAIL_LIMIT_WINDOW_SECONDS", str(24 * 3600)))
+# How long the link in a newsletter confirmation e-mail works (double opt-in).
+NEWSLETTER_CONFIRM_MAX_AGE_SECONDS = int(os.environ.get("NEWSLETTER_CONFIRM_MAX_AGE_SECONDS", str(3 * 24 * 3600)))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

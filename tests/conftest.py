@@ -55,6 +55,27 @@ def _fresh_process_caches():
     yield
 
 
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Call a service and run what it queued for after the commit (tasks, mail), like production."""
+
+    def run(fn, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(**kwargs)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_mail_limits(monkeypatch):
+    """The mail limits count in the shared cache, which outlives a test: give each test its own keys."""
+    import uuid
+
+    from catalog import mail_limits
+
+    monkeypatch.setattr(mail_limits, "KEY_PREFIX", f"mail-limit-test-{uuid.uuid4().hex}")
+
+
 @pytest.fixture(autouse=True)
 def eager_tasks():
     """Tasks run in-process right after commit (like the embedded default), even when REDIS_URL

@@ -261,13 +261,16 @@ def test_knowledge_miss_offers_a_person_and_two_misses_hand_over():
     assert actions == [d.Escalate(reason="low_confidence")]
 
 
-def test_newsletter_asks_for_email_then_subscribes_or_unsubscribes():
+def test_newsletter_asks_for_email_to_subscribe_but_never_takes_an_address_to_unsubscribe():
     state, actions = run(None, msg("sign me up for the newsletter", "newsletter_subscription"))
     assert actions == [d.Say("ask_email_newsletter")]
     state, actions = run(state, msg("me@x.org", "out_of_scope", 0.3, entities=[ent("email", "me@x.org")]))
     assert actions == [d.Newsletter(email="me@x.org", subscribe=True)]
+    # A typed address may be anyone's: unsubscribing is the signed link's job, not the chat's.
     _, actions = run(None, msg("unsubscribe me@x.org", "newsletter_subscription", entities=[ent("email", "me@x.org")]))
-    assert actions == [d.Newsletter(email="me@x.org", subscribe=False)]
+    assert actions == [d.Newsletter(email=None, subscribe=False)]
+    _, actions = run(None, msg("unsubscribe me from the newsletter", "newsletter_subscription"))
+    assert actions == [d.Newsletter(email=None, subscribe=False)]
 
 
 def test_after_hours_email_is_captured():

@@ -11,6 +11,7 @@ from bot.models import Conversation, Message, TrainingExample
 from support import selectors, services
 from support.models import AgentProfile, Escalation, FollowUpTicket
 from support.services import DeskError
+from tests.factories import CustomerFactory, OrderFactory
 from tests.support.conftest import make_agent, make_conversation, minutes_ago
 
 pytestmark = pytest.mark.django_db
@@ -25,15 +26,6 @@ def escalate(django_capture_on_commit_callbacks, packet):
             return services.conversation_escalate(
                 conversation=conversation, reason=reason, context=context or packet, priority=priority
             )
-
-    return run
-
-
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    def run(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
 
     return run
 
@@ -171,10 +163,89 @@ def test_followup_email_opens_a_ticket_and_confirms_once(escalate, on_commit):
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["shopper@example.com"]
     assert f"ticket #{ticket.pk}" in mail.outbox[0].subject
-    assert "can someone call me" in mail.outbox[0].body
+    assert f"ticket #{ticket.pk}" in mail.outbox[0].body and "A person from our team will reply" in mail.outbox[0].body
     # The task running again (a redelivery) sends nothing more.
     assert services.followup_confirmation_send(ticket_id=ticket.pk) is False
     assert len(mail.outbox) == 1
+
+
+def test_followup_confirmation_contains_none_of_the_shoppers_words(escalate, on_commit):
+    bait = "Zq7-WIN-A-PRIZE-at-evil.example"
+    conversation = make_conversation(f"{bait} I want to talk to a person")
+    escalate(conversation)
+    on_commit(services.followup_email_capture, conversation=conversation, email="stranger@example.com")
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    for word in ("Zq7", "PRIZE", "evil.example", "talk to a person"):
+        assert word not in sent.subject and word not in sent.body
+    assert "Mon–Fri 09:00–18:00 CET" in sent.body  # the shop's own support hours
+
+
+def test_a_fourth_followup_to_one_address_in_a_day_sends_no_mail_but_opens_the_ticket(escalate, on_commit):
+    tickets = []
+    for n in range(4):
+        conversation = make_conversation(f"question {n}")
+        escalate(conversation)
+        tickets.append(on_commit(services.followup_email_capture, conversation=conversation, email="Target@Example.com"))
+    assert [t.confirmation_queued for t in tickets] == [True, True, True, False]
+    assert len(mail.outbox) == 3
+    fourth = FollowUpTicket.objects.get(pk=tickets[3].pk)
+    assert fourth.status == "open" and fourth.confirmation_sent_at is None and fourth.escalation.is_open
+
+
+def test_one_conversation_cannot_send_followups_to_many_addresses(escalate, on_commit, settings):
+    settings.MAIL_LIMIT_PER_CONVERSATION = 2
+    conversation = make_conversation("x")
+    escalate(conversation)
+    queued = [
+        on_commit(services.followup_email_capture, conversation=conversation, email=f"victim{n}@example.com").confirmation_queued
+        for n in range(3)
+    ]
+    assert queued == [True, True, False]
+    assert [m.to for m in mail.outbox] == [["victim0@example.com"], ["victim1@example.com"]]
+    assert FollowUpTicket.objects.get().email == "victim2@example.com"  # the ticket keeps the latest address
+
+
+def test_one_client_address_cannot_send_followups_from_many_conversations(escalate, on_commit, settings):
+    settings.MAIL_LIMIT_PER_CLIENT = 2
+    for n in range(3):
+        conversation = make_conversation(f"x{n}")
+        escalate(conversation)
+        on_commit(
+            services.followup_email_capture, conversation=conversation, email=f"v{n}@example.com", client_address="203.0.113.9"
+        )
+    assert len(mail.outbox) == 2 and FollowUpTicket.objects.count() == 3
+
+
+def test_the_same_address_again_neither_mails_nor_counts_twice(escalate, on_commit, settings):
+    settings.MAIL_LIMIT_PER_ADDRESS = 1
+    conversation = make_conversation("x")
+    escalate(conversation)
+    first = on_commit(services.followup_email_capture, conversation=conversation, email="a@example.com")
+    again = on_commit(services.followup_email_capture, conversation=conversation, email="a@example.com")
+    assert first.confirmation_queued and not again.confirmation_queued and again.confirmation_sent_at is not None
+    assert len(mail.outbox) == 1
+
+
+def test_transcript_goes_only_to_a_proved_address(escalate):
+    from django.contrib.auth import get_user_model
+
+    OrderFactory(number="20001", email="owner@example.com")
+    signed_in = get_user_model().objects.create_user(username="kim", email="kim-account@example.com")
+    CustomerFactory(email="kim@example.com", user=signed_in)
+    unlinked = get_user_model().objects.create_user(username="lee", email="lee@example.com")
+
+    def recipient(*, typed="", verified=(), user=None):
+        conversation = make_conversation("hi", user=user)
+        conversation.shopper_email = typed
+        conversation.state = {"verified": list(verified)}
+        conversation.save()
+        return services.transcript_recipient(escalation=escalate(conversation))
+
+    assert recipient(typed="typed@example.com") is None  # typed after hours: not proof
+    assert recipient(typed="typed@example.com", verified=["20001"]) == "owner@example.com"
+    assert recipient(user=signed_in) == "kim@example.com"  # the account's customer record
+    assert recipient(user=unlinked) is None  # an account's own e-mail field is not verified
 
 
 def test_followup_email_rejects_what_is_not_an_email(escalate):
@@ -250,7 +321,8 @@ def test_release_hands_back_to_the_bot(escalate, on_commit):
 def test_resolve_stores_the_label_as_training_examples_and_mails_the_transcript(escalate, on_commit):
     ada = make_agent("ada", online=True)
     conversation = make_conversation("my parcel never came", "where is it??")
-    conversation.shopper_email = "shopper@example.com"
+    OrderFactory(number="10234", email="shopper@example.com")
+    conversation.state = {"verified": ["10234"]}  # the shopper proved the order's e-mail in the chat
     conversation.save()
     escalation = escalate(conversation)
     on_commit(services.escalation_claim, escalation_id=escalation.pk, agent=ada)
@@ -308,7 +380,7 @@ def test_resolve_checks_labels_messages_and_holder(escalate, on_commit):
     assert exc.value.code == "resolved"
 
 
-def test_resolving_an_after_hours_ticket_closes_it(escalate, on_commit):
+def test_resolving_an_after_hours_ticket_closes_it_without_mailing_the_transcript_to_the_typed_address(escalate, on_commit):
     conversation = make_conversation("call me")
     escalation = escalate(conversation)
     on_commit(services.followup_email_capture, conversation=conversation, email="s@example.com")
@@ -316,7 +388,9 @@ def test_resolving_an_after_hours_ticket_closes_it(escalate, on_commit):
     mail.outbox.clear()
     on_commit(services.escalation_resolve, escalation_id=escalation.pk, agent=ada, intent="contact_human_agent", note="Called back")
     assert FollowUpTicket.objects.get().status == "done"
-    assert mail.outbox[0].to == ["s@example.com"]
+    # The agent answers the ticket by e-mail themselves; the transcript needs a proved address.
+    assert not mail.outbox
+    assert "on its way to your e-mail" not in conversation.messages.filter(sender="system").last().text
 
 
 def test_watchdog_reminds_then_reroutes_then_raises(escalate, settings):
