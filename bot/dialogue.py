@@ -283,6 +283,8 @@ def _normalise(state: dict | None) -> dict:
 OTHER_ORDER = re.compile(r"\b(other|another|second|different|next)\s+(order|one|purchase)\b", re.I)
 CODE_LIKE = re.compile(r"\s*\d[\d \-]*\s*")  # a message of digits only: an answer to "what's the code?"
 CODE_DIGITS = 6
+# Four or more parts split by commas, semicolons or lines: "name, street 1, 10115 Berlin, Germany".
+ADDRESS_LIKE = re.compile(r"[^,;\n]+(?:[,;\n]+[^,;\n]+){3,}")
 UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
 
 
@@ -335,6 +337,15 @@ def _on_message(state: dict, msg: Understood) -> list:
         if len(code) != CODE_DIGITS:
             return [Say("code_format", {"digits": CODE_DIGITS})]
         return [CheckCode(code=code, action=pending["action"], number=pending["number"], digest=pending.get("digest", ""), expires_at=pending.get("expires_at", 0))]
+    if (
+        pending
+        and pending.get("need") == "address"
+        and ADDRESS_LIKE.fullmatch(msg.text.strip())
+        and msg.intent not in {"deny", "contact_human_agent", "complaint"}
+    ):
+        # The new address asked for: its postcode is no order number, whatever the model read.
+        state["pending"] = None
+        return [Prepare(action="change_address", number=pending["number"], params={"address_text": msg.text})]
     _remember_entities(state, msg)
     intent = msg.intent
 

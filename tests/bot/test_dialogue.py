@@ -296,6 +296,17 @@ def test_address_change_collects_the_address_then_confirms():
     assert actions == [d.Execute(action="change_address", number="10234", params={"address": address})]
 
 
+def test_an_address_with_a_postcode_is_taken_as_the_address_not_as_an_order_number():
+    state, _ = run(None, msg("x", "change_shipping_address", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, _ = run(state, d.Outcome(action="prepare:change_address_needs_text", ok=True))
+    text = "Sam Lee, Gartenweg 12, 10115 Berlin, Germany"
+    # The model reads the postcode as an order number to track.
+    state, actions = run(state, msg(text, "track_order", 0.8, entities=[ent("order_number", "10115")]))
+    assert actions == [d.Prepare(action="change_address", number="10234", params={"address_text": text})]
+    assert state["active_order"] == "10234" and state["slots"]["order_number"] == "10234"
+
+
 def test_change_order_before_shipment_offers_a_person_and_yes_hands_over():
     state, _ = run(None, msg("x", "change_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
     state, _ = run(state, d.Verified(number="10234", ok=True))
