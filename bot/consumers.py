@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from . import conversations, events
+from . import conversations, events, verification
 from .outages import DATABASE_DOWN, ChannelLayerOutageMixin, DatabaseOutageMixin
 from . import services as assistant
 from .models import Conversation, Message
@@ -132,8 +132,11 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         answering = events.answering_channel.set(self.channel_name)
         try:
             bot_message = await _db(assistant.assistant_reply)(
-                conversation_id=self.conversation.pk, message_id=message.pk, message=message, conversation=conversation,
-                client_address=(self.scope.get("client") or [None])[0],
+                conversation_id=self.conversation.pk,
+                message_id=message.pk,
+                message=message,
+                conversation=conversation,
+                client_address=verification.client_address(self.scope),
             )
         except Exception:  # noqa: BLE001 — the shopper's message is stored; a person picks it up
             logger.exception("assistant failed on message %s", message.pk)

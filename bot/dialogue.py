@@ -122,6 +122,9 @@ class Verified:
 
     number: str
     ok: bool
+    owner: bool = False  # the signed-in shopper owns the order (no code needed to change it)
+    locked: bool = False  # too many failed checks on this e-mail, order or address: refused
+    left: int | None = None  # failed checks left before that lock, when fewer than this chat's
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,23 @@ class Execute:
 
 
 @dataclass(frozen=True)
+class SendCode:
+    """E-mail a one-time code to the order's address before a guest's change is carried out."""
+
+    action: str
+    number: str
+
+
+@dataclass(frozen=True)
+class CheckCode:
+    code: str
+    action: str
+    number: str
+    digest: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
 class Knowledge:
     intent: str
     query: str
@@ -238,6 +258,7 @@ def initial_state() -> dict:
     return {
         "slots": {},  # order_number, email, product, colour, size, country
         "verified": [],  # order numbers verified in this conversation
+        "owner_verified": [],  # ... of them, those the signed-in shopper owns
         "active_order": None,
         "pending": None,
         "failed_verifications": 0,
@@ -260,6 +281,10 @@ def _normalise(state: dict | None) -> dict:
 
 
 OTHER_ORDER = re.compile(r"\b(other|another|second|different|next)\s+(order|one|purchase)\b", re.I)
+CODE_LIKE = re.compile(r"\s*\d[\d \-]*\s*")  # a message of digits only: an answer to "what's the code?"
+CODE_DIGITS = 6
+# Four or more parts split by commas, semicolons or lines: "name, street 1, 10115 Berlin, Germany".
+ADDRESS_LIKE = re.compile(r"[^,;\n]+(?:[,;\n]+[^,;\n]+){3,}")
 UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
 
 
@@ -304,8 +329,24 @@ NOT_A_REQUEST_WITH_THE_EMAIL = frozenset(
 
 
 def _on_message(state: dict, msg: Understood) -> list:
-    _remember_entities(state, msg)
     pending = state.get("pending")
+    if pending and pending.get("kind") == "code" and CODE_LIKE.fullmatch(msg.text):
+        # A code was asked for: digits are the code, never an order number or a new question.
+        _record_intent(state, "verification_code", msg.confidence)
+        code = re.sub(r"\D", "", msg.text)
+        if len(code) != CODE_DIGITS:
+            return [Say("code_format", {"digits": CODE_DIGITS})]
+        return [CheckCode(code=code, action=pending["action"], number=pending["number"], digest=pending.get("digest", ""), expires_at=pending.get("expires_at", 0))]
+    if (
+        pending
+        and pending.get("need") == "address"
+        and ADDRESS_LIKE.fullmatch(msg.text.strip())
+        and msg.intent not in {"deny", "contact_human_agent", "complaint"}
+    ):
+        # The new address asked for: its postcode is no order number, whatever the model read.
+        state["pending"] = None
+        return [Prepare(action="change_address", number=pending["number"], params={"address_text": msg.text})]
+    _remember_entities(state, msg)
     intent = msg.intent
 
     # After hours the support desk asked for an e-mail address: take it first.
@@ -339,8 +380,22 @@ def _on_message(state: dict, msg: Understood) -> list:
             _record_intent(state, "affirm", msg.confidence)
             if pending["action"] == "handover":
                 return _escalate(state, "requested")
-            return [Execute(action=pending["action"], number=pending["number"], params=pending.get("params", {}))]
+            if pending["number"] in state["owner_verified"]:
+                return [Execute(action=pending["action"], number=pending["number"], params=pending.get("params", {}))]
+            # A guest proved only that they know the number and the e-mail: the change waits
+            # for a code sent to that e-mail.
+            state["pending"] = {**pending, "kind": "code"}
+            return [SendCode(action=pending["action"], number=pending["number"])]
         if intent == "deny" or msg.text.strip().lower() in {"no", "n", "nope", "no thanks"}:
+            state["pending"] = None
+            _record_intent(state, "deny", msg.confidence)
+            return [Say("declined", {"action": pending["action"], "number": pending["number"]})]
+
+    # A code is awaited and this message isn't one.
+    if pending and pending.get("kind") == "code":
+        if intent == "affirm":
+            return [Say("code_waiting", {"email": pending.get("email", "")})]
+        if intent == "deny":
             state["pending"] = None
             _record_intent(state, "deny", msg.confidence)
             return [Say("declined", {"action": pending["action"], "number": pending["number"]})]
@@ -500,18 +555,26 @@ def _on_verified(state: dict, event: Verified) -> list:
     if event.ok:
         if event.number not in state["verified"]:
             state["verified"].append(event.number)
+        if event.owner and event.number not in state["owner_verified"]:
+            state["owner_verified"].append(event.number)
         state["active_order"] = event.number
         return _order_action(state, intent, event.number)
-    state["failed_verifications"] += 1
     # Never say which part was wrong; forget both so the shopper types them again.
     state["slots"].pop("order_number", None)
     state["slots"].pop("email", None)
     state["active_order"] = None
-    if state["failed_verifications"] >= MAX_FAILED_VERIFICATIONS:
+    if event.locked:
+        # Locked across conversations (bot.verification): not checked at all, for a while.
+        return [Say("verify_locked")] + _escalate(state, "verification_locked")
+    state["failed_verifications"] += 1
+    left = MAX_FAILED_VERIFICATIONS - state["failed_verifications"]
+    if left <= 0:
         state["locked"] = True
         return [Say("locked")] + _escalate(state, "verification_locked")
+    if event.left is not None and event.left <= 0:
+        return [Say("verify_locked")] + _escalate(state, "verification_locked")
     state["pending"] = {"kind": "slot", "intent": intent, "need": "order_number"}
-    return [Say("verify_failed", {"left": MAX_FAILED_VERIFICATIONS - state["failed_verifications"]})]
+    return [Say("verify_failed", {"left": left if event.left is None else min(left, event.left)})]
 
 
 def _order_action(state: dict, intent: str, number: str) -> list:
@@ -565,6 +628,9 @@ def _on_outcome(state: dict, event: Outcome) -> list:
             return [Say("offer_return", {}, (INTENT_LABELS["return_item"], INTENT_LABELS["track_order"]))]
         return []
 
+    if action in ("send_code", "check_code"):
+        return _on_code(state, event)
+
     if action in ("knowledge", "products", "shipping"):
         if event.found:
             state["misses"] = 0
@@ -575,6 +641,33 @@ def _on_outcome(state: dict, event: Outcome) -> list:
             return _escalate(state, "low_confidence")
         return [Say("no_knowledge" if action == "knowledge" else "nothing_found", {}, (TALK_TO_PERSON,))]
     return []
+
+
+def _on_code(state: dict, event: Outcome) -> list:
+    pending = state.get("pending") or {}
+    if pending.get("kind") != "code":  # pragma: no cover — the executor answers what the policy asked
+        return []
+    if event.action == "send_code":
+        if not event.ok:
+            state["pending"] = None
+            return [Say("code_send_limited", {}, (TALK_TO_PERSON,))]
+        pending.update(email=event.params["email"], digest=event.params["digest"], expires_at=event.params["expires_at"])
+        pending["left"] = event.params["tries"]
+        return [Say("code_sent", {"email": event.params["email"], "minutes": event.params["minutes"]})]
+    if event.ok:
+        state["pending"] = None
+        return [Execute(action=pending["action"], number=pending["number"], params=pending.get("params", {}))]
+    reason = event.params.get("reason")
+    if reason == "locked":
+        return [Say("verify_locked")] + _escalate(state, "verification_locked")
+    if reason == "expired":
+        state["pending"] = None
+        return [Say("code_expired", {"action": pending["action"], "number": pending["number"]})]
+    pending["left"] = pending.get("left", 1) - 1
+    if pending["left"] <= 0:
+        state["pending"] = None
+        return [Say("code_too_many", {"action": pending["action"], "number": pending["number"]}, (TALK_TO_PERSON,))]
+    return [Say("code_wrong", {"left": pending["left"]})]
 
 
 def _escalate(state: dict, reason: str) -> list:

@@ -15,6 +15,7 @@ ORDER_PURPOSE = {
 }
 
 ACTION_NAMES = {"cancel": "cancel", "return": "start the return for", "change_address": "change the address of"}
+ACTIONS_DONE = {"cancel": "cancelled", "return": "started the return for", "change_address": "changed the address of"}
 
 TEXTS = {
     "greeting": "Hi! I'm the {shop} assistant. I can track orders, cancel or return them, check refunds, "
@@ -34,6 +35,20 @@ TEXTS = {
     "both and send them again ({left} tries left).",
     "locked": "For your security I can't look up orders in this chat any more after several unsuccessful "
     "tries. A person from our team will help you.",
+    "verify_locked": "For your security I can't check that order right now: there have been too many "
+    "unsuccessful tries to verify it. Please try again later — or a person from our team can help you now.",
+    "code_sent": "To make sure it's really you, I've e-mailed a 6-digit code to {email}, the address on the "
+    "order. Please type it here (it's valid for {minutes} minutes).",
+    "code_waiting": "I'm waiting for the 6-digit code I e-mailed to {email}. Please type it here, or say no "
+    "to leave the order as it is.",
+    "code_format": "The code has {digits} digits — please type all of them.",
+    "code_wrong": "That code isn't right. Please check the e-mail and try again ({left} tries left).",
+    "code_expired": "That code has expired, so I haven't {action_done} order {number}. Just ask again and "
+    "I'll send you a new code.",
+    "code_too_many": "That code wasn't right either, so I haven't {action_done} order {number}. For your "
+    "security I've stopped here — a person from our team can help you.",
+    "code_send_limited": "For your security I can't send another code for this order right now. Please try "
+    "again later — or a person from our team can help you now.",
     "declined": "Okay, I won't {action_name} order {number}. Anything else I can do?",
     "slot_dropped": "No problem. What else can I help you with?",
     "offer_return": "Once it has arrived you can return it within our return window — I can start a return "
@@ -59,4 +74,6 @@ def render(key: str, params: dict, *, shop: str) -> str:
         values["purpose"] = ORDER_PURPOSE.get(values.get("intent", ""), "help with your order")
     if key == "declined":
         values["action_name"] = ACTION_NAMES.get(values.get("action", ""), "change")
+    if key in ("code_expired", "code_too_many"):
+        values["action_done"] = ACTIONS_DONE.get(values.get("action", ""), "changed")
     return TEXTS[key].format(**values)

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,8 +26,9 @@ from catalog import selectors as shop
 from catalog import services as shop_services
 from catalog.errors import ShopError
 from catalog.models import Order, ShopPolicy
+from catalog.tasks import send_order_email
 
-from . import dialogue, events, replies, rows
+from . import dialogue, events, replies, rows, verification
 from .conversations import message_annotate, message_store
 from .models import Conversation, Message
 
@@ -116,6 +118,7 @@ def assistant_reply(
     `message` and `conversation` are the stored shopper message and the conversation row (with
     its user) when the caller has just read them (the consumer has): it saves reading them again.
     `client_address` (the socket's peer) counts against the limits on mail to typed addresses.
+    `client_address` (bot.verification.client_address) counts failed order checks per address.
     """
     if conversation is None or conversation.pk != conversation_id:
         conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
@@ -153,7 +156,11 @@ def assistant_reply(
     )
     patch = {**state, **executor.state_updates}
     if connection.vendor == "postgresql" and not executor.escalations:
-        return _turn_finish_in_one_statement(conversation, message, annotation, patch, bot_fields)
+        bot_message = _turn_finish_in_one_statement(conversation, message, annotation, patch, bot_fields)
+        if bot_message is not None:
+            for send in executor.after_turn:
+                send()
+        return bot_message
     with transaction.atomic():
         # One transaction for every write of the turn: one commit, not one per statement.
         message_annotate(message=message, **annotation)
@@ -163,6 +170,8 @@ def assistant_reply(
         bot_message, _ = message_store(conversation=conversation, touch_conversation=False, **bot_fields)
         for escalate in executor.escalations:
             escalate(conversation)
+        for send in executor.after_turn:
+            send()  # queued to run after the commit, with the state that awaits the code
     return bot_message
 
 
@@ -227,6 +236,7 @@ class _Executor:
         self.client_address = client_address
         self.reply = Reply()
         self.escalations: list = []
+        self.after_turn: list = []  # side effects once the turn is stored (e-mailing a code)
         self.state_updates: dict = {}
         self.verified: dict[str, Order] = {}  # orders verified in this turn, by the number asked for
         self.shop_name = settings.SHOP_NAME
@@ -260,17 +270,53 @@ class _Executor:
         return Order.objects.select_related("shipping_method").prefetch_related("lines", "returns").get(number=number)
 
     def _verifyorder(self, action: dialogue.VerifyOrder, state):
-        order = None
-        if action.email:
-            order = shop.order_get_verified(number=action.number, email=action.email)
-        if order is None and self.user is not None and self.user.is_authenticated:
+        order, owner, left = None, False, None
+        if self.user is not None and self.user.is_authenticated:
+            # The signed-in owner proves nothing by guessing: no limits, and no code to change it.
             order = shop.orders_for_user(user=self.user).filter(number=action.number).first()
+            owner = order is not None
+        if order is None:
+            where = dict(email=action.email, number=action.number, address=self.client_address)
+            if verification.verification_locked(**where):
+                return dialogue.Verified(number=action.number, ok=False, locked=True)
+            if action.email:
+                order = shop.order_get_verified(number=action.number, email=action.email)
+            if order is None:
+                left = verification.verification_failed(**where)
         if order is not None:
             self.verified[order.number] = order
         if order is not None and not self.conversation.shopper_email:
             self.conversation.shopper_email = order.email
             Conversation.objects.filter(pk=self.conversation.pk).update(shopper_email=order.email)
-        return dialogue.Verified(number=action.number, ok=order is not None)
+        return dialogue.Verified(number=action.number, ok=order is not None, owner=owner, left=left)
+
+    def _code_purpose(self, action) -> str:
+        return f"{self.conversation.pk}:{action.number}:{action.action}"
+
+    def _sendcode(self, action: dialogue.SendCode, state):
+        order = Order.objects.only("pk", "number", "email").get(number=action.number)
+        if not verification.code_send_allowed(number=order.number):
+            return dialogue.Outcome(action="send_code", ok=False, refused=True, message="code limit")
+        code, kept = verification.code_issue(purpose=self._code_purpose(action))
+        minutes = max(1, settings.VERIFY_CODE_TTL_SECONDS // 60)
+
+        data = {"code": code, "action": action.action, "minutes": minutes}
+        self.after_turn.append(partial(send_order_email.delay_on_commit, order.pk, "verification_code", data=data))
+        return dialogue.Outcome(
+            action="send_code", ok=True, params={**kept, "email": verification.mask_email(order.email), "minutes": minutes, "tries": settings.VERIFY_CODE_TRIES}
+        )
+
+    def _checkcode(self, action: dialogue.CheckCode, state):
+        order = Order.objects.only("pk", "number", "email").get(number=action.number)
+        where = dict(email=order.email, number=order.number, address=self.client_address)
+        if verification.verification_locked(**where):
+            return dialogue.Outcome(action="check_code", ok=False, params={"reason": "locked"})
+        if verification.code_expired(expires_at=action.expires_at):
+            return dialogue.Outcome(action="check_code", ok=False, params={"reason": "expired"})
+        if verification.code_matches(code=action.code, purpose=self._code_purpose(action), digest=action.digest):
+            return dialogue.Outcome(action="check_code", ok=True)
+        verification.verification_failed(**where, what="wrong code")
+        return dialogue.Outcome(action="check_code", ok=False, params={"reason": "wrong"})
 
     def _orderinfo(self, action: dialogue.OrderInfo, state):
         order = self._order(action.number)

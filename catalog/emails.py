@@ -12,7 +12,9 @@ from django.conf import settings
 
 from .models import Order, ReturnRequest, ShopPolicy
 
-EMAIL_KINDS = ("cancelled", "address_changed", "return_created", "return_rejected", "refund_issued", "shipped")
+EMAIL_KINDS = ("cancelled", "address_changed", "return_created", "return_rejected", "refund_issued", "shipped", "verification_code")
+# What a verification code confirms, in the shop's words (never the shopper's).
+CODE_PURPOSES = {"cancel": "cancel", "return": "start a return for", "change_address": "change the delivery address of"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,21 @@ def order_email_message(
     elif kind == "address_changed":
         subject = f"{shop}: new shipping address for order {number}"
         text = [f"The shipping address of your order {number} has been changed. We will deliver to:", "", _address(order), "", "If you did not ask for this change, please contact us straight away."]
+    elif kind == "verification_code":
+        # Only the shop's own words, the order number and the code: nothing the chat's writer
+        # typed (not even a new address), so the code e-mail can't carry someone else's text.
+        purpose = CODE_PURPOSES.get(data.get("action"), "change")
+        code, minutes = str(data.get("code", "")), int(data.get("minutes", 10))
+        if not (code.isdigit() and len(code) == 6):
+            raise ValueError("the verification_code e-mail needs its 6-digit code")
+        subject = f"{shop}: your code for order {number}"
+        text = [
+            f"Someone asked in our chat to {purpose} your order {number}. To confirm, type this code in the chat:",
+            "",
+            f"  {code}",
+            "",
+            f"It is valid for {minutes} minutes. If it wasn't you, ignore this e-mail: nothing changes without the code.",
+        ]
     elif kind == "shipped":
         subject = f"{shop}: order {number} is on its way"
         text = [f"Good news: your order {number} has shipped.", "", _items(order), ""]

@@ -37,12 +37,13 @@ MAIL_RETRIES = {
     **MAIL_RETRIES,
 )
 def send_order_email(
-    self, order_id: int, kind: str, return_request_id: int | None = None, event_id: int | None = None
+    self, order_id: int, kind: str, return_request_id: int | None = None, event_id: int | None = None, data: dict | None = None
 ) -> str:
     """E-mail the shopper about a change to their order; returns "sent", "already_sent" or "missing".
 
     With ``event_id`` (the OrderEvent that recorded the change) the task marks the event once the
-    e-mail is out and does nothing when it runs again for the same event.
+    e-mail is out and does nothing when it runs again for the same event. ``data`` holds the
+    details of an e-mail without an event (a verification code).
     """
     if kind not in EMAIL_KINDS:
         raise ValueError(f"unknown order e-mail kind {kind!r}")
@@ -60,7 +61,7 @@ def send_order_email(
             logger.warning("send_order_email: return %s of order %s is gone; %s e-mail not sent", return_request_id, order.number, kind)
             return "missing"
 
-    message = order_email_message(order=order, kind=kind, return_request=return_request, data=event.data if event else None)
+    message = order_email_message(order=order, kind=kind, return_request=return_request, data=event.data if event else data)
     # No transaction is held while talking to the mail server: with SQLite that would block
     # every other writer for as long as the server takes.
     send_mail(message.subject, message.body, None, [message.to], fail_silently=False)

@@ -222,6 +222,20 @@ MAIL_LIMIT_PER_CLIENT = int(os.environ.get("MAIL_LIMIT_PER_CLIENT", "10"))
 MAIL_LIMIT_WINDOW_SECONDS = int(os.environ.get("MAIL_LIMIT_WINDOW_SECONDS", str(24 * 3600)))
 # How long the link in a newsletter confirmation e-mail works (double opt-in).
 NEWSLETTER_CONFIRM_MAX_AGE_SECONDS = int(os.environ.get("NEWSLETTER_CONFIRM_MAX_AGE_SECONDS", str(3 * 24 * 3600)))
+# --- Proving an order is yours (bot.verification) ----------------------------------------
+# Failed order checks (number + e-mail that don't match, wrong codes) are counted in the shared
+# cache (Redis in production, so every process sees them) per e-mail, per order number and per
+# client address, in a window of VERIFY_WINDOW_SECONDS; at the limit even the right pair is refused.
+VERIFY_WINDOW_SECONDS = int(os.environ.get("VERIFY_WINDOW_SECONDS", "3600"))
+VERIFY_FAILURES_PER_EMAIL = int(os.environ.get("VERIFY_FAILURES_PER_EMAIL", "5"))
+VERIFY_FAILURES_PER_ORDER = int(os.environ.get("VERIFY_FAILURES_PER_ORDER", "5"))
+VERIFY_FAILURES_PER_ADDRESS = int(os.environ.get("VERIFY_FAILURES_PER_ADDRESS", "20"))  # 0: no per-address ceiling
+# The client address is the socket's peer; behind a trusted proxy, the last X-Forwarded-For hop.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
+# Guests confirm a cancel, return or address change with a code e-mailed to the order's address.
+VERIFY_CODE_TTL_SECONDS = int(os.environ.get("VERIFY_CODE_TTL_SECONDS", "600"))
+VERIFY_CODE_TRIES = int(os.environ.get("VERIFY_CODE_TRIES", "3"))
+VERIFY_CODES_PER_ORDER = int(os.environ.get("VERIFY_CODES_PER_ORDER", "5"))  # code e-mails per order per window
 
 LOGGING = {
     "version": 1,

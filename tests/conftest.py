@@ -77,6 +77,16 @@ def _fresh_mail_limits(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_verification_limits():
+    """Failed order checks are counted in the shared cache for an hour (Redis on the real stack):
+    each test starts from zero instead of inheriting the locks an earlier test provoked."""
+    from bot.verification import verification_limits_reset
+
+    verification_limits_reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def eager_tasks():
     """Tasks run in-process right after commit (like the embedded default), even when REDIS_URL
     is set; the real-stack tests switch this off and start a real Celery worker."""

@@ -236,3 +236,34 @@ async def test_foreign_origin_is_refused():
     connected, _ = await comm.connect(timeout=5)
     assert not connected
     await comm.disconnect()
+
+
+async def test_failed_order_checks_count_per_socket_address_and_a_forged_forwarded_for_changes_nothing(shop_with_kb, settings):
+    # Each connection is a new conversation and claims another address in X-Forwarded-For; with
+    # no trusted proxy in front, the socket's own address is the one that counts.
+    from bot import replies
+
+    settings.VERIFY_FAILURES_PER_ADDRESS = 2
+    settings.TRUSTED_PROXY = False
+    order = shop_with_kb["orders"]["shipped"]
+    texts = [
+        "where is my order 30001? my email is one@example.org",
+        "where is my order 30002? my email is two@example.org",
+        f"where is my order {order.number}? my email is {order.email}",
+    ]
+    answers = []
+    for i, text in enumerate(texts):
+        comm = WebsocketCommunicator(application, "/ws/chat/", headers=ORIGIN + [(b"x-forwarded-for", f"198.51.100.{i}".encode())])
+        comm.scope["client"] = ("203.0.113.9", 40000 + i)
+        connected, _ = await comm.connect(timeout=10)
+        assert connected
+        try:
+            await session(comm)
+            await comm.send_json_to({"type": "message", "text": text, "client_id": cid()})
+            reply, _ = await frames_until(comm, "message")
+            answers.append(reply)
+        finally:
+            await comm.disconnect()
+    assert replies.TEXTS["verify_locked"] in answers[-1]["text"]
+    assert not any(card["kind"] == "order" for card in answers[-1].get("cards", []))
+    assert await database_sync_to_async(Conversation.objects.count)() == 3

@@ -6,6 +6,7 @@ services and the knowledge base. Assertions check facts against the database.
 
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -43,6 +44,13 @@ class Chat:
     @property
     def state(self):
         return self.conversation.state
+
+
+def emailed_code(mailoutbox, order: dict) -> str:
+    """The one-time code the assistant just e-mailed to the order's address."""
+    sent = [m for m in mailoutbox if m.to == [order["email"]] and "your code for order" in m.subject]
+    assert sent, [m.subject for m in mailoutbox]
+    return re.search(r"^\s+(\d{6})$", sent[-1].body, re.M).group(1)
 
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +116,7 @@ def test_five_wrong_tries_lock_and_hand_over(demo):
     assert order["tracking_number"] not in reply.text
 
 
-def test_cancel_an_unshipped_order_after_confirmation(demo):
+def test_cancel_an_unshipped_order_after_confirmation_and_the_emailed_code(demo, mailoutbox, django_capture_on_commit_callbacks):
     order = demo["unshipped"]
     chat = Chat()
     reply = chat.say(f"I want to cancel order {order['number']}")
@@ -116,7 +124,11 @@ def test_cancel_an_unshipped_order_after_confirmation(demo):
     assert f"Cancel order {order['number']}" in reply.text
     assert reply.data["quick_replies"] == ["Yes", "No"]
     assert Order.objects.get(number=order["number"]).status == order["status"]  # not before "yes"
-    reply = chat.say("yes")
+    with django_capture_on_commit_callbacks(execute=True):  # the code e-mail goes out after the commit
+        reply = chat.say("yes")
+    assert "code" in reply.text and "a***@example.com" in reply.text
+    assert Order.objects.get(number=order["number"]).status == order["status"]  # nor before the code
+    reply = chat.say(emailed_code(mailoutbox, order))
     assert "cancelled" in reply.text.lower()
     assert Order.objects.get(number=order["number"]).status == Order.Status.CANCELLED
 
@@ -130,14 +142,17 @@ def test_cancel_refused_for_a_shipped_order(demo):
     assert Order.objects.get(number=order["number"]).status == Order.Status.SHIPPED
 
 
-def test_return_inside_the_window(demo):
+def test_return_inside_the_window(demo, mailoutbox, django_capture_on_commit_callbacks):
     order = demo["delivered_returnable"]
     chat = Chat()
     reply = chat.say(f"i'd like to return the stuff from order {order['number']}")
     reply = chat.say(order["email"])
     assert "Shall I start it?" in reply.text
     before = ReturnRequest.objects.filter(order__number=order["number"]).count()
-    reply = chat.say("yes please")
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = chat.say("yes please")
+    assert ReturnRequest.objects.filter(order__number=order["number"]).count() == before  # not before the code
+    reply = chat.say(emailed_code(mailoutbox, order))
     created = ReturnRequest.objects.filter(order__number=order["number"]).order_by("-pk").first()
     assert ReturnRequest.objects.filter(order__number=order["number"]).count() == before + 1
     assert created.rma_number in reply.text

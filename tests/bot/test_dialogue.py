@@ -146,11 +146,109 @@ def _prepared(action="cancel", number="10234"):
     return state
 
 
-def test_change_is_carried_out_only_after_yes():
-    state = _prepared()
+SENT = {"digest": "d1", "expires_at": 2e9, "email": "a***@b.co", "minutes": 10, "tries": 3}
+
+
+def _code_asked(state):
+    """After "yes" a guest's change waits for the e-mailed code."""
     state, actions = run(state, msg("yes please", "affirm"))
+    pending = state["pending"]
+    assert actions == [d.SendCode(action=pending["action"], number=pending["number"])]
+    assert pending["kind"] == "code"
+    state, actions = run(state, d.Outcome(action="send_code", ok=True, params=SENT))
+    assert actions == [d.Say("code_sent", {"email": "a***@b.co", "minutes": 10})]
+    return state
+
+
+def test_change_is_carried_out_only_after_yes_and_the_emailed_code():
+    state = _code_asked(_prepared())
+    state, actions = run(state, msg("123456", "out_of_scope", 0.3))
+    assert actions == [d.CheckCode(code="123456", action="cancel", number="10234", digest="d1", expires_at=2e9)]
+    state, actions = run(state, d.Outcome(action="check_code", ok=True))
     assert actions == [d.Execute(action="cancel", number="10234", params={})]
     assert state["pending"] is None
+
+
+def test_the_signed_in_owner_changes_the_order_without_a_code():
+    state, _ = run(None, msg("cancel 10234", "cancel_order", entities=[ent("order_number", "10234")], logged_in=True))
+    state, _ = run(state, d.Verified(number="10234", ok=True, owner=True))
+    state, _ = run(state, d.Outcome(action="prepare:cancel", ok=True))
+    state, actions = run(state, msg("yes", "affirm"))
+    assert actions == [d.Execute(action="cancel", number="10234", params={})]
+
+
+def test_a_code_is_taken_as_the_code_never_as_an_order_number_or_a_question():
+    state = _code_asked(_prepared())
+    # The model may read six digits as an order number to track: while a code is awaited it isn't one.
+    state, actions = run(state, msg("654 321", "track_order", 0.9, entities=[ent("order_number", "654321")]))
+    assert kinds(actions) == ["CheckCode"] and actions[0].code == "654321"
+    assert state["slots"]["order_number"] == "10234" and state["active_order"] == "10234"
+    state, actions = run(state, msg("12345", "out_of_scope", 0.3, entities=[ent("order_number", "12345")]))
+    assert actions == [d.Say("code_format", {"digits": 6})]
+    assert state["pending"]["kind"] == "code"
+
+
+def test_wrong_codes_count_down_and_too_many_drop_the_change_and_offer_a_person():
+    state = _code_asked(_prepared())
+    for left in (2, 1):
+        state, _ = run(state, msg("000000", "out_of_scope", 0.3))
+        state, actions = run(state, d.Outcome(action="check_code", ok=False, params={"reason": "wrong"}))
+        assert actions == [d.Say("code_wrong", {"left": left})]
+    state, _ = run(state, msg("000000", "out_of_scope", 0.3))
+    state, actions = run(state, d.Outcome(action="check_code", ok=False, params={"reason": "wrong"}))
+    assert actions == [d.Say("code_too_many", {"action": "cancel", "number": "10234"}, (d.TALK_TO_PERSON,))]
+    assert state["pending"] is None
+    # The right code now changes nothing: there is no change waiting any more.
+    state, actions = run(state, msg("123456", "out_of_scope", 0.3))
+    assert not any(isinstance(a, (d.CheckCode, d.Execute)) for a in actions)
+
+
+def test_an_expired_code_drops_the_change():
+    state = _code_asked(_prepared())
+    state, _ = run(state, msg("123456", "out_of_scope", 0.3))
+    state, actions = run(state, d.Outcome(action="check_code", ok=False, params={"reason": "expired"}))
+    assert actions == [d.Say("code_expired", {"action": "cancel", "number": "10234"})]
+    assert state["pending"] is None
+
+
+def test_a_locked_order_refuses_even_the_right_code_and_hands_over():
+    state = _code_asked(_prepared())
+    state, _ = run(state, msg("123456", "out_of_scope", 0.3))
+    state, actions = run(state, d.Outcome(action="check_code", ok=False, params={"reason": "locked"}))
+    assert actions == [d.Say("verify_locked"), d.Escalate(reason="verification_locked")]
+
+
+def test_no_code_can_be_sent_drops_the_change_and_offers_a_person():
+    state = _prepared()
+    state, _ = run(state, msg("yes", "affirm"))
+    state, actions = run(state, d.Outcome(action="send_code", ok=False, refused=True))
+    assert actions == [d.Say("code_send_limited", {}, (d.TALK_TO_PERSON,))]
+    assert state["pending"] is None
+
+
+def test_while_a_code_is_awaited_yes_reminds_and_no_declines():
+    state = _code_asked(_prepared())
+    state, actions = run(state, msg("yes", "affirm"))
+    assert actions == [d.Say("code_waiting", {"email": "a***@b.co"})]
+    state, actions = run(state, msg("no", "deny"))
+    assert actions == [d.Say("declined", {"action": "cancel", "number": "10234"})]
+    assert state["pending"] is None
+
+
+def test_a_lock_shared_across_conversations_refuses_and_hands_over():
+    state, _ = run(None, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, actions = run(state, d.Verified(number="10234", ok=False, locked=True))
+    assert actions == [d.Say("verify_locked"), d.Escalate(reason="verification_locked")]
+    assert state["verified"] == [] and "email" not in state["slots"]
+
+
+def test_fewer_tries_left_across_conversations_are_the_ones_told():
+    state, _ = run(None, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, actions = run(state, d.Verified(number="10234", ok=False, left=2))
+    assert actions == [d.Say("verify_failed", {"left": 2})]
+    state, _ = run(state, msg("x", "track_order", entities=[ent("order_number", "10234"), ent("email", "b@b.co")]))
+    state, actions = run(state, d.Verified(number="10234", ok=False, left=0))
+    assert actions == [d.Say("verify_locked"), d.Escalate(reason="verification_locked")]
 
 
 def test_no_declines_the_change():
@@ -192,8 +290,21 @@ def test_address_change_collects_the_address_then_confirms():
     assert actions == [d.Prepare(action="change_address", number="10234", params={"address_text": "Sam Lee, Hauptstr. 5, 10115 Berlin, Germany"})]
     address = {"name": "Sam Lee"}
     state, actions = run(state, d.Outcome(action="prepare:change_address", ok=True, params={"address": address}))
-    state, actions = run(state, msg("yes", "affirm"))
+    state = _code_asked(state)
+    state, _ = run(state, msg("123456", "out_of_scope", 0.3))
+    state, actions = run(state, d.Outcome(action="check_code", ok=True))
     assert actions == [d.Execute(action="change_address", number="10234", params={"address": address})]
+
+
+def test_an_address_with_a_postcode_is_taken_as_the_address_not_as_an_order_number():
+    state, _ = run(None, msg("x", "change_shipping_address", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, _ = run(state, d.Outcome(action="prepare:change_address_needs_text", ok=True))
+    text = "Sam Lee, Gartenweg 12, 10115 Berlin, Germany"
+    # The model reads the postcode as an order number to track.
+    state, actions = run(state, msg(text, "track_order", 0.8, entities=[ent("order_number", "10115")]))
+    assert actions == [d.Prepare(action="change_address", number="10234", params={"address_text": text})]
+    assert state["active_order"] == "10234" and state["slots"]["order_number"] == "10234"
 
 
 def test_change_order_before_shipment_offers_a_person_and_yes_hands_over():

@@ -42,6 +42,21 @@ def test_send_order_email_sends_the_shipped_email(paid_order, mailoutbox):
     assert "support@northwind.example" in message.body
 
 
+def test_the_verification_code_email_says_what_it_confirms_and_nothing_else(paid_order, mailoutbox):
+    data = {"code": "042917", "action": "change_address", "minutes": 10}
+    assert send_order_email(paid_order.pk, "verification_code", data=data) == "sent"
+    [message] = mailoutbox
+    assert message.to == [paid_order.email] and message.subject == "Northwind & Co.: your code for order 10234"
+    assert "\n  042917\n" in message.body and "change the delivery address of your order 10234" in message.body
+    assert "valid for 10 minutes" in message.body
+
+
+def test_the_verification_code_email_refuses_to_go_without_its_code(paid_order, mailoutbox):
+    with pytest.raises(ValueError, match="6-digit code"):
+        send_order_email(paid_order.pk, "verification_code", data={"code": "<a href=x>", "action": "cancel"})
+    assert mailoutbox == []
+
+
 def test_send_order_email_is_idempotent_per_event(paid_order, mailoutbox):
     event = OrderEvent.objects.create(order=paid_order, type=OrderEvent.Type.CANCELLED, actor="shopper", data={"was_paid": True})
     assert send_order_email(paid_order.pk, "cancelled", event_id=event.pk) == "sent"
