@@ -37,7 +37,7 @@ class SameOriginValidator(OriginValidator):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             raise ValueError("SameOriginValidator guards WebSocket connections only")
-        headers = {name: value.decode("latin1") for name, value in scope.get("headers", [])}
+        headers = {name.decode("latin1").lower(): value.decode("latin1") for name, value in scope.get("headers", [])}
         origin = urlparse(headers["origin"]) if "origin" in headers else None
         if self.accepts(origin, headers.get("host", "")):
             return await self.application(scope, receive, send)
