@@ -192,7 +192,7 @@ def test_pages_carry_the_content_security_policy(client):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_storefront_widget_workspace_and_admin_work_under_the_policy_in_chromium(browser, monkeypatch):
+def test_storefront_widget_workspace_and_admin_work_under_the_policy_in_chromium(browser, monkeypatch, settings):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     make_agent("ada")
     get_user_model().objects.filter(username="ada").update(is_superuser=True)
@@ -223,6 +223,17 @@ def test_storefront_widget_workspace_and_admin_work_under_the_policy_in_chromium
         for path in ("/admin/", "/admin/support/escalation/", "/admin/catalog/product/add/", "/admin/auth/user/"):
             assert desk.goto(server.url + path).status == 200, path
         desk.screenshot(path=str(artifacts_dir() / "csp-admin.png"))
+
+        # Through Daphne (Django's async path): after the limit even the right password gets the lockout page.
+        other = watch(browser.new_context().new_page())
+        for password in ["wrong"] * settings.AXES_FAILURE_LIMIT + ["pw-correct-horse"]:
+            other.goto(server.url + "/admin/login/?next=/admin/")
+            other.fill("#id_username", "ada")
+            other.fill("#id_password", password)
+            with other.expect_navigation() as navigation:
+                other.click("input[type=submit]")
+        assert navigation.value.status == 429
+        assert "Too many failed sign-ins" in other.get_by_test_id("locked-out").inner_text()
         assert not violations, violations
         assert not errors, errors
     finally:
