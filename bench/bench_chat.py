@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -67,6 +68,7 @@ async def shopper(url: str, origin: str, turns: list[str], think: float, rng: ra
     import websockets
 
     latencies, acked, by_turn = [], {}, []
+    origin = origin or "http://" + url.split("//", 1)[1].split("/", 1)[0]  # the server's own host:port
     async with websockets.connect(url, origin=origin, max_size=2**20, open_timeout=30) as ws:
         session = json.loads(await ws.recv())
         assert session["type"] == "session", session
@@ -147,6 +149,7 @@ def main():
         "REDIS_URL": args.redis,
         "CHANNELS_PREFIX": f"bench{os.getpid()}",
         "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),  # DEBUG=0 refuses the repository's key
         "LOG_LEVEL": "WARNING",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
@@ -156,7 +159,8 @@ def main():
     subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     # As in production: DEBUG off serves hashed static files from the collected manifest.
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
-    seeded = subprocess.run([PY, "manage.py", "seed_demo", "--json"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    # DEBUG is off: seed_demo seeds only with --force (this is the bench's own fresh database).
+    seeded = subprocess.run([PY, "manage.py", "seed_demo", "--json", "--force"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     demo = {s["scenario"]: s for s in json.loads(seeded.stdout)["demo_orders"]}
 
     log_path = ROOT / "var" / "bench_chat_daphne.log"
@@ -183,7 +187,7 @@ def main():
                 except OSError:
                     time.sleep(0.1)
         urls = [f"ws://127.0.0.1:{port}/ws/chat/" for port in ports]
-        origin = "http://127.0.0.1"
+        origin = None  # each shopper sends its server's own origin: the check compares the port
         # Warm up every process (model, indexes) so the figures are steady-state.
         asyncio.run(drive(urls, origin, demo, len(urls), args.turns, 0.05, args.seed))
 

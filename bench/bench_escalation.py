@@ -214,7 +214,7 @@ def main():
     with stack.private_redis() as (redis_url, restart_redis):
         env = stack.stack_env(database_url=database_url, redis_url=redis_url)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "CELERY_QUEUE", "CHANNELS_PREFIX", "CACHE_PREFIX")})
+        os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "CELERY_QUEUE", "CHANNELS_PREFIX", "CACHE_PREFIX", "SECRET_KEY")})
         os.environ["DJANGO_SETTINGS_MODULE"] = "support.settings"
         import django
 

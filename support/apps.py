@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SupportConfig(AppConfig):
     name = "support"
     verbose_name = "Support desk"
+
+    def ready(self):
+        from support import checks  # noqa: F401 -- registers the system checks

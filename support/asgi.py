@@ -11,14 +11,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from support.checks import refuse_unsafe_start  # noqa: E402
 from support.routing import websocket_urlpatterns  # noqa: E402
+from support.security import SameOriginValidator  # noqa: E402
+
+# Daphne runs no system checks: without this, DEBUG=0 with the repository's key would serve.
+refuse_unsafe_start()
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -6,6 +6,7 @@ Celery tasks run in-process (eager) and e-mail printed to the console. DATABASE_
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -25,9 +26,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=False)
-SECRET_KEY = os.environ.get(
-    "SECRET_KEY", "insecure-embedded-default-key-set-SECRET_KEY-in-production-0123456789"
-)
+# The key in this repository is public: good for DEBUG=1 only. With DEBUG off, the system check
+# support.E001 refuses it (and any short key), and the ASGI server does not start.
+DEVELOPMENT_SECRET_KEY = "insecure-embedded-default-key-set-SECRET_KEY-in-production-0123456789"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "axes",
+    "csp",
     "catalog",
     "bot",
     "support",
@@ -57,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "support.security.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "support.urls"
@@ -162,6 +168,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# django-axes counts failed sign-ins (in its own tables) and refuses a username from an address
+# after AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES, even with the right password.
+# Behind a proxy run daphne with --proxy-headers, or every shopper shares the proxy's address.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "support.security.lockout_response"  # templates/admin/locked_out.html, 429
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
@@ -203,6 +218,24 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no
+# inline code; support.security adds this site's own ws(s)://host to connect-src per request.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+# WebSockets are accepted from this site's own origin (scheme, host and port of the request;
+# https only when HTTPS=1) and from these origins (scheme://host[:port]).
+WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS") or CSRF_TRUSTED_ORIGINS
 
 # --- The shop and its assistant ---------------------------------------------------------
 SHOP_NAME = os.environ.get("SHOP_NAME", "Northwind & Co.")

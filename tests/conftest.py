@@ -1,6 +1,11 @@
 import os
+import secrets
 
 import pytest
+
+# The servers and workers the tests start run with DEBUG off, where the repository's key is
+# refused (support.E001): this run gets a key of its own, shared by every process it starts.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 
 def pytest_configure(config):
@@ -8,6 +13,8 @@ def pytest_configure(config):
     from django.conf import settings
 
     (settings.BASE_DIR / "var").mkdir(exist_ok=True)
+    # pytest-django read the settings before this file set the key: sign with the servers' key.
+    settings.SECRET_KEY = os.environ["SECRET_KEY"]
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"

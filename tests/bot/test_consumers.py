@@ -13,7 +13,7 @@ from support.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-ORIGIN = [(b"origin", b"http://testserver")]
+ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]  # a browser sends both
 
 
 async def connect(path="/ws/chat/", headers=ORIGIN):
@@ -232,7 +232,7 @@ async def test_bot_stays_quiet_while_an_agent_has_the_conversation(shop_with_kb)
 
 
 async def test_foreign_origin_is_refused():
-    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://evil.example")])
+    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://evil.example"), (b"host", b"testserver")])
     connected, _ = await comm.connect(timeout=5)
     assert not connected
     await comm.disconnect()

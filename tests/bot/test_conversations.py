@@ -21,7 +21,7 @@ from catalog.models import Order, ReturnRequest, Variant
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         out = io.StringIO()
-        call_command("seed_demo", "--json", stdout=out)
+        call_command("seed_demo", "--json", "--force", stdout=out)  # --force: tests run with DEBUG off
         data = json.loads(out.getvalue())
         yield {s["scenario"]: s for s in data["demo_orders"]}
         call_command("flush", interactive=False, verbosity=0)

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
 from catalog import selectors
@@ -49,7 +49,8 @@ def run_seed(*args):
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+    # DEBUG=1 as bin/run sets it: with DEBUG off seed_demo refuses to run without --force.
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS, DEBUG=True):
         started = time.monotonic()
         stdout, stderr = run_seed("--json")
         elapsed = time.monotonic() - started
@@ -60,6 +61,7 @@ def seeded(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def fast_hashers(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.DEBUG = True  # the demo's own setting (bin/run); the refusals below switch it off
 
 
 @pytest.fixture
@@ -326,10 +328,11 @@ def test_scenario_return_in_progress_has_an_open_return(demo):
 
 def test_admin_and_agents_can_log_in_with_the_printed_passwords(seeded):
     User = get_user_model()
-    admin = authenticate(username="admin", password="admin-demo-2026")
+    request = RequestFactory().post("/admin/login/")  # the sign-in throttling (django-axes) needs the request
+    admin = authenticate(request, username="admin", password="admin-demo-2026")
     assert admin is not None and admin.is_superuser and admin.is_staff
     for login in seeded["data"]["agents"]:
-        user = authenticate(username=login["username"], password=login["password"])
+        user = authenticate(request, username=login["username"], password=login["password"])
         assert user is not None, login["username"]
         assert user.is_staff and user.is_active and not user.is_superuser
         assert user.groups.filter(name="Support agents").exists()
@@ -372,6 +375,41 @@ def test_it_refuses_to_wipe_data_that_is_not_demo_data(seeded):
         run_seed("--reset")
     assert Order.objects.count() == orders
     assert Customer.objects.filter(email="someone@realmail.de").exists()
+
+
+@pytest.mark.parametrize(
+    "make_row, named",
+    [
+        (lambda: get_user_model().objects.create_user("owner", password="x" * 20), "users owner"),
+        (lambda: Product.objects.create(category=Category.objects.first(), name="Real Coat", slug="real-coat", price=Decimal("99")), "products real-coat"),
+        (lambda: Article.objects.create(slug="our-own-faq", title="FAQ", topic=Article.objects.first().topic, body="Text."), "help articles our-own-faq"),
+    ],
+    ids=["user", "product", "article"],
+)
+def test_it_refuses_to_recreate_the_shop_over_rows_it_did_not_make(seeded, make_row, named):
+    make_row()
+    before = state_fingerprint()
+    with pytest.raises(CommandError, match=f"not demo data.*{named}"):
+        run_seed("--reset")
+    assert state_fingerprint() == before
+
+
+def test_with_debug_off_it_refuses_to_run_at_all_unless_forced(seeded, settings):
+    settings.DEBUG = False
+    get_user_model().objects.filter(username="admin").update(password="!")  # a production admin
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        run_seed()
+    assert get_user_model().objects.get(username="admin").password == "!"  # no demo password set
+    stdout, stderr = run_seed("--json", "--force")
+    assert "Keeping the existing demo shop" in stderr
+    assert authenticate(RequestFactory().post("/admin/login/"), username="admin", password="admin-demo-2026") is not None
+
+
+def test_force_recreates_the_shop_over_other_rows(seeded):
+    Product.objects.create(category=Category.objects.first(), name="Real Coat", slug="real-coat", price=Decimal("99"))
+    stdout, stderr = run_seed("--json", "--reset", "--force")
+    assert json.loads(stdout) == seeded["data"]
+    assert not Product.objects.filter(slug="real-coat").exists()
 
 
 def test_the_human_summary_lists_demo_orders_and_logins(demo):

@@ -6,6 +6,7 @@ Everything started here is ended by its own pid (process group), never by name.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -53,6 +54,8 @@ def stack_env(*, database_url: str, redis_url: str, run_id: str | None = None, c
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "support.settings",
+        # DEBUG is off in these processes: the repository's key would stop them (support.E001).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "CELERY_QUEUE": f"desk-{run_id}",

@@ -23,7 +23,7 @@ async def until(comm, kind, timeout=30, **match):
 
 
 async def test_nobody_online_the_shopper_leaves_an_email_and_gets_a_confirmation():
-    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://testserver")])
+    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
     connected, _ = await comm.connect(timeout=10)
     assert connected
     try:

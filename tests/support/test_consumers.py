@@ -17,6 +17,7 @@ from tests.support.conftest import PACKET, make_agent, make_conversation
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")  # a browser sends both
 
 
 def session_cookie(user) -> bytes:
@@ -26,7 +27,7 @@ def session_cookie(user) -> bytes:
 
 
 async def agent_socket(user=None, origin=ORIGIN):
-    headers = [origin]
+    headers = [origin, HOST]
     if user is not None:
         headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
     comm = WebsocketCommunicator(application, "/ws/agent/", headers=headers)

@@ -8,12 +8,17 @@ order numbers and scenario orders, and the scenario orders stay valid whatever t
 Idempotent: when the database already holds a current demo shop (every demo scenario still
 holds and the newest order is less than a day old) nothing is recreated; the help articles are
 synced from their files and the staff logins are ensured. Otherwise (or with --reset) the
-catalog app's rows are wiped and recreated with the same primary keys. Rows that this command
-did not create (orders of a real shopper address) make it stop instead of wiping them.
+catalog app's rows are wiped and recreated with the same primary keys.
+
+It is for demo databases only: it refuses to run with DEBUG off (it creates staff logins with
+published passwords) and to recreate the shop over data it did not make (users other than the
+demo staff, orders or customers of a real address, products or help articles not in the demo
+files), unless --force.
 
     manage.py seed_demo            # human-readable summary with the demo orders and logins
     manage.py seed_demo --json     # exactly one JSON object on stdout, progress on stderr
     manage.py seed_demo --reset    # wipe and recreate even if the demo shop is current
+    manage.py seed_demo --force    # even with DEBUG off or over other data (it is wiped)
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
@@ -866,6 +872,28 @@ def foreign_demo_rows() -> list[str]:
     return sorted(e for e in emails if not RESERVED_EMAIL_DOMAIN.search(e or ""))
 
 
+def foreign_rows(shop: DemoShop, data: DemoData) -> list[str]:
+    """What the database holds that seed_demo did not make: a real shop's data, which a
+    recreation would wipe (catalog, orders, articles) or which says this is no demo (users)."""
+
+    def listed(what: str, values) -> str:
+        values = sorted(values)
+        return f"{what} {', '.join(values[:3])}{' …' if len(values) > 3 else ''}"
+
+    found = []
+    if emails := foreign_demo_rows():
+        found.append(listed("orders or customers of", emails))
+    demo_slugs = {p.slug for p in shop.products}
+    if products := set(Product.objects.exclude(slug__in=demo_slugs).values_list("slug", flat=True)):
+        found.append(listed("products", products))
+    if articles := set(Article.objects.exclude(slug__in=[a["slug"] for a in data.articles]).values_list("slug", flat=True)):
+        found.append(listed("help articles", articles))
+    staff = {data.shop["admin"]["username"], *(a["username"] for a in data.shop["agents"])}
+    if users := set(get_user_model().objects.exclude(username__in=staff).values_list("username", flat=True)):
+        found.append(listed("users", users))
+    return found
+
+
 def wipe_catalog():
     for model in CATALOG_MODELS + [Article]:
         model.objects.all().delete()
@@ -1208,6 +1236,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print one JSON object (counts, demo orders, agents) on stdout.")
         parser.add_argument("--reset", action="store_true", help="Wipe and recreate the demo shop even if it is current.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off or over data that is not the demo's own (catalog, orders and articles are wiped). Never on a real shop.",
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
@@ -1215,6 +1248,12 @@ class Command(BaseCommand):
         progress = self.stderr.write if as_json else self.stdout.write
         data = load_demo_data()
         now = timezone.now().replace(second=0, microsecond=0)
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: this looks like a production setting, and seed_demo creates staff logins with published "
+                "passwords (admin / admin-demo-2026). Run it with DEBUG=1 on a demo database (bin/run does), "
+                "or pass --force if this really is a throwaway demo."
+            )
 
         with transaction.atomic():
             current, why = demo_is_current(now, data)
@@ -1224,17 +1263,16 @@ class Command(BaseCommand):
                 if created or updated:
                     progress(f"Help articles synced: {created} created, {updated} updated.")
             else:
-                foreign = foreign_demo_rows()
-                if foreign:
-                    raise CommandError(
-                        "The database holds orders or customers that are not demo data "
-                        f"({', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}). "
-                        "seed_demo only (re)creates a demo database; point SQLITE_PATH or DATABASE_URL at a fresh one."
-                    )
-                progress(f"Creating the demo shop ({'--reset' if options['reset'] else why}) …")
                 shop = DemoShop(data, now=now, log=progress)
                 shop.build_shipping()
                 shop.build_catalog()
+                foreign = foreign_rows(shop, data)
+                if foreign and not options["force"]:
+                    raise CommandError(
+                        f"The database holds data that is not demo data ({'; '.join(foreign)}). seed_demo only (re)creates "
+                        "a demo database; point SQLITE_PATH or DATABASE_URL at a fresh one (or pass --force to wipe the catalog anyway)."
+                    )
+                progress(f"Creating the demo shop ({'--reset' if options['reset'] else why}) …")
                 shop.build_customers()
                 orders = shop.plan_orders()
                 wipe_catalog()
