@@ -69,7 +69,7 @@
     });
     socket.addEventListener("close", (event) => {
       if (event.code === 4403) {
-        setConnection("closed", "Not allowed: you need the support-agent permission.");
+        setConnection("closed", "Signed out or not allowed: log in again as a support agent.");
         return; // retrying cannot help
       }
       setConnection("closed", "Disconnected — reconnecting…");
