@@ -8,7 +8,7 @@ import pytest
 from bot.models import Conversation, Message
 from support import services
 from tests.live import LiveServer, artifacts_dir
-from tests.support.conftest import PACKET, make_agent
+from tests.support.conftest import PACKET, make_agent, open_workspace
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -43,14 +43,7 @@ def test_a_refused_reply_is_shown_as_not_sent_and_is_not_resent_after_reconnect(
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         context.add_init_script(RECORD_SOCKETS)
         desk = context.new_page()
-        errors = []
-        desk.on("pageerror", lambda e: errors.append(str(e)))
-        desk.goto(server.url + "/admin/login/?next=/desk/workspace/")
-        desk.fill("#id_username", "ada")
-        desk.fill("#id_password", "pw-correct-horse")
-        desk.click("input[type=submit]")
-        desk.wait_for_url("**/desk/workspace/")
-        desk.locator('[data-testid="connection"][data-state="open"]').wait_for(timeout=20_000)
+        errors = open_workspace(desk, server.url, "ada")
         desk.locator('[data-testid="escalation"]').first.click()
         desk.wait_for_function("!document.querySelector('[data-testid=reply-input]').disabled", timeout=15_000)
 
