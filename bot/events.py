@@ -9,7 +9,7 @@ Groups:
 - ``agents``: every open agent workspace (queue updates).
 - ``agent.<user id>``: one agent's sockets.
 A consumer in any group receives ``{"type": "frame.push", "frame": {...}}`` and sends ``frame``
-to its client as JSON.
+to its client as JSON. Agent sockets also receive ``agent.access`` (see agent_access_changed).
 """
 
 from __future__ import annotations
@@ -82,8 +82,11 @@ def _finished(group: str):
 
 
 def _push_now(group: str, frame: dict, skip: str | None = None) -> None:
+    _send_now(group, {"type": "frame.push", "frame": frame}, skip)
+
+
+def _send_now(group: str, message: dict, skip: str | None = None) -> None:
     layer = get_channel_layer()
-    message = {"type": "frame.push", "frame": frame}
     # In a worker thread of an ASGI server, hand the send to the server's event loop and do
     # not wait for it: the shopper's reply must not queue behind other clients' sockets.
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
@@ -194,3 +197,12 @@ def queue_position(conversation, *, position: int | None) -> None:
 def agent_availability(user_id: int, *, availability: str) -> None:
     """An agent's own availability changed (all their workspace tabs follow)."""
     push(agent_group(user_id), {"type": "availability", "availability": availability})
+
+
+def agent_access_changed(user_id: int, *, logged_out_session: str | None = None, logged_out: bool = False) -> None:
+    """Something that grants agent access changed for this user (deactivated, staff flag or
+    permission removed, deleted, logged out): their open workspace sockets re-check it, fresh,
+    and close with 4403 if it is gone. `logged_out`: the sockets of `logged_out_session` (all of
+    the user's if None) close without a re-check, since the session ends only after the signal."""
+    message = {"type": "agent.access", "logged_out": logged_out, "session_key": logged_out_session}
+    transaction.on_commit(lambda: _send_now(agent_group(user_id), message))

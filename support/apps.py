@@ -7,3 +7,4 @@ class SupportConfig(AppConfig):
 
     def ready(self):
         from support import checks  # noqa: F401 -- registers the system checks
+        from . import signals  # noqa: F401 — agent sockets close when access is taken away

@@ -2,15 +2,21 @@
 
 Thin: check who is connecting, validate each frame, call a service, reply. Pushes from
 elsewhere (bot.events) arrive as `frame.push` events in the groups this socket joins.
+
+Access is not only checked on connect: every frame from or to the agent re-reads it (at most
+every SUPPORT_AGENT_RECHECK_SECONDS), and an `agent.access` event (support.signals: logout,
+deactivation, a lost permission) re-reads it at once; once it is gone the socket closes 4403.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from bot import events
 from bot.outages import DatabaseOutageMixin
@@ -31,12 +37,16 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         self.watching: set[str] = set()
         self.agent_groups = [events.AGENTS_GROUP]
         self.ready = False
+        self.refused = False
         self.heartbeat_task = None
         # Accept first: a close code only reaches the client on an accepted socket.
         await self.accept()
         if not await database_sync_to_async(selectors.user_is_agent)(self.user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None) if session is not None else None
+        self.access_checked_at = time.monotonic()
         self.agent_groups.append(events.agent_group(self.user.pk))
         for group in self.agent_groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -74,6 +84,9 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         try:
             while True:
                 await asyncio.sleep(HEARTBEAT_SECONDS)
+                if not await self._access_holds(fresh=True):  # a quiet socket is re-checked too
+                    await self._refuse()
+                    return
                 await database_sync_to_async(services.agent_heartbeat)(agent=self.user)
                 for group in [*self.agent_groups, *(f"watch.{h}" for h in self.watching)]:
                     await self.channel_layer.group_add(group, self.channel_name)
@@ -81,6 +94,23 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
             pass
         except Exception:  # noqa: BLE001 — a heartbeat failure must not kill the socket
             logger.exception("agent heartbeat failed")
+
+    async def _access_holds(self, *, fresh: bool = False) -> bool:
+        """Still an active staff agent, logged in with the session the socket was opened with?
+        Read from the database at most every SUPPORT_AGENT_RECHECK_SECONDS unless `fresh`."""
+        if self.refused:
+            return False
+        if not fresh and time.monotonic() - self.access_checked_at < settings.SUPPORT_AGENT_RECHECK_SECONDS:
+            return True
+        holds = await database_sync_to_async(selectors.agent_access_holds)(user_id=self.user.pk, session_key=self.session_key)
+        if holds:
+            self.access_checked_at = time.monotonic()
+        return holds
+
+    async def _refuse(self):
+        if not self.refused:
+            self.refused = True
+            await self.close(code=CLOSE_FORBIDDEN)
 
     async def _watch(self, conversation_hex: str):
         self.watching.add(conversation_hex)
@@ -93,7 +123,10 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
     # --- From the agent ---------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if not self.ready:
+        if not self.ready or self.refused:
+            return
+        if not await self._access_holds():
+            await self._refuse()
             return
         if text_data is None or len(text_data) > MAX_FRAME_BYTES:
             await self.error("bad_frame", "Send JSON text frames of at most 16 kB.")
@@ -122,8 +155,8 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         except services.DeskError as exc:
             await self.error(exc.code, exc.detail)
 
-    async def error(self, code: str, detail: str):
-        await self.send_json({"type": "error", "code": code, "detail": detail})
+    async def error(self, code: str, detail: str, **extra):
+        await self.send_json({"type": "error", "code": code, "detail": detail, **{k: v for k, v in extra.items() if v is not None}})
 
     @staticmethod
     def _int(content, key) -> int:
@@ -162,14 +195,21 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         return selectors.conversation_view(escalation=escalation)
 
     async def on_reply(self, content):
-        conversation = self._str(content, "conversation")
-        text = content.get("text")
-        if not isinstance(text, str):
-            raise services.DeskError("bad_frame", "text must be a string.")
         client_id = content.get("client_id")
-        message = await database_sync_to_async(services.agent_reply)(
-            agent=self.user, conversation_hex=conversation, text=text, client_id=client_id
-        )
+        try:
+            conversation = self._str(content, "conversation")
+            text = content.get("text")
+            if not isinstance(text, str):
+                raise services.DeskError("bad_frame", "text must be a string.")
+            message = await database_sync_to_async(services.agent_reply)(
+                agent=self.user, conversation_hex=conversation, text=text, client_id=client_id
+            )
+        except services.DeskError as exc:
+            # With the reply's client_id: the workspace marks that reply as not sent and drops
+            # it from what it resends on reconnect (the refusal is final).
+            ok_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
+            await self.error(exc.code, exc.detail, client_id=ok_id)
+            return
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk, "conversation": conversation})
 
     async def on_typing(self, content):
@@ -220,7 +260,20 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
 
     # --- To the agent -----------------------------------------------------------------
 
+    async def agent_access(self, event):
+        """bot.events.agent_access_changed: a logout of this socket's session closes it; any
+        other change is re-read fresh."""
+        if not self.ready or self.refused:
+            return
+        if event.get("logged_out") and event.get("session_key") in (None, self.session_key):
+            await self._refuse()
+        elif not await self._access_holds(fresh=True):
+            await self._refuse()
+
     async def frame_push(self, event):
+        if not await self._access_holds():  # nothing more reaches someone who lost access
+            await self._refuse()
+            return
         frame = event["frame"]
         if (
             frame.get("type") == "escalation"

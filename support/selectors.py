@@ -148,6 +148,39 @@ def user_is_agent(user) -> bool:
     )
 
 
+def agent_access_holds(*, user_id: int, session_key: str | None) -> bool:
+    """Is the socket opened with this session still an agent's? Read fresh: the session must
+    still log in that user (not logged out, password unchanged) and the user must still be an
+    active staff agent. Without a session key (a socket not opened through a login), the user
+    alone is checked."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user_is_agent(user):
+        return False
+    return session_key is None or _session_logs_in(session_key, user)
+
+
+def _session_logs_in(session_key: str, user) -> bool:
+    """Django's own session check (auth.get_user) without its side effects: the session still
+    exists, names this user, and carries the hash of their current password (or of it under a
+    SECRET_KEY_FALLBACKS key)."""
+    from importlib import import_module
+
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.crypto import constant_time_compare
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if session.get(SESSION_KEY) != str(user.pk):
+        return False  # logged out, flushed or expired
+    session_hash = session.get(HASH_SESSION_KEY)
+    if not session_hash:
+        return False
+    hashes = [user.get_session_auth_hash()]
+    hashes += [user._get_session_auth_hash(secret=secret) for secret in settings.SECRET_KEY_FALLBACKS]
+    return any(constant_time_compare(session_hash, h) for h in hashes)
+
+
 def escalation_frame(escalation: Escalation) -> dict:
     """ESCALATION in the agent protocol (plus a few fields the workspace shows)."""
     return {

@@ -21,6 +21,7 @@ from django.utils import timezone
 from bot import events
 from bot.conversations import message_store, transcript
 from bot.models import Conversation, Message, TrainingExample
+from bot.text import refusable_text
 
 from . import selectors
 from .models import AgentProfile, Escalation, FollowUpTicket
@@ -583,10 +584,12 @@ def agent_reply(*, agent, conversation_hex: str, text: str, client_id: str | Non
         raise DeskError("empty", "The reply is empty.")
     if len(text) > MAX_REPLY_LENGTH:
         raise DeskError("too_long", f"Replies are limited to {MAX_REPLY_LENGTH} characters.")
-    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+    if refusable_text(text):
+        raise DeskError("bad_text", "The reply holds characters that cannot be stored (a NUL or a lone surrogate).")
+    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64 or refusable_text(client_id)):
         raise DeskError("bad_client_id", "client_id must be a string of at most 64 characters.")
     escalation = _held_escalation_locked(agent=agent, conversation_hex=conversation_hex)
-    message, _ = message_store(
+    message, created = message_store(
         conversation=escalation.conversation,
         sender=Message.Sender.AGENT,
         text=text,
@@ -594,6 +597,10 @@ def agent_reply(*, agent, conversation_hex: str, text: str, client_id: str | Non
         agent=agent,
         data={"agent_name": selectors.agent_name(agent)},
     )
+    # A resend is acknowledged with the stored row; the same client_id for another text (or
+    # another sender's message) is a mistake the agent must see, not a silent ack.
+    if not created and (message.sender != Message.Sender.AGENT or message.agent_id != agent.pk or message.text != text):
+        raise DeskError("client_id_reused", "This client_id was already used for another message; nothing was sent.")
     return message
 
 
@@ -641,6 +648,8 @@ def escalation_resolve(
         raise DeskError("bad_intent", f"{intent!r} is not an intent of intents.yaml.")
     if not isinstance(note, str) or not isinstance(better_answer, str):
         raise DeskError("bad_frame", "note and better_answer must be text.")
+    if refusable_text(note) or refusable_text(better_answer):
+        raise DeskError("bad_text", "The note or answer holds characters that cannot be stored (a NUL or a lone surrogate).")
     escalation = _open_escalation_locked(escalation_id)
     if not escalation.is_open:
         raise DeskError("resolved", "This escalation is already resolved.")
@@ -801,9 +810,11 @@ def agent_connect(*, agent) -> AgentProfile:
 
 
 @transaction.atomic
-def agent_disconnect(*, agent) -> AgentProfile:
+def agent_disconnect(*, agent) -> AgentProfile | None:
     """A workspace socket closed: with the last one gone the agent is offline."""
-    profile = _profile_locked(agent)
+    profile = AgentProfile.objects.select_for_update(of=("self",)).filter(user_id=agent.pk).first()
+    if profile is None:  # the user was deleted while the socket was open
+        return None
     profile.open_sockets = max(0, profile.open_sockets - 1)
     profile.last_seen_at = timezone.now()
     fields = ["open_sockets", "last_seen_at"]

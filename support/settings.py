@@ -244,6 +244,10 @@ SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:8000")
 SLM_ARTIFACT_DIR = Path(os.environ.get("SLM_ARTIFACT_DIR", BASE_DIR / "bot" / "slm_artifact"))
 SLM_THREADS = int(os.environ.get("SLM_THREADS", "1"))
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", BASE_DIR.parent / "shared"))
+# An open agent workspace socket re-reads its access (active staff agent, session still logged
+# in) at most this often, on a frame from or to the agent; removals that fire signals (logout,
+# deactivation, a lost group or permission) close it at once, this bounds the ones that don't.
+SUPPORT_AGENT_RECHECK_SECONDS = float(os.environ.get("SUPPORT_AGENT_RECHECK_SECONDS", "5"))
 
 # --- Mail to addresses typed into the chat (after-hours confirmations, newsletter links) -------
 # Such an address is not proved to be the shopper's, so these mails carry only shop-written

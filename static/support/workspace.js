@@ -19,7 +19,8 @@
     escalations: new Map(), // id -> ESCALATION
     forYou: new Set(),
     current: null, // {escalation: id, conversation: hex, transcript: Map(id -> message), watching: bool}
-    outbox: new Map(), // client_id -> reply frame not yet acknowledged
+    outbox: new Map(), // client_id -> reply frame not yet acknowledged (resent on reconnect)
+    refused: new Map(), // client_id -> {frame, detail}: replies the server refused; never resent
     lastTypingSent: 0,
     typingTimer: null,
   };
@@ -68,7 +69,7 @@
     });
     socket.addEventListener("close", (event) => {
       if (event.code === 4403) {
-        setConnection("closed", "Not allowed: you need the support-agent permission.");
+        setConnection("closed", "Signed out or not allowed: log in again as a support agent.");
         return; // retrying cannot help
       }
       setConnection("closed", "Disconnected — reconnecting…");
@@ -78,6 +79,8 @@
   }
 
   // --- Frames from the server -------------------------------------------------------
+
+  const RETRY_CODES = ["unavailable", "rate_limited"];
 
   function handle(frame) {
     switch (frame.type) {
@@ -110,11 +113,21 @@
         break;
       case "ack":
         state.outbox.delete(frame.client_id);
+        renderOutbox();
         break;
       case "availability":
         $("ws-availability").value = frame.availability;
         break;
       case "error":
+        // An error that names a reply's client_id is the server's final word on that reply: it
+        // leaves the resend queue and stays visible as not sent (the agent can edit it). The
+        // exceptions are worth retrying (the database was unreachable, a rate limit): the reply
+        // stays queued and goes again on the next reconnect or queue frame.
+        if (frame.client_id && state.outbox.has(frame.client_id) && !RETRY_CODES.includes(frame.code)) {
+          state.refused.set(frame.client_id, { frame: state.outbox.get(frame.client_id), detail: frame.detail || frame.code });
+          state.outbox.delete(frame.client_id);
+          renderOutbox();
+        }
         showError(frame.detail || frame.code);
         break;
       default:
@@ -219,6 +232,7 @@
     $("ws-packet").hidden = false;
     $("ws-transcript").replaceChildren();
     for (const message of frame.transcript) addMessage(message);
+    renderOutbox();
     renderConversationHead(esc);
     renderPacket(frame.context || {});
     renderOrders(frame.customer || { orders: [] }, frame.shopper_email);
@@ -249,9 +263,42 @@
       + (message.intent ? " · " + message.intent + (message.confidence != null ? " (" + Number(message.confidence).toFixed(2) + ")" : "") : "");
     li.append(el("span", { class: "ws-meta" }, meta));
     const list = $("ws-transcript");
-    // Keep server order (ids increase) even if a live frame overtakes the snapshot.
-    const after = [...list.children].find((node) => Number(node.dataset.id) > message.id);
+    // Keep server order (ids increase) even if a live frame overtakes the snapshot; replies not
+    // yet stored (sending, not sent) stay last.
+    const after = [...list.children].find((node) => node.dataset.testid === "ws-outbox" || Number(node.dataset.id) > message.id);
     list.insertBefore(li, after || null);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  // The agent's replies of this conversation that the server has not stored: "sending" until
+  // acknowledged (the stored message then arrives as a frame), "failed" once refused.
+  function renderOutbox() {
+    const list = $("ws-transcript");
+    for (const node of list.querySelectorAll('[data-testid="ws-outbox"]')) node.remove();
+    if (!state.current) return;
+    const mine = (frame) => frame.conversation === state.current.conversation;
+    for (const frame of state.outbox.values()) {
+      if (!mine(frame)) continue;
+      const li = el("li", { "data-testid": "ws-outbox", "data-state": "sending", "data-sender": "agent", "data-client-id": frame.client_id });
+      li.append(document.createTextNode(frame.text));
+      li.append(el("span", { class: "ws-meta" }, "sending…"));
+      list.append(li);
+    }
+    for (const [clientId, failed] of state.refused) {
+      if (!mine(failed.frame)) continue;
+      const li = el("li", { "data-testid": "ws-outbox", "data-state": "failed", "data-sender": "agent", "data-client-id": clientId });
+      li.append(document.createTextNode(failed.frame.text));
+      li.append(el("span", { class: "ws-meta ws-not-sent", "data-testid": "not-sent" }, "Not sent: " + failed.detail));
+      const edit = el("button", { type: "button", class: "ws-edit", "data-testid": "edit-not-sent" }, "Edit");
+      edit.addEventListener("click", () => {
+        state.refused.delete(clientId);
+        $("ws-reply").value = failed.frame.text;
+        $("ws-reply").focus();
+        renderOutbox();
+      });
+      li.append(edit);
+      list.append(li);
+    }
     list.scrollTop = list.scrollHeight;
   }
 
@@ -341,6 +388,7 @@
     if (!text || !state.current) return;
     const frame = { type: "reply", conversation: state.current.conversation, text: text, client_id: newClientId() };
     state.outbox.set(frame.client_id, frame);
+    renderOutbox();
     if (!send(frame)) showError("Not connected — your reply will be sent when the connection is back.");
     input.value = "";
   }

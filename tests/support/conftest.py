@@ -37,6 +37,20 @@ def make_agent(username, *, online=False, capacity=3, email=None, perm=True, sta
     return get_user_model().objects.get(pk=user.pk)  # fresh: no cached permissions
 
 
+def open_workspace(page, server_url, username):
+    """Log a make_agent() user in through the admin login in a browser page and wait until the
+    workspace's socket is live. Returns the page's uncaught errors (a list that fills later)."""
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server_url + "/admin/login/?next=/desk/workspace/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-correct-horse")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/desk/workspace/")
+    page.locator('[data-testid="connection"][data-state="open"]').wait_for(timeout=20_000)
+    return errors
+
+
 def make_conversation(*texts, user=None):
     conversation = Conversation.objects.create(user=user)
     for text in texts:

@@ -7,7 +7,7 @@ import pytest
 from bot.models import TrainingExample
 from support.models import Escalation
 from tests.live import LiveServer, artifacts_dir
-from tests.support.conftest import make_agent
+from tests.support.conftest import make_agent, open_workspace
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -29,14 +29,7 @@ def test_agent_sees_a_new_escalation_live_claims_it_and_the_shopper_gets_the_rep
     shots = artifacts_dir()
     try:
         desk = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        desk_errors = []
-        desk.on("pageerror", lambda e: desk_errors.append(str(e)))
-        desk.goto(server.url + "/admin/login/?next=/desk/workspace/")
-        desk.fill("#id_username", "ada")
-        desk.fill("#id_password", "pw-correct-horse")
-        desk.click("input[type=submit]")
-        desk.wait_for_url("**/desk/workspace/")
-        desk.locator('[data-testid="connection"][data-state="open"]').wait_for(timeout=20_000)
+        desk_errors = open_workspace(desk, server.url, "ada")
         assert desk.locator('[data-testid="escalation"]').count() == 0
 
         shop = browser.new_context(viewport={"width": 1100, "height": 860}).new_page()

@@ -1,0 +1,15 @@
+"""Text the database refuses: a NUL character (PostgreSQL cannot store it) or a lone surrogate
+(U+D800-U+DFFF alone is not Unicode, so it cannot be encoded as UTF-8). Both sockets (chat and
+agent) refuse such text with an error frame before it reaches a query."""
+
+from __future__ import annotations
+
+import re
+
+_REFUSABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def refusable_text(text: str) -> bool:
+    """True if `text` holds a NUL or a lone surrogate. (A str from valid JSON never holds a
+    surrogate *pair*: json.loads joins the pair into one code point above U+FFFF.)"""
+    return _REFUSABLE.search(text) is not None
