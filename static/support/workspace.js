@@ -127,6 +127,9 @@
           state.refused.set(frame.client_id, { frame: state.outbox.get(frame.client_id), detail: frame.detail || frame.code });
           state.outbox.delete(frame.client_id);
           renderOutbox();
+        } else if (frame.client_id && state.outbox.has(frame.client_id)) {
+          const retry = state.outbox.get(frame.client_id);
+          setTimeout(() => { if (state.outbox.has(retry.client_id)) send(retry); }, 3000);
         }
         showError(frame.detail || frame.code);
         break;
