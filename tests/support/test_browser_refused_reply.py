@@ -1,6 +1,7 @@
 """A reply the server refuses (text the database cannot store) is shown as not sent in the
 workspace and is not sent again when the socket reconnects; headless Chromium, real server."""
 
+import time
 import uuid
 
 import pytest
@@ -45,7 +46,7 @@ def test_a_refused_reply_is_shown_as_not_sent_and_is_not_resent_after_reconnect(
         desk = context.new_page()
         errors = open_workspace(desk, server.url, "ada")
         desk.locator('[data-testid="escalation"]').first.click()
-        desk.wait_for_function("!document.querySelector('[data-testid=reply-input]').disabled", timeout=15_000)
+        desk.locator('[data-testid="reply-input"]:not([disabled])').wait_for(timeout=15_000)
 
         # A NUL and a lone surrogate, as a paste or another tool might put them in the box.
         for text in ("hello\\u0000there", "caf\\uDCFF"):
@@ -62,9 +63,11 @@ def test_a_refused_reply_is_shown_as_not_sent_and_is_not_resent_after_reconnect(
 
         # The connection drops and comes back: the workspace resubscribes but sends neither again.
         desk.evaluate("window.__sockets[window.__sockets.length - 1].socket.close()")
-        desk.wait_for_function(
-            "window.__sockets.length === 2 && window.__sockets[1].sent.some((f) => f.type === 'claim')", timeout=20_000
-        )
+        # Polled with evaluate: wait_for_function evaluates a string, which the page's CSP forbids.
+        deadline = time.monotonic() + 20
+        while not desk.evaluate("window.__sockets.length === 2 && window.__sockets[1].sent.some((f) => f.type === 'claim')"):
+            assert time.monotonic() < deadline, "the workspace did not reconnect and resubscribe"
+            time.sleep(0.1)
         desk.locator('[data-testid="connection"][data-state="open"]').wait_for(timeout=20_000)
         desk.wait_for_timeout(1000)
         resent = desk.evaluate("window.__sockets[1].sent.filter((f) => f.type === 'reply').map((f) => f.client_id)")
