@@ -47,6 +47,13 @@ def _db(fn):
     return database_sync_to_async(fn, thread_sensitive=False)
 
 
+def _agents_online() -> bool:
+    """Whether a person could take a hand-off now (the widget's header says so)."""
+    from support.selectors import agent_online_exists
+
+    return agent_online_exists()
+
+
 class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketConsumer):
     async def connect(self):
         self.conversation: Conversation | None = None
@@ -72,7 +79,12 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
             await self.send_live_agents(False)
         history = await _db(self._history)()
         await self.send_json(
-            {"type": "session", "conversation": await _db(conversations.conversation_token)(conversation), "history": history}
+            {
+                "type": "session",
+                "conversation": await _db(conversations.conversation_token)(conversation),
+                "history": history,
+                "agents_online": await _db(_agents_online)(),
+            }
         )
 
     def _history(self) -> list[dict]:

@@ -328,6 +328,22 @@ NOT_A_REQUEST_WITH_THE_EMAIL = frozenset(
 )
 
 
+# Words that, around an address or a number, make a plain answer rather than a new request:
+# "sure, it's jo@example.com", "my e-mail is ...", "order 10514 please".
+ANSWER_FILLER = frozenset(
+    "a an and at be can e email e-mail mail address here hi i is it it's its me mine my nr no number ok okay "
+    "order please reach sure thanks thank thx that the this use yes yeah yep you your".split()
+)
+
+
+def _bare_answer(msg: Understood) -> bool:
+    """The message only gives what was asked for (an address, a number, a code), nothing else:
+    the answer is taken as such and not also treated as a new question."""
+    tokens = re.split(r"[\s,;:!?()\[\]\"<>]+", msg.text.replace("\u2019", "'").lower())
+    words = [t.strip(".'-#") for t in tokens if t and not re.search(r"[\d@]", t)]
+    return all(w in ANSWER_FILLER for w in words if w)
+
+
 def _on_message(state: dict, msg: Understood) -> list:
     pending = state.get("pending")
     if pending and pending.get("kind") == "code" and CODE_LIKE.fullmatch(msg.text):
@@ -354,7 +370,7 @@ def _on_message(state: dict, msg: Understood) -> list:
         state["awaiting_followup_email"] = False
         _record_intent(state, "followup_email", msg.confidence)
         actions: list = [CaptureFollowUpEmail(email=msg.entity("email"))]
-        if intent not in NOT_A_REQUEST_WITH_THE_EMAIL:
+        if intent not in NOT_A_REQUEST_WITH_THE_EMAIL and not _bare_answer(msg):
             # "where is my order 10514? my email is ...": the ticket gets the address, and what
             # the assistant can answer itself it answers now instead of leaving it for the morning.
             actions += _handle_intent(state, msg, intent)

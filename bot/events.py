@@ -170,8 +170,12 @@ def typing(conversation, *, sender: str, to_agents: bool = False) -> None:
         _push_now(conversation_group(conversation), frame)
 
 
-def conversation_escalated(conversation, *, reason: str, position: int | None) -> None:
-    push(conversation_group(conversation), {"type": "escalated", "reason": reason, "position": position})
+def conversation_escalated(conversation, *, reason: str, position: int | None, agents_online: bool) -> None:
+    """Handed to people: the place in the queue when someone is online to take it, else null."""
+    push(
+        conversation_group(conversation),
+        {"type": "escalated", "reason": reason, "position": position, "agents_online": agents_online},
+    )
 
 
 def agent_joined(conversation, *, agent_name: str) -> None:

@@ -55,7 +55,7 @@ TEXTS = {
     "for you then.",
     "complaint_sorry": "I'm really sorry about this. I'm passing your message to a person on our team so they "
     "can look into it properly.",
-    "persistent_issue": "Sorry this is still not working. Let me get a person from our team to look at it with you.",
+    "persistent_issue": "Sorry this is still not working. I'm passing it to a person on our team.",
     "no_knowledge": "I don't have a reliable answer to that in our help centre. Would you like me to connect "
     "you with a person?",
     "nothing_found": "Sorry, I couldn't find anything matching that. Could you describe it differently, or shall "

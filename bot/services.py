@@ -623,7 +623,8 @@ class _Executor:
         }
         if not self.reply.texts:
             self.reply.say(
-                "I'm handing this conversation to a person on our team. They'll see everything we've written so far."
+                # True whether or not anyone is online: the desk says what happens next.
+                "I'm passing this conversation to our support team. They'll see everything we've written so far."
             )
 
         def escalate(conversation):

@@ -66,6 +66,35 @@ def escalation_open_list() -> list[Escalation]:
     return list(rows)
 
 
+def escalation_assigned_to(*, user) -> QuerySet[Escalation]:
+    """The agent's own open escalations (routed to them or claimed), most urgent first."""
+    return (
+        Escalation.objects.filter(assigned_to=user, status__in=(Escalation.Status.ASSIGNED, Escalation.Status.ACTIVE))
+        .annotate(rank=_priority_rank())
+        .order_by("-rank", "created_at", "pk")
+    )
+
+
+def escalation_unassigned_list() -> QuerySet[Escalation]:
+    """The queue nobody has yet: waiting and not routed to an agent."""
+    return escalation_waiting_list().filter(status=Escalation.Status.QUEUED, assigned_to__isnull=True)
+
+
+def desk_home(*, user, limit: int = 10) -> dict | None:
+    """What an agent's admin home shows of the desk; None for someone who is not an agent."""
+    if not user_is_agent(user):
+        return None
+    mine = escalation_assigned_to(user=user).select_related("conversation")
+    queue = escalation_unassigned_list().select_related("conversation")
+    return {
+        "mine": list(mine[:limit]),
+        "mine_count": mine.count(),
+        "queue": list(queue[:limit]),
+        "queue_count": queue.count(),
+        "agents_online": agent_online_exists(),
+    }
+
+
 def escalation_held_by(*, user) -> list[Escalation]:
     """The escalations this agent has claimed and not yet closed."""
     return list(

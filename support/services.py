@@ -81,7 +81,8 @@ def _escalation_changed(escalation: Escalation) -> None:
 
 
 def _queue_positions_changed() -> None:
-    """Tell every waiting shopper their new place in the queue."""
+    """Tell every waiting shopper their new place in the queue (callers: an agent acted, or the
+    watchdog while someone is online; with nobody online a place promises what will not happen)."""
     for position, escalation in enumerate(selectors.escalation_waiting_list().select_related("conversation"), 1):
         events.queue_position(escalation.conversation, position=position)
 
@@ -191,10 +192,11 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
     conversation.status = locked.status
     conversation.state = state
 
-    position = selectors.queue_position(escalation=escalation)
-    events.conversation_escalated(locked, reason=reason, position=position)
-    # Online, the `escalated` frame tells the shopper their place in the queue. After hours the
-    # truth goes into the transcript, where it stays when the shopper comes back.
+    # One story for the shopper. Online: the `escalated` frame gives their place in the queue.
+    # After hours: no place in the queue (nobody will join), and the follow-up by e-mail goes
+    # into the transcript, where it stays when the shopper comes back.
+    position = selectors.queue_position(escalation=escalation) if online else None
+    events.conversation_escalated(locked, reason=reason, position=position, agents_online=online)
     if not online:
         from catalog.models import ShopPolicy
 
@@ -428,7 +430,8 @@ def escalation_sla_check(*, now=None) -> dict:
             if escalation.status == Escalation.Status.QUEUED and last <= now - sla and _priority_raise(escalation, now):
                 report["raised"] += 1
                 _escalation_changed(escalation)
-                _queue_positions_changed()
+                if selectors.agent_online_exists():
+                    _queue_positions_changed()
 
     reminder = _claim_reminder_after()
     for escalation_id in Escalation.objects.filter(
@@ -499,8 +502,12 @@ def escalation_requeue(*, escalation_id: int) -> bool:
     Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.WAITING, updated_at=timezone.now())
     events.agent_left(conversation)
     _system_message(conversation, "Our agent got disconnected — you're back in the queue and the next person will take over.")
+    online = selectors.agent_online_exists()
     events.conversation_escalated(
-        conversation, reason=escalation.reason, position=selectors.queue_position(escalation=escalation)
+        conversation,
+        reason=escalation.reason,
+        position=selectors.queue_position(escalation=escalation) if online else None,
+        agents_online=online,
     )
     _escalation_changed(escalation)
 

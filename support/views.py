@@ -19,5 +19,7 @@ def workspace(request):
         "canned_replies": selectors.canned_reply_list(),
         "intent_labels": list(selectors.intent_labels()),
         "agent_name": selectors.agent_name(request.user),
+        # Orders link to the order admin only for agents who may open it.
+        "can_view_orders": request.user.has_perm("catalog.view_order"),
     }
     return render(request, "support/workspace.html", context)

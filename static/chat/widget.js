@@ -385,6 +385,7 @@
       byId: {},
       byClientId: {},
       agentName: null,
+      agentsOnline: null, // whether a person could join (session / escalated frames); null: not told
       unread: 0,
       lastTypingSent: 0,
       typingTimer: null,
@@ -472,12 +473,16 @@
     function setConnection(value) {
       state.connection = value;
       var text;
-      if (value === "open") text = state.agentName ? "Chatting with " + state.agentName : "Online";
+      if (value === "open") {
+        text = state.agentName ? "Chatting with " + state.agentName
+          : state.agentsOnline === false ? "Team offline · the assistant is here" : "Online";
+      }
       else if (value === "connecting") text = "Connecting…";
       else if (value === "reconnecting") text = "Reconnecting…";
       else text = "We usually reply in seconds";
       if (value === "open" && !state.liveAgents) text += " · live agents unavailable right now";
       status.setAttribute("data-state", value);
+      status.setAttribute("data-team", state.agentsOnline === null ? "unknown" : state.agentsOnline ? "online" : "offline");
       statusText.textContent = text;
     }
     setConnection("idle");
@@ -871,6 +876,7 @@
         if (Array.isArray(last.quick_replies)) showQuickReplies(last.quick_replies);
         if (last.intent === "goodbye") showRating();
       }
+      if (typeof frame.agents_online === "boolean") state.agentsOnline = frame.agents_online;
       state.sessionReady = true;
       state.attempt = 0; // back off from the session on, not the open: a socket may close right after (4503)
       setConnection("open");
@@ -910,6 +916,12 @@
     }
 
     function onEscalated(frame) {
+      if (typeof frame.agents_online === "boolean") {
+        state.agentsOnline = frame.agents_online;
+        setConnection(state.connection);
+      }
+      // Nobody online: no place in the queue; the desk's message says how we follow up.
+      if (state.agentsOnline === false) return;
       var position = Number(frame.position);
       var text = frame.position !== null && frame.position !== undefined && isFinite(position) && position >= 1
         ? "You're number " + position + " in the queue — a person will join shortly"
@@ -921,6 +933,10 @@
     function onQueue(frame) {
       var position = Number(frame.position);
       if (!isFinite(position) || position < 1) return;
+      if (state.agentsOnline !== true) {
+        state.agentsOnline = true; // places in the queue are only sent while someone can take it
+        setConnection(state.connection);
+      }
       var text = "You're number " + position + " in the queue — a person will join shortly";
       if (state.queueNotice && state.queueNotice.parentNode) {
         state.queueNotice.textContent = text;

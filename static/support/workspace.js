@@ -350,7 +350,9 @@
     }
     for (const order of customer.orders) {
       const div = el("div", { class: "ws-order" });
-      const link = el("a", { href: order.admin_url, target: "_blank", rel: "noopener" }, "Order " + order.number);
+      const link = $("ws-app").dataset.orderLinks
+        ? el("a", { href: order.admin_url, target: "_blank", rel: "noopener" }, "Order " + order.number)
+        : el("strong", {}, "Order " + order.number);
       div.append(link);
       div.append(el("div", {}, order.status_label + " · " + order.total + " · " + new Date(order.placed).toLocaleDateString()));
       if (order.tracking_number) div.append(el("div", { class: "ws-muted" }, (order.carrier || "") + " " + order.tracking_number));

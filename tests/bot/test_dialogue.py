@@ -404,6 +404,23 @@ def test_after_hours_email_with_a_question_the_bot_can_answer_captures_it_and_an
         assert actions == [d.CaptureFollowUpEmail(email="sam@example.org")]
 
 
+@pytest.mark.parametrize("text", ["sam@example.org", "my e-mail is sam@example.org.", "Sure, it’s sam@example.org please"])
+def test_a_bare_email_for_the_follow_up_is_the_answer_not_a_new_question(text):
+    # The model reads a lone address as an account question; answering that would add a help-centre
+    # reply nobody asked for (and it would land in the transcript mailed to the shopper).
+    state = {**d.initial_state(), "awaiting_followup_email": True}
+    _, actions = run(state, msg(text, "edit_account", 0.99, entities=[ent("email", "sam@example.org")]))
+    assert actions == [d.CaptureFollowUpEmail(email="sam@example.org")]
+
+
+def test_a_bare_order_number_answers_the_order_question_whatever_the_model_read_into_it():
+    state, _ = run(None, msg("cancel my order", "cancel_order"))
+    assert state["pending"]["need"] == "order_number"
+    state, actions = run(state, msg("#10514", "create_account", 0.9, entities=[ent("order_number", "10514")]))
+    assert actions == [d.Say("ask_email", {"number": "10514"})]
+    assert state["pending"] == {"kind": "slot", "intent": "cancel_order", "need": "email"}
+
+
 def test_shipping_uses_the_country_entity_and_carries_it_over():
     state, actions = run(None, msg("do you ship to austria", "delivery_options", entities=[ent("country", "AT")]))
     assert actions == [d.Shipping(intent="delivery_options", country="AT")]

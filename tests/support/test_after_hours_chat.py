@@ -30,7 +30,9 @@ async def test_nobody_online_the_shopper_leaves_an_email_and_gets_a_confirmation
         session = await until(comm, "session")
         await comm.send_json_to({"type": "message", "text": "Talk to a person", "client_id": "m1"})
         escalated = await until(comm, "escalated")
-        assert escalated["position"] == 1
+        assert session["agents_online"] is False
+        # Nobody will join: no place in the queue, the follow-up by e-mail instead.
+        assert (escalated["position"], escalated["agents_online"]) == (None, False)
         honest = await until(comm, "message", sender="system")
         assert "No one from our support team is online right now" in honest["text"]
         conversation = await database_sync_to_async(conversation_from_token)(session["conversation"])

@@ -100,7 +100,7 @@ async def test_new_escalations_appear_live_and_claim_reply_release_work():
         frame = await until(comm, "escalation", id=escalation.pk)
         assert frame["conversation"] == conversation.public_id.hex and frame["reason"] == "requested"
         escalated = await next_shopper_frame(layer, shopper, "escalated")
-        assert escalated == {"type": "escalated", "reason": "requested", "position": 1}
+        assert escalated == {"type": "escalated", "reason": "requested", "position": 1, "agents_online": True}
         # The routing task (eager here) assigns it to ada, the only agent online.
         assigned = await until(comm, "escalation", id=escalation.pk, status="assigned")
         assert assigned["assigned_to"] == "ada" and assigned["for_you"] is True

@@ -1155,7 +1155,12 @@ def ensure_staff(shop_spec: dict) -> list[dict]:
     # Agents may look things up in the admin; every change goes through the services.
     perms = list(
         Permission.objects.filter(content_type__app_label="catalog", codename__startswith="view_")
-    ) + list(Permission.objects.filter(content_type__app_label="support", codename="handle_escalations"))
+    ) + list(
+        Permission.objects.filter(
+            content_type__app_label="support",
+            codename__in=("handle_escalations", "view_escalation", "view_followupticket", "view_cannedreply"),
+        )
+    )
     group.permissions.add(*perms)
 
     logins = []
