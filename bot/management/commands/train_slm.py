@@ -8,6 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from bot.training import require_training_stack
+
 
 class Command(BaseCommand):
     help = (
@@ -34,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--promote", action="store_true", help="copy the new artifact to SLM_ARTIFACT_DIR when it is better")
 
     def handle(self, *args, **opts):
+        require_training_stack()
         from bot.training.trainer import TrainConfig, train
 
         shared = Path(settings.SHARED_DIR)
