@@ -39,7 +39,7 @@ from channels.testing import WebsocketCommunicator
 from support.asgi import application
 
 async def turns(texts):
-    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://testserver")])
+    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
     connected, _ = await comm.connect(timeout=30)
     assert connected
     replies = []

@@ -28,7 +28,7 @@ def logged_in_client(user) -> Client:
 
 async def agent_socket(client: Client):
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    comm = WebsocketCommunicator(application, "/ws/agent/", headers=[ORIGIN, (b"cookie", cookie)])
+    comm = WebsocketCommunicator(application, "/ws/agent/", headers=[ORIGIN, (b"host", b"testserver"), (b"cookie", cookie)])
     connected, _ = await comm.connect(timeout=10)
     assert connected
     frame = await comm.receive_json_from(timeout=10)

@@ -44,7 +44,7 @@ def _shopper_texts(frames) -> str:
 
 
 async def _chat():
-    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://testserver")])
+    comm = WebsocketCommunicator(application, "/ws/chat/", headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
     connected, _ = await comm.connect(timeout=10)
     assert connected
     return comm
