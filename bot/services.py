@@ -402,8 +402,9 @@ class _Executor:
             address = parse_address(text, name=order.ship_name, country=order.ship_country)
             if address is None:
                 self.reply.say(
-                    "Sorry, I couldn't read that as an address. Please send: name, street and number, postcode and "
-                    "city, country — for example: Sam Lee, Hauptstr. 5, 10115 Berlin, Germany."
+                    "Sorry, I couldn't read that as an address. Please send the street and number, postcode and "
+                    "city (and the name and country if they change) — for example: Hauptstr. 5, 10115 Berlin, or "
+                    "Sam Lee, Hauptstr. 5, 10115 Berlin, Germany."
                 )
                 return dialogue.Outcome(action="prepare:change_address_needs_text", ok=True)
             try:

@@ -13,7 +13,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from bot.services import order_card
+from bot.services import order_card, parse_address
 from catalog import selectors
 from catalog.models import Order, OrderLine
 from tests.bot.test_conversations import Chat, demo, emailed_code  # noqa: F401 — demo is the seeded shop
@@ -131,6 +131,26 @@ def test_an_address_change_with_a_five_digit_postcode_keeps_the_verified_order_a
     assert {field: getattr(after, field) for field in expected} == expected
     if "ship_name" not in expected:  # a name left out stays the order's
         assert after.ship_name == before.ship_name and after.ship_country == before.ship_country
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("Gartenweg 12 10115 Berlin Germany", ("Jo Doe", "Gartenweg 12", "", "10115", "Berlin", "DE")),
+        ("Sam Lee; Gartenweg 12; Hinterhaus; 10115 Berlin", ("Sam Lee", "Gartenweg 12", "Hinterhaus", "10115", "Berlin", "AT")),
+        ("Flat 2, 221B Baker Street, London NW1 6XE, United Kingdom", ("Jo Doe", "Flat 2", "221B Baker Street", "NW1 6XE", "London", "GB")),
+        ("Rue de Rivoli 10\n75001 Paris\nFrance", ("Jo Doe", "Rue de Rivoli 10", "", "75001", "Paris", "FR")),
+    ],
+)
+def test_an_address_is_read_in_the_common_ways_of_writing_it(typed, expected):
+    address = parse_address(typed, name="Jo Doe", country="AT")
+    keys = ("name", "line1", "line2", "postcode", "city", "country")
+    assert address is not None and tuple(address[k] for k in keys) == expected
+
+
+@pytest.mark.parametrize("typed", ["10115 Berlin", "Gartenweg, Berlin", "yes please", ""])
+def test_what_is_no_address_is_not_read_as_one(typed):
+    assert parse_address(typed, name="Jo Doe", country="DE") is None
 
 
 # --- Returns --------------------------------------------------------------------------------------
