@@ -5,6 +5,7 @@ from django.core import signing
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 
 from .models import Order
 
@@ -17,6 +18,7 @@ def invoice_url(order: Order) -> str:
     return reverse("catalog:invoice", kwargs={"token": token})
 
 
+@never_cache  # personal data behind a bearer link: no shared cache keeps a copy
 def invoice_view(request, token: str):
     try:
         number = signing.loads(token, salt=SALT, max_age=settings.INVOICE_LINK_MAX_AGE_SECONDS)

@@ -72,6 +72,7 @@ def test_send_me_the_invoice_after_verification_gives_a_signed_link_that_opens_t
     assert page.status_code == 200
     html = page.content.decode()
     assert order.number in html and f"{order.total:.2f}" in html
+    assert "no-store" in page["Cache-Control"]
     assert Order.objects.get(pk=order.pk).status == order.status  # reading an invoice changes nothing
 
 
