@@ -285,6 +285,15 @@ CODE_LIKE = re.compile(r"\s*\d[\d \-]*\s*")  # a message of digits only: an answ
 CODE_DIGITS = 6
 # Four or more parts split by commas, semicolons or lines: "name, street 1, 10115 Berlin, Germany".
 ADDRESS_LIKE = re.compile(r"[^,;\n]+(?:[,;\n]+[^,;\n]+){3,}")
+# Shorter: a street with its number and a postcode with the city, with or without commas or
+# lines between them ("Gartenweg 12 10115 Berlin", "Hauptstr. 5, 10115 Berlin").
+STREET_AND_NUMBER = re.compile(r"[^\W\d_]{2,}\.?\s*\d{1,4}\s?[a-z]?\b", re.I)
+POSTCODE_AND_CITY = re.compile(r"\b\d{4,5}\s+[^\W\d_]{2,}", re.I)
+
+
+def _address_like(text: str) -> bool:
+    text = text.strip()
+    return bool(ADDRESS_LIKE.fullmatch(text) or (STREET_AND_NUMBER.search(text) and POSTCODE_AND_CITY.search(text)))
 UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
 
 
@@ -356,10 +365,12 @@ def _on_message(state: dict, msg: Understood) -> list:
     if (
         pending
         and pending.get("need") == "address"
-        and ADDRESS_LIKE.fullmatch(msg.text.strip())
         and msg.intent not in {"deny", "contact_human_agent", "complaint"}
+        and msg.text.strip().lower() != TALK_TO_PERSON.lower()
+        and (_address_like(msg.text) or msg.intent not in ORDER_INTENTS)
     ):
-        # The new address asked for: its postcode is no order number, whatever the model read.
+        # The new address asked for: its postcode is no order number, whatever the model read,
+        # and the verified order stays the one being changed.
         state["pending"] = None
         return [Prepare(action="change_address", number=pending["number"], params={"address_text": msg.text})]
     _remember_entities(state, msg)
@@ -419,9 +430,6 @@ def _on_message(state: dict, msg: Understood) -> list:
     # A slot is pending (order number, e-mail, address): fill it from this message.
     if pending and pending.get("kind") == "slot":
         need = pending["need"]
-        if need == "address" and intent not in ORDER_INTENTS | {"deny", "contact_human_agent", "complaint"}:
-            state["pending"] = None
-            return [Prepare(action="change_address", number=pending["number"], params={"address_text": msg.text})]
         if need in ("order_number", "email") and (msg.entity("order_number") or msg.entity("email")):
             state["pending"] = None
             return _handle_intent(state, msg, pending["intent"])

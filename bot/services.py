@@ -25,6 +25,7 @@ from django.utils import formats, timezone
 from catalog import selectors as shop
 from catalog import services as shop_services
 from catalog.errors import ShopError
+from catalog.invoices import invoice_url
 from catalog.models import Order, ShopPolicy
 from catalog.tasks import send_order_email
 
@@ -321,7 +322,8 @@ class _Executor:
     def _orderinfo(self, action: dialogue.OrderInfo, state):
         order = self._order(action.number)
         summary = shop.order_summary(order=order)
-        self.reply.cards.append(order_card(summary))
+        invoice = action.what in ("invoice", "invoice_link")
+        self.reply.cards.append(order_card(summary, invoice_url=invoice_url(order) if invoice else None))
         if action.what == "refund":
             refunds = shop.refund_status(order=order)
             if not refunds:
@@ -343,11 +345,8 @@ class _Executor:
                         "currency": item["currency"],
                     }
                 )
-        elif action.what in ("invoice", "invoice_link"):
+        elif invoice:
             self.reply.say(invoice_text(summary))
-            from catalog.invoices import invoice_url
-
-            self.reply.sources.append({"title": f"Invoice for order {order.number}", "url": invoice_url(order)})
         else:
             self.reply.say(tracking_text(summary))
         return dialogue.Outcome(action="order_info", ok=True)
@@ -369,22 +368,21 @@ class _Executor:
             )
             return dialogue.Outcome(action=name, ok=True)
         if action.action == "return":
-            eligible = [e for e in shop.return_eligibility(order=order) if e.returnable_quantity > 0]
+            lines = shop.return_eligibility(order=order)
+            eligible = [e for e in lines if e.returnable_quantity > 0]
             if not eligible:
-                reasons = sorted({e.reason for e in shop.return_eligibility(order=order) if e.reason})
+                reasons = sorted({e.reason for e in lines if e.reason})
                 message = reasons[0] if reasons else f"Order {order.number} has nothing that can be returned."
                 self.reply.say(message)
                 return dialogue.Outcome(action=name, ok=False, refused=True, message=message)
-            lines = "; ".join(
-                f"{e.returnable_quantity} × {e.line.product_name}"
-                + (f" ({e.line.variant_label})" if e.line.variant_label else "")
-                for e in eligible
-            )
-            amount = sum(e.line.unit_price * e.returnable_quantity for e in eligible)
-            self.reply.cards.append(order_card(summary))
+            offer = return_offer_card(order, lines)
+            kept = " ".join(dict.fromkeys(e["reason"] for e in offer["not_returnable"]))
+            self.reply.cards.append(offer)
             self.reply.say(
-                f"I can start a return for order {order.number}: {lines}. You'd get "
-                f"{_money(amount, order.currency)} back once we receive the items. Shall I start it? yes / no",
+                f"I can start a return for order {order.number}: {_line_list(offer['items'])}. You'd get "
+                f"{_money(offer['refund_amount'], order.currency)} back once we receive the items."
+                + (f" Not included: {kept}" if kept else "")
+                + " Shall I start it? yes / no",
                 (dialogue.YES, dialogue.NO),
             )
             return dialogue.Outcome(action=name, ok=True)
@@ -397,14 +395,16 @@ class _Executor:
             if not text:
                 self.reply.say(
                     f"Order {order.number} hasn't shipped yet, so the address can still be changed. Please send the "
-                    "new address in one message: name, street and number, postcode and city, country."
+                    "new address in one message: street and number, postcode and city (and the name and country "
+                    "if they change)."
                 )
                 return dialogue.Outcome(action="prepare:change_address_needs_text", ok=True)
-            address = parse_address(text)
+            address = parse_address(text, name=order.ship_name, country=order.ship_country)
             if address is None:
                 self.reply.say(
-                    "Sorry, I couldn't read that as an address. Please send: name, street and number, postcode and "
-                    "city, country — for example: Sam Lee, Hauptstr. 5, 10115 Berlin, Germany."
+                    "Sorry, I couldn't read that as an address. Please send the street and number, postcode and "
+                    "city (and the name and country if they change) — for example: Hauptstr. 5, 10115 Berlin, or "
+                    "Sam Lee, Hauptstr. 5, 10115 Berlin, Germany."
                 )
                 return dialogue.Outcome(action="prepare:change_address_needs_text", ok=True)
             try:
@@ -667,8 +667,8 @@ def _size_key(size: str):
     return (0, order.index(size), "") if size in order else (1, 0, size)
 
 
-def order_card(summary: dict) -> dict:
-    return {
+def order_card(summary: dict, *, invoice_url: str | None = None) -> dict:
+    card = {
         "kind": "order",
         "number": summary["number"],
         "status": summary["status"],
@@ -682,6 +682,38 @@ def order_card(summary: dict) -> dict:
         "carrier": summary.get("carrier") or None,
         "tracking_number": summary.get("tracking_number") or None,
         "estimated_delivery": _date(summary.get("estimated_delivery")) or None,
+    }
+    if invoice_url:
+        card["invoice_url"] = invoice_url
+    return card
+
+
+def _line_list(items: list[dict]) -> str:
+    return "; ".join(
+        f"{i['quantity']} × {i['name']}" + (f" ({i['variant_label']})" if i.get("variant_label") else "") for i in items
+    )
+
+
+def return_offer_card(order: Order, eligibility: list) -> dict:
+    """What a return would take back and refund, and each item it can't take with the reason:
+    the card's items and refund are exactly those of the offer's sentence."""
+    items, kept = [], []
+    for e in eligibility:
+        line = {"name": e.line.product_name, "variant_label": e.line.variant_label}
+        if e.returnable_quantity > 0:
+            items.append({**line, "quantity": e.returnable_quantity})
+        elif e.reason and e.line.quantity > e.already_returned:  # what's already in a return isn't "kept"
+            kept.append({**line, "quantity": e.line.quantity - e.already_returned, "reason": e.reason})
+    refund = sum((e.line.unit_price * e.returnable_quantity for e in eligibility), Decimal("0.00"))
+    return {
+        "kind": "return",
+        "status": "offer",
+        "status_display": "Not started yet",
+        "order_number": order.number,
+        "items": items,
+        "not_returnable": kept,
+        "refund_amount": f"{refund:.2f}",
+        "currency": order.currency,
     }
 
 
@@ -734,7 +766,11 @@ def invoice_text(s: dict) -> str:
     if s.get("shipping_price") is not None:
         text += f" Shipping {_money(s['shipping_price'], s['currency'])}."
     text += f" Total {_money(s['total'], s['currency'])}."
-    return text + " You can open and print the full invoice from the link below."
+    days = max(1, settings.INVOICE_LINK_MAX_AGE_SECONDS // 86400)
+    return text + (
+        f" Open the full invoice with “Open invoice” on the order card (you can print it there); "
+        f"the link works for {days} day{'s' if days != 1 else ''}."
+    )
 
 
 # --- Addresses ---------------------------------------------------------------------------------
@@ -743,28 +779,51 @@ _POSTCODE_CITY = re.compile(r"^\s*(?P<postcode>[A-Z]{0,2}-?\d{3,5}(?:\s?[A-Z]{2}
 _CITY_POSTCODE = re.compile(r"^\s*(?P<city>[^\d]+?)\s+(?P<postcode>[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3,6})\s*$", re.I)
 
 
-def parse_address(text: str) -> dict | None:
-    """Read "name, street 1, 10115 Berlin, Germany" (commas or lines). None when it can't."""
+# One line without commas: "Gartenweg 12 10115 Berlin" (street and number, postcode, city).
+_STREET_POSTCODE_CITY = re.compile(r"^(?P<street>.*?\d+\s?[a-z]?)\s+(?P<postcode>\d{4,5})\s+(?P<city>[^\d]+?)\s*$", re.I)
+
+
+def _country_of(part: str) -> str:
+    """The country a short part names ("Germany", "DE"), else ""."""
     from .slm.entities import extract_entities
 
+    if len(part.split()) > 3:
+        return ""
+    return next((e.value for e in extract_entities(part) if e.type == "country"), "")
+
+
+def parse_address(text: str, *, name: str = "", country: str = "") -> dict | None:
+    """Read a new address: "Sam Lee, Gartenweg 12, 10115 Berlin, Germany", the same on lines, or
+    shorter ("Gartenweg 12, 10115 Berlin", "Gartenweg 12 10115 Berlin"); a name or country left
+    out is ``name`` / ``country`` (the order's own). None when it can't."""
     parts = [p.strip() for p in re.split(r"[,\n;]+", text) if p.strip()]
-    if len(parts) < 4:
+    if len(parts) > 1 and _country_of(parts[-1]):
+        country = _country_of(parts.pop())
+    if not parts:
         return None
-    countries = [e.value for e in extract_entities(parts[-1]) if e.type == "country"]
-    if not countries:
-        return None
-    name, line1 = parts[0], parts[1]
-    line2 = ", ".join(parts[2:-2]) if len(parts) > 4 else ""
-    match = _POSTCODE_CITY.match(parts[-2]) or _CITY_POSTCODE.match(parts[-2])
-    if not match or not re.search(r"\d", line1):
+    match = _POSTCODE_CITY.match(parts[-1]) or _CITY_POSTCODE.match(parts[-1])
+    if match:
+        parts.pop()
+    else:
+        match = _STREET_POSTCODE_CITY.match(parts[-1])
+        if not match:
+            return None
+        parts[-1] = match.group("street").strip()
+    city = match.group("city").strip()
+    words = city.split()
+    if len(words) > 1 and _country_of(words[-1]):  # "… 10115 Berlin Germany"
+        country, city = _country_of(words[-1]), " ".join(words[:-1])
+    if parts and not re.search(r"\d", parts[0]) and len(parts) > 1:
+        name = parts.pop(0)
+    if not parts or not any(re.search(r"\d", p) for p in parts) or not (name and country and city):
         return None
     return {
         "name": name,
-        "line1": line1,
-        "line2": line2,
+        "line1": parts[0],
+        "line2": ", ".join(parts[1:]),
         "postcode": match.group("postcode").strip(),
-        "city": match.group("city").strip(),
-        "country": countries[0],
+        "city": city,
+        "country": country,
     }
 
 

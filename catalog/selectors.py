@@ -389,6 +389,7 @@ def order_summary(*, order: Order) -> dict:
     """What a verified shopper may see about their order (never call it before verification)."""
     policy = ShopPolicy.current()
     method = order.shipping_method
+    cancelled = order.status == Order.Status.CANCELLED
     return {
         "number": order.number,
         "status": order.status,
@@ -412,8 +413,9 @@ def order_summary(*, order: Order) -> dict:
         "currency": order.currency,
         "payment_method": order.payment_method,
         "shipping_method": method.name if method else "",
-        "carrier": order.carrier or (method.carrier if method else ""),
-        "tracking_number": order.tracking_number,
+        # What the parcel actually has, never the method's planned carrier; nothing once cancelled.
+        "carrier": "" if cancelled else order.carrier,
+        "tracking_number": "" if cancelled else order.tracking_number,
         "estimated_delivery": _iso(order.estimated_delivery),
         "shipped_at": _iso(order.shipped_at),
         "delivered_at": _iso(order.delivered_at),

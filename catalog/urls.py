@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import invoices, views
 
 app_name = "catalog"
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("help/", views.article_list, name="articles"),
     path("help/<slug:slug>/", views.article_detail, name="article"),
     path("newsletter/confirm/<str:token>/", views.newsletter_confirm, name="newsletter_confirm"),
+    path("invoice/<str:token>/", invoices.invoice_view, name="invoice"),
     path("newsletter/unsubscribe/<str:token>/", views.newsletter_unsubscribe, name="newsletter_unsubscribe"),
 ]

@@ -259,6 +259,8 @@ MAIL_LIMIT_PER_CLIENT = int(os.environ.get("MAIL_LIMIT_PER_CLIENT", "10"))
 MAIL_LIMIT_WINDOW_SECONDS = int(os.environ.get("MAIL_LIMIT_WINDOW_SECONDS", str(24 * 3600)))
 # How long the link in a newsletter confirmation e-mail works (double opt-in).
 NEWSLETTER_CONFIRM_MAX_AGE_SECONDS = int(os.environ.get("NEWSLETTER_CONFIRM_MAX_AGE_SECONDS", str(3 * 24 * 3600)))
+# How long an invoice link the assistant shares (a signed token, no sign-in) can be opened.
+INVOICE_LINK_MAX_AGE_SECONDS = int(os.environ.get("INVOICE_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600)))
 # --- Proving an order is yours (bot.verification) ----------------------------------------
 # Failed order checks (number + e-mail that don't match, wrong codes) are counted in the shared
 # cache (Redis in production, so every process sees them) per e-mail, per order number and per

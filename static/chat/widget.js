@@ -283,6 +283,23 @@
     return dl.childNodes.length ? dl : null;
   }
 
+  /** Order lines ("2 × Chinos  Navy / M"), each with its reason when one is given. */
+  function lineList(raw, className) {
+    var items = Array.isArray(raw) ? raw.filter(function (i) { return i && typeof i === "object"; }) : [];
+    if (!items.length) return null;
+    var list = el("ul", { className: className || "sc-lines" });
+    items.forEach(function (item) {
+      var qty = str(item.quantity);
+      list.appendChild(el("li", { className: "sc-line" }, [
+        qty ? el("span", { className: "sc-line__qty", text: qty + " ×" }) : null,
+        el("span", { className: "sc-line__name", text: str(item.name) }),
+        str(item.variant_label) ? el("span", { className: "sc-line__variant", text: str(item.variant_label) }) : null,
+        str(item.reason) ? el("span", { className: "sc-line__reason", text: str(item.reason) }) : null
+      ]));
+    });
+    return list;
+  }
+
   function orderCard(card) {
     var number = str(card.number);
     var title = number ? "Order " + number : "Your order";
@@ -296,19 +313,8 @@
       el("span", { className: "sc-card__title", text: title }),
       status ? el("span", { className: "sc-pill", "data-status": str(card.status), text: status }) : null
     ]));
-    var items = Array.isArray(card.items) ? card.items.filter(function (i) { return i && typeof i === "object"; }) : [];
-    if (items.length) {
-      var list = el("ul", { className: "sc-lines" });
-      items.forEach(function (item) {
-        var qty = str(item.quantity);
-        list.appendChild(el("li", { className: "sc-line" }, [
-          qty ? el("span", { className: "sc-line__qty", text: qty + " ×" }) : null,
-          el("span", { className: "sc-line__name", text: str(item.name) }),
-          str(item.variant_label) ? el("span", { className: "sc-line__variant", text: str(item.variant_label) }) : null
-        ]));
-      });
-      node.appendChild(list);
-    }
+    var list = lineList(card.items);
+    if (list) node.appendChild(list);
     var tracking = str(card.tracking_number);
     var dl = facts([
       ["Total", formatMoney(card.total, card.currency)],
@@ -320,12 +326,21 @@
     if (tracking && safeUrl(card.tracking_url)) {
       node.appendChild(safeLink(card.tracking_url, "sc-card__cta", "Track parcel"));
     }
+    if (safeUrl(card.invoice_url)) {
+      // A new tab, so the chat stays open beside the printable invoice.
+      var invoice = safeLink(card.invoice_url, "sc-card__cta", "Open invoice");
+      invoice.setAttribute("target", "_blank");
+      invoice.setAttribute("rel", "noopener noreferrer");
+      invoice.setAttribute("data-testid", "sc-card-invoice");
+      node.appendChild(invoice);
+    }
     return node;
   }
 
   function returnCard(card) {
     var rma = str(card.rma_number);
-    var title = rma ? "Return " + rma : "Your return";
+    var order = str(card.order_number);
+    var title = rma ? "Return " + rma : order ? "Return for order " + order : "Your return";
     var node = el("article", {
       className: "sc-card sc-card--return",
       "data-testid": "sc-card-return",
@@ -336,6 +351,13 @@
       el("span", { className: "sc-card__title", text: title }),
       status ? el("span", { className: "sc-pill", "data-status": str(card.status), text: status }) : null
     ]));
+    var list = lineList(card.items);
+    if (list) node.appendChild(list);
+    var kept = lineList(card.not_returnable, "sc-lines sc-lines--kept");
+    if (kept) {
+      node.appendChild(el("div", { className: "sc-card__note", text: "Can't be returned" }));
+      node.appendChild(kept);
+    }
     var dl = facts([["Refund", formatMoney(card.refund_amount, card.currency)]]);
     if (dl) node.appendChild(dl);
     return node;

@@ -307,6 +307,25 @@ def test_an_address_with_a_postcode_is_taken_as_the_address_not_as_an_order_numb
     assert state["active_order"] == "10234" and state["slots"]["order_number"] == "10234"
 
 
+@pytest.mark.parametrize("text", ["Gartenweg 12 10115 Berlin", "Hauptstr. 5, 10115 Berlin", "Gartenweg 12\n10115 Berlin"])
+def test_a_short_address_read_as_an_order_to_track_is_still_the_new_address(text):
+    state, _ = run(None, msg("x", "change_shipping_address", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, _ = run(state, d.Outcome(action="prepare:change_address_needs_text", ok=True))
+    state, actions = run(state, msg(text, "track_order", 0.9, entities=[ent("order_number", "10115")]))
+    assert actions == [d.Prepare(action="change_address", number="10234", params={"address_text": text})]
+    state, _ = run(state, d.Outcome(action="prepare:change_address", ok=True, params={"address": {}}))
+    assert state["active_order"] == "10234" and state["pending"]["number"] == "10234"
+
+
+def test_a_tracking_question_while_an_address_is_awaited_is_answered_not_taken_as_the_address():
+    state, _ = run(None, msg("x", "change_shipping_address", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
+    state, _ = run(state, d.Verified(number="10234", ok=True))
+    state, _ = run(state, d.Outcome(action="prepare:change_address_needs_text", ok=True))
+    state, actions = run(state, msg("where is my order 10240?", "track_order", 0.95, entities=[ent("order_number", "10240")]))
+    assert not any(isinstance(a, d.Prepare) for a in actions)
+
+
 def test_change_order_before_shipment_offers_a_person_and_yes_hands_over():
     state, _ = run(None, msg("x", "change_order", entities=[ent("order_number", "10234"), ent("email", "a@b.co")]))
     state, _ = run(state, d.Verified(number="10234", ok=True))
