@@ -186,6 +186,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Behind a proxy that APPENDS the client's address to X-Forwarded-For (nginx:
+# $proxy_add_x_forwarded_for): take the last entry as the client (bot.clients.client_address).
+# Off, the header is ignored: without such a proxy anyone could choose their own address.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
+# Limits per client address across every socket and process (bot.limits, in the shared cache).
+# RATE_LIMITS=off lifts them all: only for load benches and replays on a private machine.
+RATE_LIMITS = env_bool("RATE_LIMITS", default=True)
+# High enough for a shop's shoppers behind one office or carrier NAT (a page load is a connect).
+CHAT_CONNECTIONS_PER_MINUTE = int(os.environ.get("CHAT_CONNECTIONS_PER_MINUTE", "60"))
+CHAT_MESSAGES_PER_MINUTE = int(os.environ.get("CHAT_MESSAGES_PER_MINUTE", "120"))
 
 # --- The shop and its assistant ---------------------------------------------------------
 SHOP_NAME = os.environ.get("SHOP_NAME", "Northwind & Co.")
