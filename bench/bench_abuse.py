@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -39,10 +38,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_chat import (  # noqa: E402 — the bench folder is not a package
-    PY,
-    ROOT,
     bench_env,
     check_stored,
+    django_json,
     drive,
     drop_database,
     pct,
@@ -146,8 +144,7 @@ def rows_of(env: dict, flood_ids: list[str]) -> dict:
         "'without_messages':Conversation.objects.filter(messages__isnull=True).count(),"
         "'flood_conversations':len(convs),'flood_escalations':Escalation.objects.filter(conversation_id__in=convs).count()}))"
     )
-    result = subprocess.run([PY, "-c", code], input=json.dumps(flood_ids), env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return django_json(env, code, flood_ids)
 
 
 def main():

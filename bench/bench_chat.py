@@ -124,7 +124,13 @@ def check_stored(env: dict, acked: dict) -> dict:
         "print(json.dumps({'stored':len(rows),'duplicates':sum(1 for v in c.values() if v>1),"
         "'missing':len(set(ids)-set(c)),'id_mismatch':sum(1 for cid,pk in rows if ids[cid]!=pk),'answered':answered}))"
     )
-    result = subprocess.run([PY, "-c", code], input=json.dumps(acked), env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return django_json(env, code, acked)
+
+
+def django_json(env: dict, code: str, payload) -> dict:
+    """Run `code` in a Django process on the bench's database with `payload` as JSON on stdin;
+    returns the JSON it prints last."""
+    result = subprocess.run([PY, "-c", code], input=json.dumps(payload), env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
