@@ -64,12 +64,12 @@ def script_for(demo: dict, rng: random.Random) -> list[str]:
     return turns
 
 
-async def shopper(url: str, origin: str, turns: list[str], think: float, rng: random.Random, out: dict):
+async def shopper(url: str, origin: str, turns: list[str], think: float, rng: random.Random, out: dict, headers=None):
     import websockets
 
     latencies, acked, by_turn = [], {}, []
     origin = origin or "http://" + url.split("//", 1)[1].split("/", 1)[0]  # the server's own host:port
-    async with websockets.connect(url, origin=origin, max_size=2**20, open_timeout=30) as ws:
+    async with websockets.connect(url, origin=origin, max_size=2**20, open_timeout=30, additional_headers=headers) as ws:
         session = json.loads(await ws.recv())
         assert session["type"] == "session", session
         for turn, text in enumerate(turns):
@@ -126,8 +126,86 @@ def check_stored(env: dict, acked: dict) -> dict:
         "print(json.dumps({'stored':len(rows),'duplicates':sum(1 for v in c.values() if v>1),"
         "'missing':len(set(ids)-set(c)),'id_mismatch':sum(1 for cid,pk in rows if ids[cid]!=pk),'answered':answered}))"
     )
-    result = subprocess.run([PY, "-c", code], input=json.dumps(acked), env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return django_json(env, code, acked)
+
+
+def django_json(env: dict, code: str, payload) -> dict:
+    """Run `code` in a Django process on the bench's database with `payload` as JSON on stdin;
+    returns the JSON it prints last."""
+    result = subprocess.run([PY, "-c", code], input=json.dumps(payload), env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_env(args, **extra) -> dict:
+    """The servers' and helpers' environment: production settings on the bench's own database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "support.settings",
+        "DATABASE_URL": f"{args.postgres}/{args.database}",
+        "REDIS_URL": args.redis,
+        "CHANNELS_PREFIX": f"bench{os.getpid()}",
+        "CACHE_PREFIX": f"bench{os.getpid()}",
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),  # DEBUG=0 refuses the repository's key
+        "LOG_LEVEL": "WARNING",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
+        **extra,
+    }
+
+
+def prepare_database(env: dict, args) -> dict:
+    """A fresh database with the demo shop; returns the demo orders by scenario."""
+    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=True)
+    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True)
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    # As in production: DEBUG off serves hashed static files from the collected manifest.
+    subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+    # DEBUG is off: seed_demo seeds only with --force (this is the bench's own fresh database).
+    seeded = subprocess.run([PY, "manage.py", "seed_demo", "--json", "--force"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return {s["scenario"]: s for s in json.loads(seeded.stdout)["demo_orders"]}
+
+
+def drop_database(args) -> None:
+    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=False)
+
+
+def start_servers(env: dict, count: int, log_name: str) -> tuple[list, list[str]]:
+    """`count` Daphne processes on free ports; returns (processes, their ws://.../ws/chat/ URLs)."""
+    log_path = ROOT / "var" / log_name
+    log_path.parent.mkdir(exist_ok=True)
+    server_log = log_path.open("w")
+    ports = [free_port() for _ in range(count)]
+    servers = [
+        subprocess.Popen(
+            [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "support.asgi:application"],
+            env=env,
+            cwd=ROOT,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for port in ports
+    ]
+    for port in ports:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+    return servers, [f"ws://127.0.0.1:{port}/ws/chat/" for port in ports]
+
+
+def stop_servers(servers) -> None:
+    for server in servers:
+        os.killpg(server.pid, signal.SIGTERM)
+    for server in servers:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 def main():
@@ -142,51 +220,11 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "support.settings",
-        "DATABASE_URL": f"{args.postgres}/{args.database}",
-        "REDIS_URL": args.redis,
-        "CHANNELS_PREFIX": f"bench{os.getpid()}",
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),  # DEBUG=0 refuses the repository's key
-        "LOG_LEVEL": "WARNING",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
-    }
-    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=True)
-    subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True)
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-    # As in production: DEBUG off serves hashed static files from the collected manifest.
-    subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
-    # DEBUG is off: seed_demo seeds only with --force (this is the bench's own fresh database).
-    seeded = subprocess.run([PY, "manage.py", "seed_demo", "--json", "--force"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
-    demo = {s["scenario"]: s for s in json.loads(seeded.stdout)["demo_orders"]}
-
-    log_path = ROOT / "var" / "bench_chat_daphne.log"
-    log_path.parent.mkdir(exist_ok=True)
-    server_log = log_path.open("w")
-    ports = [free_port() for _ in range(args.servers)]
-    servers = [
-        subprocess.Popen(
-            [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "support.asgi:application"],
-            env=env,
-            cwd=ROOT,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        for port in ports
-    ]
+    # Every shopper comes from 127.0.0.1: the per-address limits would count them all as one.
+    env = bench_env(args, RATE_LIMITS="off")
+    demo = prepare_database(env, args)
+    servers, urls = start_servers(env, args.servers, "bench_chat_daphne.log")
     try:
-        for port in ports:
-            for _ in range(300):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-        urls = [f"ws://127.0.0.1:{port}/ws/chat/" for port in ports]
         origin = None  # each shopper sends its server's own origin: the check compares the port
         # Warm up every process (model, indexes) so the figures are steady-state.
         asyncio.run(drive(urls, origin, demo, len(urls), args.turns, 0.05, args.seed))
@@ -200,15 +238,8 @@ def main():
         load, elapsed, failures = asyncio.run(drive(urls, origin, demo, args.shoppers, args.turns, args.think, args.seed))
         stored = check_stored(env, load["acked"])
     finally:
-        for server in servers:
-            os.killpg(server.pid, signal.SIGTERM)
-        for server in servers:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=False)
+        stop_servers(servers)
+        drop_database(args)
 
     lat, blat = load["latencies"], base["latencies"]
     if failures or base_fail:

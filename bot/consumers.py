@@ -7,13 +7,17 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
-from . import conversations, events, verification
+from . import conversations, events, limits
 from .outages import DATABASE_DOWN, ChannelLayerOutageMixin, DatabaseOutageMixin
 from . import services as assistant
+from .clients import client_address
 from .models import Conversation, Message
+from .text import refusable_text
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +29,7 @@ RATE_BURST = 8
 RATE_PER_SECOND = 1.0
 ABUSE_LIMIT = 30  # refused frames in a row before the connection is closed
 TYPING_EVERY = 2.0
+BAD_TEXT = "That text has characters we can't store (a NUL or a broken character); please retype it."
 
 
 class TokenBucket:
@@ -62,14 +67,19 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         self.bucket = TokenBucket(RATE_BURST, RATE_PER_SECOND)
         self.refused = 0
         self.last_typing = 0.0
+        self.address = client_address(self.scope)
         await self.accept()
+        if not await self.address_allows("connect", settings.CHAT_CONNECTIONS_PER_MINUTE):
+            await self.send_error("rate_limited", "Too many chat connections from your network; please try again in a minute.")
+            return await self.close(code=4429)
         token = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("conversation", [""])[0]
         user = self.scope.get("user")
-        conversation = await _db(conversations.conversation_from_token)(token) if token else None
+        conversation = await _db(conversations.conversation_from_token)(token, user=user) if token else None
         if token and conversation is None:
             await self.send_error("bad_token", "That conversation can't be opened; a new one was started.")
         if conversation is None:
-            conversation = await _db(conversations.conversation_start)(user=user)
+            # No row yet: it is stored with the first message, so a connect alone writes nothing.
+            conversation = conversations.conversation_new(user=user)
         self.conversation = conversation
         self.group = events.conversation_group(conversation)
         try:
@@ -102,6 +112,8 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
     # -- client -> server -----------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.conversation is None:
+            return  # refused at connect (closing): nothing to take
         if bytes_data is not None:
             return await self.refuse("binary_frame", "Binary frames are not supported; send JSON text.")
         if text_data is None or len(text_data) > MAX_FRAME:
@@ -125,12 +137,19 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
             return await self.refuse("too_long", f"Messages are limited to {MAX_TEXT} characters.", client_id)
         if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID):
             return await self.refuse("bad_frame", f"client_id must be a string of 1–{MAX_CLIENT_ID} characters.")
-        if not self.bucket.take():
+        if refusable_text(text) or (client_id is not None and refusable_text(client_id)):
+            return await self.refuse("bad_text", BAD_TEXT, client_id)
+        if not self.bucket.take() or not await self.address_allows("message", settings.CHAT_MESSAGES_PER_MINUTE):
             return await self.refuse("rate_limited", "You're sending messages very fast; please wait a moment.", client_id)
         self.refused = 0
         message, created, replying = await _db(conversations.shopper_message_receive)(
             conversation=self.conversation, text=text.strip(), client_id=client_id
         )
+        if not created and message.text != text.strip():
+            return await self.refuse(
+                "client_id_reused", "That client_id was already used for another message; send this one with a new client_id.",
+                client_id,
+            )
         self.sent_ids.add(message.pk)
         await self.send_json({"type": "ack", "client_id": client_id, "id": message.pk})
         # A resend gets its ack only; while a person holds the chat the bot neither types nor talks.
@@ -148,7 +167,7 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
                 message_id=message.pk,
                 message=message,
                 conversation=conversation,
-                client_address=verification.client_address(self.scope),
+                client_address=self.address,
             )
         except Exception:  # noqa: BLE001 — the shopper's message is stored; a person picks it up
             logger.exception("assistant failed on message %s", message.pk)
@@ -173,6 +192,10 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
             return await self.refuse("bad_frame", "score must be a whole number from 1 to 5.")
         if not isinstance(comment, str) or len(comment) > MAX_TEXT:
             return await self.refuse("bad_frame", f"comment must be text of at most {MAX_TEXT} characters.")
+        if refusable_text(comment):
+            return await self.refuse("bad_text", BAD_TEXT)
+        if self.conversation.pk is None:
+            return await self.refuse("nothing_to_rate", "There is nothing to rate yet: the conversation has no messages.")
         await _db(conversations.conversation_rate)(conversation=self.conversation, score=score, comment=comment)
         await self.send_json({"type": "rated", "score": score})
 
@@ -192,11 +215,15 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
     async def refuse(self, code: str, detail: str, client_id=None):
         self.refused += 1
         frame = {"type": "error", "code": code, "detail": detail}
-        if isinstance(client_id, str):
+        if isinstance(client_id, str) and not refusable_text(client_id):  # a lone surrogate can't even be sent
             frame["client_id"] = client_id[:MAX_CLIENT_ID]
         await self.send_json(frame)
         if self.refused >= ABUSE_LIMIT:
             await self.close(code=4429)
+
+    async def address_allows(self, kind: str, per_minute: int) -> bool:
+        """The per-address limit across sockets and processes (bot.limits), off the event loop."""
+        return await sync_to_async(limits.address_allows, thread_sensitive=False)(kind, self.address, per_minute=per_minute)
 
     async def send_error(self, code: str, detail: str):
         await self.send_json({"type": "error", "code": code, "detail": detail})

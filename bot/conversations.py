@@ -5,6 +5,7 @@ The consumer and the support desk call these; they never save rows themselves.
 
 from __future__ import annotations
 
+import uuid
 from contextlib import nullcontext
 
 from django.core import signing
@@ -22,19 +23,48 @@ def conversation_token(conversation: Conversation) -> str:
     return signing.dumps(conversation.public_id.hex, salt=TOKEN_SALT, compress=False)
 
 
-def conversation_from_token(token: str) -> Conversation | None:
-    """The conversation a signed token opens, or None for a bad, expired or unknown token."""
+def conversation_from_token(token: str, *, user=None) -> Conversation | None:
+    """The conversation a signed token opens, or None for a bad, expired or closed one.
+
+    A token whose conversation has no row yet (nobody wrote in it) opens it again, unsaved,
+    with the same public_id (see conversation_new).
+    """
     if not token or len(token) > 300:
         return None
     try:
         public_hex = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:
+        public_id = uuid.UUID(public_hex)
+    except (signing.BadSignature, ValueError, TypeError):
         return None
-    return Conversation.objects.filter(public_id=public_hex).exclude(status=Conversation.Status.CLOSED).first()
+    conversation = Conversation.objects.filter(public_id=public_id).first()
+    if conversation is None:
+        return conversation_new(user=user, public_id=public_id)
+    return None if conversation.status == Conversation.Status.CLOSED else conversation
+
+
+def conversation_new(*, user=None, public_id: uuid.UUID | None = None) -> Conversation:
+    """A conversation that is not stored yet: its token can be signed, its row comes with the
+    first message (conversation_store), so a connect alone writes nothing."""
+    return Conversation(
+        public_id=public_id or uuid.uuid4(), user=user if user is not None and user.is_authenticated else None
+    )
 
 
 def conversation_start(*, user=None) -> Conversation:
-    return Conversation.objects.create(user=user if user is not None and user.is_authenticated else None)
+    conversation = conversation_new(user=user)
+    conversation_store(conversation)
+    return conversation
+
+
+def conversation_store(conversation: Conversation) -> None:
+    """Give an unsaved conversation its row (or the row another tab stored under the same
+    public_id first), in place. Nothing to do for a stored one."""
+    if conversation.pk is not None:
+        return
+    row, _ = Conversation.objects.get_or_create(public_id=conversation.public_id, defaults={"user_id": conversation.user_id})
+    for field in Conversation._meta.concrete_fields:
+        setattr(conversation, field.attname, getattr(row, field.attname))
+    conversation._state.adding, conversation._state.db = False, row._state.db
 
 
 def shopper_message_receive(
@@ -45,8 +75,10 @@ def shopper_message_receive(
     `replying` is the conversation as it stands now when the assistant may answer this new
     message (it may not while a person holds the conversation, nor to a resend), else None.
     One trip for the consumer: the insert, then the conversation row the assistant's turn
-    starts from, so the turn does not read it again.
+    starts from, so the turn does not read it again. A conversation's first message stores
+    the conversation itself first.
     """
+    conversation_store(conversation)
     if connection.vendor != "postgresql":
         message, created = message_store(
             conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id, touch_conversation=False
@@ -81,6 +113,8 @@ def conversation_for_reply(*, conversation_id: int) -> Conversation | None:
 
 
 def transcript(conversation: Conversation) -> list[Message]:
+    if conversation.pk is None:
+        return []  # nothing was written in it yet
     return list(conversation.messages.select_related("conversation").order_by("pk"))
 
 

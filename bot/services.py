@@ -119,7 +119,7 @@ def assistant_reply(
     `message` and `conversation` are the stored shopper message and the conversation row (with
     its user) when the caller has just read them (the consumer has): it saves reading them again.
     `client_address` (the socket's peer) counts against the limits on mail to typed addresses.
-    `client_address` (bot.verification.client_address) counts failed order checks per address.
+    `client_address` (bot.clients.client_address) counts failed order checks per address.
     """
     if conversation is None or conversation.pk != conversation_id:
         conversation = Conversation.objects.select_related("user").get(pk=conversation_id)

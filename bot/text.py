@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+# NUL (PostgreSQL refuses it in text) and any UTF-16 surrogate code point: a Python str holds
+# one only when it came unpaired (JSON "\udcff"), and it cannot be encoded as UTF-8 at all.
 _REFUSABLE = re.compile("[\x00\ud800-\udfff]")
 
 

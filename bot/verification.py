@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 import time
@@ -23,27 +22,12 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from .clients import UNKNOWN
+
 logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 _GENERATION = "verify:generation"
-
-
-def client_address(scope: dict) -> str:
-    """The shopper's address: the socket's peer, or behind a trusted proxy the last
-    X-Forwarded-For hop (the one the proxy itself appended). A client can write anything into
-    that header, so it is read only when TRUSTED_PROXY says a proxy in front sets it."""
-    client = scope.get("client") or ()
-    address = str(client[0]) if client else ""
-    if settings.TRUSTED_PROXY:
-        forwarded = b",".join(value for name, value in scope.get("headers", ()) if name.lower() == b"x-forwarded-for")
-        hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
-        if hops:
-            try:
-                address = str(ipaddress.ip_address(hops[-1]))
-            except ValueError:
-                logger.warning("ignoring a malformed X-Forwarded-For hop %r", hops[-1][:64])
-    return address
 
 
 def mask_email(email: str) -> str:
@@ -68,7 +52,7 @@ def _counters(*, email: str | None, number: str | None, address: str | None, kin
         canonical = normalise_order_number(number) or number.strip()[:60]
         limit = settings.VERIFY_CODES_PER_ORDER if kind == "code" else settings.VERIFY_FAILURES_PER_ORDER
         counters.append((f"verify:{generation}:{kind}:order:{_tag(canonical)}", limit))
-    if address and settings.VERIFY_FAILURES_PER_ADDRESS > 0:
+    if address and address != UNKNOWN and settings.VERIFY_FAILURES_PER_ADDRESS > 0:
         counters.append((f"verify:{generation}:{kind}:address:{_tag(address)}", settings.VERIFY_FAILURES_PER_ADDRESS))
     return counters
 

@@ -7,6 +7,8 @@ rules and the chat's reads live in catalog/selectors.py.
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
@@ -19,6 +21,7 @@ from .templatetags.storefront import stock_level
 
 PAGE_SIZE = 24
 SEARCH_LIMIT = 48
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 SORTS = {
     "featured": ("Featured", None),
     "price-asc": ("Price, low to high", lambda p: (p.card_price, p.name)),
@@ -154,8 +157,14 @@ def product_detail(request, slug):
     )
 
 
+def _query(request) -> str:
+    """The ?q= search words, without the characters no database here stores (NUL, lone
+    surrogates; bot.text says the same for chat text): any bytes give a page, never a 500."""
+    return _UNSTORABLE.sub("", request.GET.get("q", "")).strip()[:100]
+
+
 def search(request):
-    query = request.GET.get("q", "").strip()[:100]
+    query = _query(request)
     products = []
     if query:
         found = selectors.product_filter(query=query, limit=SEARCH_LIMIT)
@@ -164,7 +173,7 @@ def search(request):
 
 
 def article_list(request):
-    query = request.GET.get("q", "").strip()[:100]
+    query = _query(request)
     articles = Article.objects.filter(is_published=True)
     for word in query.split():
         articles = articles.filter(Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word))

@@ -176,6 +176,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The same client address as the chat's limits: the peer, or behind TRUSTED_PROXY the last hop.
+AXES_CLIENT_IP_CALLABLE = "bot.clients.request_client_address"
 AXES_LOCKOUT_CALLABLE = "support.security.lockout_response"  # templates/admin/locked_out.html, 429
 
 LANGUAGE_CODE = "en-us"
@@ -236,6 +238,12 @@ CONTENT_SECURITY_POLICY = {
 # WebSockets are accepted from this site's own origin (scheme, host and port of the request;
 # https only when HTTPS=1) and from these origins (scheme://host[:port]).
 WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS") or CSRF_TRUSTED_ORIGINS
+# Limits per client address across every socket and process (bot.limits, in the shared cache).
+# RATE_LIMITS=off lifts them all: only for load benches and replays on a private machine.
+RATE_LIMITS = env_bool("RATE_LIMITS", default=True)
+# High enough for a shop's shoppers behind one office or carrier NAT (a page load is a connect).
+CHAT_CONNECTIONS_PER_MINUTE = int(os.environ.get("CHAT_CONNECTIONS_PER_MINUTE", "60"))
+CHAT_MESSAGES_PER_MINUTE = int(os.environ.get("CHAT_MESSAGES_PER_MINUTE", "120"))
 
 # --- The shop and its assistant ---------------------------------------------------------
 SHOP_NAME = os.environ.get("SHOP_NAME", "Northwind & Co.")

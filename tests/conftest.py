@@ -94,6 +94,16 @@ def _fresh_verification_limits():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits(monkeypatch):
+    """Per-address counters live in the cache for a minute; each test counts from zero."""
+    import uuid
+
+    from bot import limits
+
+    monkeypatch.setattr(limits, "KEY_PREFIX", f"ratelimit-test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(autouse=True)
 def eager_tasks():
     """Tasks run in-process right after commit (like the embedded default), even when REDIS_URL
     is set; the real-stack tests switch this off and start a real Celery worker."""

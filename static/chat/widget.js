@@ -27,9 +27,16 @@
   var TYPING_SEND_EVERY_MS = 3000;
   var TYPING_SHOW_MS = 6000;
   var RATE_LIMIT_RETRY_MS = 5000;
-  // Errors after which the server may still take the message later: keep it and send it again.
-  var RETRY_CODES = ["unavailable", "rate_limited"];
   var UNAVAILABLE_RETRY_MAX_MS = 30000;
+  // A socket that closes sooner than this after opening does not reset the back-off: a server
+  // that drops each connection must not be reconnected to (and resent to) in a tight loop.
+  var STABLE_AFTER_MS = 10000;
+  // Resent on this many connections without an ack or an error: stop and mark it "Not sent".
+  var MAX_RESENDS = 5;
+  // Closed by the server for too many connections or refused frames: wait long before trying again.
+  var CLOSE_RATE_LIMITED = 4429;
+  // Error codes that mean "try again later"; every other error about a message refuses it for good.
+  var RETRY_CODES = { rate_limited: true, unavailable: true };
   var MAX_VARIANTS = 8;
   var SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -41,7 +48,10 @@
     rate_limited: "You're sending messages quickly. We'll retry in a moment.",
     bad_token: "We couldn't restore your earlier conversation, so we started a new one.",
     binary_frame: "That message could not be read. Please try again.",
-    bad_frame: "That message could not be read. Please try again."
+    bad_frame: "That message could not be read. Please try again.",
+    bad_text: "That message has characters we can't store. Please retype it.",
+    client_id_reused: "That message could not be sent. Please send it again.",
+    not_delivered: "The chat server did not accept it."
   };
 
   // --- Small helpers ---------------------------------------------------------------------
@@ -397,6 +407,7 @@
       sessionReady: false,
       ws: null,
       attempt: 0,
+      openedAt: 0, // when the current socket opened (0: not open)
       reconnectTimer: null,
       retryTimer: null,
       retries: 0,
@@ -777,11 +788,24 @@
       }
     }
 
-    function flushOutbox() {
+    /** Sends what waits in the outbox; `afterConnect` counts a resend on a new connection. */
+    function flushOutbox(afterConnect) {
       if (!state.sessionReady) return;
-      state.outbox.forEach(function (item) {
+      state.outbox.slice().forEach(function (item) {
+        if (afterConnect) {
+          item.resends = (item.resends || 0) + 1;
+          if (item.resends > MAX_RESENDS) return refuseItem(item.client_id, ERROR_TEXT.not_delivered);
+        }
         sendFrame({ type: "message", text: item.text, client_id: item.client_id });
       });
+      saveOutbox();
+    }
+
+    /** The server will never store this message: out of the outbox, marked "Not sent". */
+    function refuseItem(clientId, detail) {
+      dropFromOutbox(clientId);
+      var node = state.byClientId[clientId];
+      if (node) setDelivery(node, "failed", detail);
     }
 
     function connect() {
@@ -807,6 +831,7 @@
       ws.addEventListener("open", function () {
         if (state.ws !== ws) return;
         clearTimeout(connectTimer);
+        state.openedAt = Date.now();
         state.everConnected = true;
         state.liveAgents = true; // each socket's server says so again if people still can't join
         setConnection("open");
@@ -815,10 +840,13 @@
         if (state.ws !== ws) return;
         handleFrame(event.data);
       });
-      ws.addEventListener("close", function () {
+      ws.addEventListener("close", function (event) {
         clearTimeout(connectTimer);
         if (state.ws !== ws) return;
         state.ws = null;
+        if (state.openedAt && Date.now() - state.openedAt >= STABLE_AFTER_MS) state.attempt = 0;
+        if (event && event.code === CLOSE_RATE_LIMITED) state.attempt = Math.max(state.attempt, 5);
+        state.openedAt = 0;
         state.sessionReady = false;
         hideTyping();
         if (state.wantConnection) scheduleReconnect();
@@ -902,7 +930,7 @@
       state.sessionReady = true;
       state.attempt = 0; // back off from the session on, not the open: a socket may close right after (4503)
       setConnection("open");
-      flushOutbox();
+      flushOutbox(true);
       if (state.pendingRating && sendFrame(state.pendingRating)) state.pendingRating = null;
       scrollToBottom();
     }
@@ -1000,13 +1028,11 @@
         addNotice(text, "error");
       }
       var clientId = str(frame.client_id);
-      if (clientId && (code === "empty_text" || code === "too_long" || code === "bad_frame")) {
+      if (clientId && !RETRY_CODES[code]) {
         // The server will never store this one: stop resending it and say so.
-        dropFromOutbox(clientId);
-        var node = state.byClientId[clientId];
-        if (node) setDelivery(node, "failed", detail || ERROR_TEXT[code]);
+        refuseItem(clientId, detail || ERROR_TEXT[code] || "Something went wrong.");
       }
-      if (RETRY_CODES.indexOf(code) !== -1 && state.outbox.length && !state.retryTimer) {
+      if (RETRY_CODES[code] && state.outbox.length && !state.retryTimer) {
         var delay = code === "rate_limited"
           ? RATE_LIMIT_RETRY_MS
           : Math.min(UNAVAILABLE_RETRY_MAX_MS, 2000 * Math.pow(2, state.retries));

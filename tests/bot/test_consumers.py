@@ -154,7 +154,8 @@ async def test_the_answer_reaches_the_asking_tab_once_and_the_other_tab_too(shop
         ("x" * 20000, "too_long"),
     ],
 )
-async def test_bad_frames_get_an_error_and_the_connection_lives_on(raw, code):
+async def test_bad_frames_get_an_error_and_the_connection_lives_on(raw, code, monkeypatch):
+    monkeypatch.setattr(consumers.ChatConsumer, "reply_to", _no_reply)
     comm = await connect()
     try:
         await session(comm)
@@ -162,7 +163,9 @@ async def test_bad_frames_get_an_error_and_the_connection_lives_on(raw, code):
         error, _ = await frames_until(comm, "error")
         assert error["code"] == code and error["detail"]
         assert await stored() == []
-        # Still open: a typing frame is accepted silently and a rating is saved.
+        # Still open: a message is stored and acknowledged, then a rating is saved.
+        await comm.send_json_to({"type": "message", "text": "still here", "client_id": cid()})
+        await frames_until(comm, "ack")
         await comm.send_json_to({"type": "rating", "score": 5})
         rated, _ = await frames_until(comm, "rated")
         assert rated["score"] == 5
@@ -218,6 +221,8 @@ async def test_bot_stays_quiet_while_an_agent_has_the_conversation(shop_with_kb)
     comm = await connect()
     try:
         token = (await session(comm))["conversation"]
+        await comm.send_json_to({"type": "message", "text": "hello", "client_id": cid()})
+        await frames_until(comm, "message")
         conversation = await database_sync_to_async(lambda: Conversation.objects.get())()
         conversation.status = Conversation.Status.AGENT
         await database_sync_to_async(conversation.save)()

@@ -203,3 +203,28 @@ def test_after_hours_an_email_with_a_tracking_question_opens_the_ticket_and_answ
     assert "ticket #" in reply.text
     assert order["tracking_number"] in reply.text  # verified by number + that order's e-mail
     assert not chat.state.get("awaiting_followup_email")
+
+
+def test_a_new_conversation_is_stored_with_its_first_message_and_its_token_finds_it():
+    conversation = conversations.conversation_new()
+    token = conversations.conversation_token(conversation)
+    assert Conversation.objects.count() == 0
+    pending = conversations.conversation_from_token(token)
+    assert pending.pk is None and pending.public_id == conversation.public_id
+    assert conversations.transcript(pending) == []
+    message, created, replying = conversations.shopper_message_receive(conversation=pending, text="hi", client_id="c1")
+    assert created and replying is not None
+    stored = Conversation.objects.get()
+    assert stored.public_id == conversation.public_id and pending.pk == stored.pk
+    # Another tab that opened the same token before the first message joins the same row.
+    other_tab = conversations.conversation_new(public_id=conversation.public_id)
+    conversations.shopper_message_receive(conversation=other_tab, text="me too", client_id="c2")
+    assert other_tab.pk == stored.pk and Conversation.objects.count() == 1
+    assert [m.text for m in conversations.transcript(conversations.conversation_from_token(token))] == ["hi", "me too"]
+
+
+def test_a_closed_conversation_token_opens_nothing():
+    conversation = conversations.conversation_start()
+    token = conversations.conversation_token(conversation)
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.CLOSED)
+    assert conversations.conversation_from_token(token) is None

@@ -246,3 +246,55 @@ def test_every_css_rule_is_scoped_to_the_widget(css):
             foreign_classes += [c for c in re.findall(r"\.([A-Za-z_][\w-]*)", part) if not c.startswith("sc-")]
     assert unscoped == []
     assert foreign_classes == []
+
+
+# --- Refused messages and reconnects (issue #11, finding 5) -------------------------------
+
+
+def _declared(tree, name):
+    return [
+        n["init"] for n in _walk(tree) if n.get("type") == "VariableDeclarator" and (n.get("id") or {}).get("name") == name
+    ]
+
+
+def _function(tree, name):
+    found = [n for n in _walk(tree) if n.get("type") == "FunctionDeclaration" and (n.get("id") or {}).get("name") == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def test_only_rate_limited_and_unavailable_errors_keep_a_message_for_retry(tree):
+    (codes,) = _declared(tree, "RETRY_CODES")
+    assert {p["key"]["name"] for p in codes["properties"]} == {"rate_limited", "unavailable"}
+    # onError refuses every other message error for good (it reads RETRY_CODES and calls refuseItem).
+    on_error = _function(tree, "onError")
+    names = {n.get("name") for n in _walk(on_error) if n.get("type") == "Identifier"}
+    assert {"RETRY_CODES", "refuseItem"} <= names
+
+
+def test_a_refused_message_leaves_the_outbox_and_is_marked_not_sent(tree):
+    refuse = _function(tree, "refuseItem")
+    calls = [n["callee"].get("name") for n in _walk(refuse) if n.get("type") == "CallExpression"]
+    assert "dropFromOutbox" in calls and "setDelivery" in calls
+    assert "failed" in _string_literals(refuse)
+    assert "Not sent: " in _string_literals(_function(tree, "setDelivery"))
+
+
+def test_bad_text_and_client_id_reuse_have_their_own_words(tree):
+    (texts,) = _declared(tree, "ERROR_TEXT")
+    assert {"bad_text", "client_id_reused", "rate_limited"} <= {p["key"]["name"] for p in texts["properties"]}
+
+
+def test_resends_are_bounded_and_a_short_lived_socket_keeps_the_backoff(tree):
+    (resends,) = _declared(tree, "MAX_RESENDS")
+    (stable,) = _declared(tree, "STABLE_AFTER_MS")
+    (closed,) = _declared(tree, "CLOSE_RATE_LIMITED")
+    assert 1 <= resends["value"] <= 10 and stable["value"] >= 5000 and closed["value"] == 4429
+    # The open handler no longer resets the attempt counter: only a close after STABLE_AFTER_MS does.
+    resets = [
+        n for n in _walk(tree)
+        if n.get("type") == "AssignmentExpression" and _member_name(n["left"]) == "attempt"
+        and (n.get("right") or {}).get("value") == 0
+    ]
+    assert len(resets) == 2  # the stable close, and connectNow (the shopper acts)
+    assert "STABLE_AFTER_MS" in {n.get("name") for n in _walk(_function(tree, "connect")) if n.get("type") == "Identifier"}

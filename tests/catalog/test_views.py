@@ -240,6 +240,16 @@ def test_search_without_a_query_or_with_an_absurd_one_still_renders(client, jump
     assert "<b>" not in html(response).split("<main", 1)[1]
 
 
+@pytest.mark.parametrize("raw", ["%00", "merino%00", "%ED%B3%BF", "%FF%FE", "%C0%80", "%00%00%00" * 40])
+def test_search_and_help_answer_any_query_bytes_without_a_server_error(client, jumper, article, raw):
+    # PostgreSQL refuses NUL in text; these must give a page (the CI PostgreSQL pass runs this too).
+    for name in ("catalog:search", "catalog:articles"):
+        response = client.get(f"{reverse(name)}?q={raw}")
+        assert response.status_code in (200, 400), (name, raw, response.status_code)
+    if raw == "merino%00":
+        assert "Merino Crew-Neck Jumper" in html(client.get(f"{reverse('catalog:search')}?q={raw}"))
+
+
 # --- Help centre --------------------------------------------------------------------------------
 
 

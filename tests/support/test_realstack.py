@@ -108,7 +108,8 @@ async def test_handoff_between_two_servers_with_a_real_worker(real_stack):
         await agent.send({"type": "resolve", "escalation": escalation.pk, "intent": "track_order"})
         await shopper.until("agent_left")
         await agent.until("escalation", id=escalation.pk, status="resolved")
-        conversation = await sync_to_async(Conversation.objects.get)(pk=conversation.pk)
+        # public_id: the conversation's row was written with its first message, after the session.
+        conversation = await sync_to_async(Conversation.objects.get)(public_id=conversation.public_id)
         assert conversation.status == "bot"
         labelled = await sync_to_async(lambda: list(TrainingExample.objects.values_list("text", "intent")))()
         # What led to the hand-off is labelled, not what the shopper told the agent afterwards.

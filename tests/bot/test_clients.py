@@ -1,0 +1,36 @@
+"""bot.clients.client_address: the address per-address limits count by."""
+
+import pytest
+
+from bot.clients import client_address
+
+
+def scope(client=("203.0.113.7", 5000), forwarded=None):
+    headers = [(b"host", b"shop.example")]
+    if forwarded is not None:
+        headers.append((b"x-forwarded-for", forwarded.encode()))
+    return {"type": "websocket", "client": list(client) if client else None, "headers": headers}
+
+
+def test_the_peer_address_without_a_trusted_proxy(settings):
+    settings.TRUSTED_PROXY = False
+    assert client_address(scope(forwarded="198.51.100.1")) == "203.0.113.7"
+
+
+def test_the_last_forwarded_address_behind_a_trusted_proxy(settings):
+    settings.TRUSTED_PROXY = True
+    # The client may send its own X-Forwarded-For; the proxy appends the real peer last.
+    assert client_address(scope(forwarded="10.9.9.9, 198.51.100.1")) == "198.51.100.1"
+    assert client_address(scope(forwarded=" 2001:db8::1 ")) == "2001:db8::1"
+
+
+@pytest.mark.parametrize("forwarded", ["", "not-an-address", "198.51.100.1, evil"])
+def test_a_forwarded_header_that_names_no_address_falls_back_to_the_peer(settings, forwarded):
+    settings.TRUSTED_PROXY = True
+    assert client_address(scope(forwarded=forwarded)) == "203.0.113.7"
+
+
+def test_no_peer_at_all_is_unknown(settings):
+    settings.TRUSTED_PROXY = False
+    assert client_address(scope(client=None)) == "unknown"
+    assert client_address({"type": "websocket", "headers": []}) == "unknown"
