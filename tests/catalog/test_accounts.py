@@ -171,3 +171,13 @@ def test_a_confirmed_address_already_linked_to_another_account_is_refused(db):
     with pytest.raises(services.ShopError):
         services.customer_link_account(user=other, email="owner@example.com")
     assert Customer.objects.get(email="owner@example.com").user == first
+
+
+def test_sign_in_is_paused_after_repeated_wrong_passwords_even_with_the_right_one(client, settings):
+    _confirmed_account("owner@example.com")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("catalog:sign_in"), {"username": "owner@example.com", "password": "wrong-password-1"})
+    response = client.post(reverse("catalog:sign_in"), {"username": "owner@example.com", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Signing in is paused" in response.content.decode() and reverse("catalog:password_reset") in response.content.decode()
+    assert client.get(reverse("catalog:my_orders")).status_code == 302
