@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import accounts, selectors, services
 from .errors import ShopError
+from .mail_limits import mail_limit_take
 from .models import ReturnRequest
 
 
@@ -61,7 +62,21 @@ sign_in = auth_views.LoginView.as_view(template_name="account/sign_in.html", aut
 sign_out = auth_views.LogoutView.as_view(next_page="catalog:home")  # POST only (Django 5)
 
 
+class ShopperPasswordResetForm(PasswordResetForm):
+    """Django's reset form for shopper accounts only (staff passwords are the administrator's to
+    set), within the limits on mail to one address (the page never says whether one went out)."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if not user.is_staff)
+
+    def save(self, *args, request=None, **kwargs):
+        client = request.META.get("REMOTE_ADDR") if request is not None else None
+        if mail_limit_take(kind="password_reset", address=self.cleaned_data["email"], client_address=client):
+            super().save(*args, request=request, **kwargs)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ShopperPasswordResetForm
     template_name = "account/password_reset.html"
     email_template_name = "account/password_reset_email.txt"
     subject_template_name = "account/password_reset_subject.txt"

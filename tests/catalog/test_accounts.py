@@ -181,3 +181,14 @@ def test_sign_in_is_paused_after_repeated_wrong_passwords_even_with_the_right_on
     assert response.status_code == 429
     assert "Signing in is paused" in response.content.decode() and reverse("catalog:password_reset") in response.content.decode()
     assert client.get(reverse("catalog:my_orders")).status_code == 302
+
+
+def test_password_reset_mails_to_one_address_are_limited_and_staff_get_none(client, settings):
+    settings.MAIL_LIMIT_PER_ADDRESS = 2
+    _confirmed_account("owner@example.com")
+    UserFactory(username="boss", email="boss@example.com", is_staff=True)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for _ in range(4):
+            assert client.post(reverse("catalog:password_reset"), {"email": "owner@example.com"}).status_code == 302
+        client.post(reverse("catalog:password_reset"), {"email": "boss@example.com"})
+    assert [m.to for m in mail.outbox] == [["owner@example.com"], ["owner@example.com"]]
