@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog import services as shop
 from catalog.models import Order
 from support.asgi import application
+from tests.bot.test_consumers import frames_until
 from tests.factories import OrderFactory, OrderLineFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -43,26 +44,19 @@ async def connect(cookie: bytes | None, query: str = ""):
     return comm
 
 
-async def until(comm, kind, timeout=20):
-    seen = []
-    while True:
-        frame = await comm.receive_json_from(timeout=timeout)
-        seen.append(frame)
-        if frame["type"] == kind and (kind != "message" or frame.get("sender") == "bot"):
-            return frame, seen
-
-
 async def ask(comm, text):
     await comm.send_json_to({"type": "message", "text": text, "client_id": None})
-    frame, _ = await until(comm, "message")
-    return frame
+    while True:  # the shopper's own message is echoed first
+        frame, _ = await frames_until(comm, "message")
+        if frame["sender"] == "bot":
+            return frame
 
 
 async def test_signed_in_shopper_gets_order_status_without_number_and_email(shop_with_kb):
     cookie, older, newer = await signed_in_owner()
     comm = await connect(cookie)
     try:
-        await until(comm, "session")
+        await frames_until(comm, "session")
         reply = await ask(comm, "where is my order?")
         assert reply["quick_replies"] == ["Order 20078", "Order 20071"], reply  # their own, newest first
         assert "e-mail address you used" not in reply["text"]
@@ -78,7 +72,7 @@ async def test_signed_in_owner_cancels_in_the_chat_without_an_emailed_code(shop_
     cookie, _older, newer = await signed_in_owner()
     comm = await connect(cookie)
     try:
-        await until(comm, "session")
+        await frames_until(comm, "session")
         reply = await ask(comm, "please cancel my order 20078")
         assert "Cancel order 20078" in reply["text"], reply
         reply = await ask(comm, "yes")
@@ -92,13 +86,13 @@ async def test_signed_in_owner_cancels_in_the_chat_without_an_emailed_code(shop_
 async def test_a_signed_in_conversation_does_not_reopen_after_signing_out(shop_with_kb):
     cookie, _older, _newer = await signed_in_owner()
     comm = await connect(cookie)
-    token = (await until(comm, "session"))[0]["conversation"]
+    token = (await frames_until(comm, "session"))[0]["conversation"]
     await ask(comm, "where is my order 20078?")
     await comm.disconnect()
 
     comm = await connect(None, f"?conversation={token}")  # the same browser, signed out
     try:
-        error, frames = await until(comm, "session")
+        error, frames = await frames_until(comm, "session")
         assert any(f["type"] == "error" and f.get("code") == "bad_token" for f in frames), frames
         assert error["conversation"] != token and error["history"] == []
         reply = await ask(comm, "where is my order 20078?")
