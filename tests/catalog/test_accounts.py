@@ -192,3 +192,11 @@ def test_password_reset_mails_to_one_address_are_limited_and_staff_get_none(clie
             assert client.post(reverse("catalog:password_reset"), {"email": "owner@example.com"}).status_code == 302
         client.post(reverse("catalog:password_reset"), {"email": "boss@example.com"})
     assert [m.to for m in mail.outbox] == [["owner@example.com"], ["owner@example.com"]]
+
+
+def test_sign_up_with_a_weak_password_says_why_and_creates_nothing(client):
+    response = client.post(reverse("catalog:sign_up"), {"email": "new@example.com", "password1": "12345678", "password2": "12345678"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "too common" in page and "entirely numeric" in page
+    assert not get_user_model().objects.filter(username="new@example.com").exists()
+    assert mail.outbox == []
