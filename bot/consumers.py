@@ -74,7 +74,7 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
             return await self.close(code=4429)
         token = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("conversation", [""])[0]
         user = self.scope.get("user")
-        conversation = await _db(conversations.conversation_from_token)(token, user=user) if token else None
+        conversation = await _db(conversations.conversation_resume)(token=token, user=user) if token else None
         if token and conversation is None:
             await self.send_error("bad_token", "That conversation can't be opened; a new one was started.")
         if conversation is None:

@@ -50,6 +50,26 @@ def conversation_new(*, user=None, public_id: uuid.UUID | None = None) -> Conver
     )
 
 
+def conversation_resume(*, token: str, user=None) -> Conversation | None:
+    """The conversation a shopper's socket reopens with its token, or None to start a new one.
+
+    A conversation started while signed in answers about that account's orders without asking
+    for proof, so it reopens only for the same account: not after signing out, nor for another
+    account on the same browser. An anonymous one becomes the account's when the shopper has
+    signed in since.
+    """
+    conversation = conversation_from_token(token)
+    if conversation is None:
+        return None
+    signed_in = user is not None and user.is_authenticated
+    if conversation.user_id is not None:
+        return conversation if signed_in and conversation.user_id == user.pk else None
+    if signed_in:
+        Conversation.objects.filter(pk=conversation.pk, user__isnull=True).update(user=user)
+        conversation.user = user
+    return conversation
+
+
 def conversation_start(*, user=None) -> Conversation:
     conversation = conversation_new(user=user)
     conversation_store(conversation)

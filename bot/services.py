@@ -36,6 +36,7 @@ from .models import Conversation, Message
 logger = logging.getLogger(__name__)
 
 MAX_STEPS = 6
+RECENT_ORDER_CHOICES = 3  # a signed-in shopper's recent orders offered when the number is asked for
 
 
 @dataclass
@@ -259,7 +260,12 @@ class _Executor:
     # -- plain texts ------------------------------------------------------------------------
 
     def _say(self, action: dialogue.Say, state):
-        self.reply.say(replies.render(action.key, action.params, shop=self.shop_name), action.quick_replies)
+        quick_replies = action.quick_replies
+        if action.key == "ask_order_number" and self.user is not None and self.user.is_authenticated:
+            # A signed-in shopper picks one of their own recent orders instead of looking it up.
+            recent = shop.orders_for_user(user=self.user).values_list("number", flat=True)[:RECENT_ORDER_CHOICES]
+            quick_replies = tuple(f"Order {number}" for number in recent) or quick_replies
+        self.reply.say(replies.render(action.key, action.params, shop=self.shop_name), quick_replies)
 
     # -- orders -------------------------------------------------------------------------------
 

@@ -581,3 +581,10 @@ def variant_stock(*, product: Product, colour: str | None = None, size: str | No
     if size:
         variants = variants.filter(size__iexact=size.strip())
     return list(variants.order_by("colour", "size", "pk"))
+
+
+def account_email_confirmed(*, user) -> bool:
+    """Whether a signed-in shopper confirmed their address, so that its orders are theirs to see."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return Customer.objects.filter(user=user).exists()

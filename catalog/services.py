@@ -37,7 +37,7 @@ from .errors import (
 )
 from .models import Customer, Order, OrderEvent, OrderLine, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
 from .mail_limits import mail_limit_take
-from .tasks import send_newsletter_email, send_order_email
+from .tasks import send_account_email, send_newsletter_email, send_order_email
 
 ACTOR_MAX_LENGTH = OrderEvent._meta.get_field("actor").max_length
 EVENT_MESSAGE_MAX_LENGTH = OrderEvent._meta.get_field("message").max_length
@@ -751,4 +751,60 @@ def newsletter_unsubscribe(*, email: str) -> Customer | None:
     if customer is not None and customer.newsletter:
         customer.newsletter = False
         customer.save(update_fields=["newsletter"])
+    return customer
+
+
+# --- Shopper accounts ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_sign_up(*, email: str, password: str, client_address: str | None = None):
+    """A shopper account named by its e-mail address, and the mail with the link that confirms it.
+
+    The account sees no orders until that link is opened (customer_link_account): anyone can
+    sign up with someone else's address. ``password`` has passed the password validators.
+    """
+    from django.contrib.auth import get_user_model
+
+    email = _clean_email(email)
+    User = get_user_model()
+    if User.objects.filter(username__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():
+        raise ShopError(
+            "There is already an account with this e-mail address. Sign in, or reset the password if you forgot it.",
+            code="account_exists",
+        )
+    user = User.objects.create_user(username=email, email=email, password=password)
+    account_verification_request(user=user, client_address=client_address)
+    return user
+
+
+def account_verification_request(*, user, client_address: str | None = None) -> bool:
+    """Mail the account's address its confirmation link, within the mail limits (False: not sent)."""
+    if not mail_limit_take(kind="account_verify", address=user.email, client_address=client_address):
+        return False
+    send_account_email.delay_on_commit(user.pk, "verify")
+    return True
+
+
+@transaction.atomic
+def customer_link_account(*, user, email: str) -> Customer:
+    """Link the customer record of a confirmed address, and its guest orders, to the account.
+
+    Only for an address its owner confirmed (the signed link of catalog.accounts): from then on
+    ``selectors.orders_for_user`` shows the orders placed with it.
+    """
+    email = _clean_email(email)
+    if (user.email or "").strip().lower() != email:
+        raise ShopError("This link was made for another e-mail address. Please sign up again.", code="account_email_changed")
+    customer = Customer.objects.select_for_update().get(pk=customer_get_or_create(email=email).pk)
+    if customer.user_id not in (None, user.pk):
+        raise ShopError(
+            "This e-mail address is already confirmed for another account. Please contact our support team.",
+            code="account_email_taken",
+        )
+    Customer.objects.filter(user=user).exclude(pk=customer.pk).update(user=None)  # one customer per account
+    if customer.user_id != user.pk:
+        customer.user = user
+        customer.save(update_fields=["user"])
+    Order.objects.filter(email__iexact=email, customer__isnull=True).update(customer=customer)
     return customer

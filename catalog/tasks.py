@@ -82,3 +82,20 @@ def send_newsletter_email(email: str, kind: str) -> str:
     newsletter_email_message(email=email, kind=kind).send(fail_silently=False)
     logger.info("send_newsletter_email: %s e-mail sent", kind)
     return "sent"
+
+
+@shared_task(**MAIL_RETRIES)
+def send_account_email(user_id: int, kind: str) -> str:
+    """An account e-mail ("verify": the link that confirms its address); "sent" or "missing"."""
+    from django.contrib.auth import get_user_model
+
+    from .accounts import verify_email_message
+
+    if kind != "verify":
+        raise ValueError(f"unknown account e-mail kind {kind!r}")
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return "missing"
+    verify_email_message(user=user).send(fail_silently=False)
+    logger.info("send_account_email: %s e-mail sent", kind)
+    return "sent"

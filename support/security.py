@@ -104,4 +104,8 @@ def lockout_response(request, *args):
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "minutes": max(1, round(cool_off.total_seconds() / 60)) if cool_off else None,
     }
-    return render(request, "admin/locked_out.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
+    from django.urls import reverse
+
+    # A shopper locked out on the storefront gets the storefront's page, with the reset link.
+    template = "account/locked_out.html" if request.path == reverse("catalog:sign_in") else "admin/locked_out.html"
+    return render(request, template, context, status=settings.AXES_HTTP_RESPONSE_CODE)

@@ -167,7 +167,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+# Shoppers sign in on the storefront (catalog/account_views.py); staff pages (admin, desk) send
+# to the admin's own sign-in (staff_member_required), whatever this says.
+LOGIN_URL = "catalog:sign_in"
+LOGIN_REDIRECT_URL = "catalog:my_orders"
+# How long the link that confirms a shopper account's e-mail address, and a password-reset link, work.
+ACCOUNT_VERIFY_MAX_AGE_SECONDS = int(os.environ.get("ACCOUNT_VERIFY_MAX_AGE_SECONDS", str(24 * 3600)))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(24 * 3600)))
 # django-axes counts failed sign-ins (in its own tables) and refuses a username from an address
 # after AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES, even with the right password.
 # Behind a proxy run daphne with --proxy-headers, or every shopper shares the proxy's address.

@@ -85,7 +85,7 @@ def state_fingerprint():
 def test_json_output_is_exactly_one_object_with_the_promised_shape(seeded):
     data = json.loads(seeded["stdout"])  # raises if anything else is on stdout
     assert seeded["stdout"].strip().startswith("{") and seeded["stdout"].strip().endswith("}")
-    assert set(data) == {"counts", "demo_orders", "agents"}
+    assert set(data) == {"counts", "demo_orders", "agents", "shopper"}
     assert set(data["counts"]) == {"products", "orders", "articles"}
     assert data["counts"] == {
         "products": Product.objects.count(),
@@ -337,6 +337,15 @@ def test_admin_and_agents_can_log_in_with_the_printed_passwords(seeded):
         assert user.is_staff and user.is_active and not user.is_superuser
         assert user.groups.filter(name="Support agents").exists()
     assert User.objects.filter(groups__name="Support agents").count() == 3
+
+
+def test_the_demo_customer_signs_in_with_the_printed_password_and_has_the_demo_orders(seeded):
+    shopper = seeded["data"]["shopper"]
+    assert shopper == {"email": DEMO_EMAIL, "password": "alex-demo-2026"}
+    user = authenticate(RequestFactory().post("/account/sign-in/"), username=DEMO_EMAIL, password=shopper["password"])
+    assert user is not None and not user.is_staff
+    demo_numbers = {item["number"] for item in seeded["data"]["demo_orders"]}
+    assert demo_numbers <= set(selectors.orders_for_user(user=user).values_list("number", flat=True))
 
 
 # --- Running it again -------------------------------------------------------------------------------

@@ -888,7 +888,7 @@ def foreign_rows(shop: DemoShop, data: DemoData) -> list[str]:
         found.append(listed("products", products))
     if articles := set(Article.objects.exclude(slug__in=[a["slug"] for a in data.articles]).values_list("slug", flat=True)):
         found.append(listed("help articles", articles))
-    staff = {data.shop["admin"]["username"], *(a["username"] for a in data.shop["agents"])}
+    staff = {data.shop["admin"]["username"], *(a["username"] for a in data.shop["agents"]), data.shop["shopper"]["email"]}
     if users := set(get_user_model().objects.exclude(username__in=staff).values_list("username", flat=True)):
         found.append(listed("users", users))
     return found
@@ -1178,6 +1178,19 @@ def ensure_staff(shop_spec: dict) -> list[dict]:
     return logins
 
 
+def ensure_demo_shopper(shop_spec: dict) -> dict:
+    """The demo customer's storefront account, its address confirmed (its orders linked)."""
+    from catalog.services import customer_link_account
+
+    spec = shop_spec["shopper"]
+    user, _ = get_user_model().objects.get_or_create(username=spec["email"], defaults={"email": spec["email"]})
+    user.email, user.is_active, user.is_staff, user.is_superuser = spec["email"], True, False, False
+    user.set_password(spec["password"])
+    user.save()
+    customer_link_account(user=user, email=spec["email"])
+    return {"email": spec["email"], "password": spec["password"]}
+
+
 # --- Reading the result back -------------------------------------------------------------------
 
 
@@ -1288,8 +1301,9 @@ class Command(BaseCommand):
                 if not current:
                     raise CommandError(f"The new demo shop is inconsistent: {why}")
             agents = ensure_staff(data.shop)
+            shopper = ensure_demo_shopper(data.shop)
 
-        report = build_report(now, agents)
+        report = {**build_report(now, agents), "shopper": shopper}
         elapsed = time.monotonic() - started
         if as_json:
             self.stderr.write(f"Done in {elapsed:.1f} s.")
@@ -1342,5 +1356,7 @@ def render_summary(report: dict, shop_spec: dict, elapsed: float) -> str:
     lines.append(f"  admin (superuser)  {shop_spec['admin']['username']} / {shop_spec['admin']['password']}")
     for agent in report["agents"]:
         lines.append(f"  support agent      {agent['username']} / {agent['password']}")
+    if shopper := report.get("shopper"):
+        lines.append(f"  shopper (storefront \"Sign in\")  {shopper['email']} / {shopper['password']}")
     lines.append("")
     return "\n".join(lines)
