@@ -89,3 +89,16 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("ARTIFACTS_DIR", ROOT / "artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def wait_until(page, expression: str, timeout: float = 20) -> None:
+    """Poll a JavaScript expression until it is truthy. Playwright's wait_for_function evaluates
+    a string inside the page, which the shop's Content-Security-Policy (no 'unsafe-eval') refuses;
+    page.evaluate goes through the DevTools protocol and is not subject to it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.1)

@@ -928,7 +928,6 @@
       }
       if (typeof frame.agents_online === "boolean") state.agentsOnline = frame.agents_online;
       state.sessionReady = true;
-      state.attempt = 0; // back off from the session on, not the open: a socket may close right after (4503)
       setConnection("open");
       flushOutbox(true);
       if (state.pendingRating && sendFrame(state.pendingRating)) state.pendingRating = null;

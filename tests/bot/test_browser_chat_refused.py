@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.live import LiveServer, artifacts_dir
+from tests.live import LiveServer, artifacts_dir, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -18,7 +18,7 @@ def test_text_the_database_refuses_is_marked_not_sent_and_the_socket_is_not_reop
         page.on("websocket", lambda ws: sockets.append(ws.url))
         page.goto(server.url + "/", wait_until="domcontentloaded")
         page.get_by_test_id("sc-launcher").click()
-        page.wait_for_function("window.shopChat.state().sessionReady", timeout=20_000)
+        wait_until(page, "window.shopChat.state().sessionReady", timeout=20)
         # A lone surrogate (JSON.stringify sends it as "\udcff") and a NUL, as a script could send them.
         page.evaluate("window.shopChat.send('broken \\udcff text')")
         page.evaluate("window.shopChat.send('nul \\u0000 inside')")
@@ -37,7 +37,7 @@ def test_text_the_database_refuses_is_marked_not_sent_and_the_socket_is_not_reop
         page.locator(f'{SHOPPER}[data-status="sent"]').first.wait_for(timeout=20_000)
         # A reload does not resend the refused ones either.
         page.reload(wait_until="domcontentloaded")
-        page.wait_for_function("window.shopChat.state().sessionReady", timeout=20_000)
+        wait_until(page, "window.shopChat.state().sessionReady", timeout=20)
         page.wait_for_timeout(1000)
         assert page.evaluate("window.shopChat.state().outbox") == []
         page.screenshot(path=str(artifacts_dir() / "chat-refused-text.png"))

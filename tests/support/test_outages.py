@@ -151,7 +151,7 @@ async def test_database_down_the_shopper_gets_unavailable_and_the_same_socket_re
 
 
 def test_the_widget_says_live_agents_are_unavailable_while_redis_is_down_and_still_answers(require_real_stack, browser):
-    from tests.live import LiveServer, artifacts_dir
+    from tests.live import LiveServer, artifacts_dir, wait_until
 
     with stack.private_redis_server() as redis:
         server = LiveServer(REDIS_URL=redis.url, CHANNELS_PREFIX="outage-browser", REALTIME_RETRY_SECONDS="1")
@@ -162,12 +162,10 @@ def test_the_widget_says_live_agents_are_unavailable_while_redis_is_down_and_sti
             page.goto(server.url + "/", wait_until="domcontentloaded")
             page.get_by_test_id("sc-launcher").click()
             status = page.get_by_test_id("sc-status")
-            page.wait_for_function("document.querySelector('[data-testid=sc-status]').textContent === 'Online'", timeout=20_000)
+            wait_until(page, "document.querySelector('[data-testid=sc-status]').textContent === 'Online'", timeout=20)
 
             redis.stop()
-            page.wait_for_function(
-                "document.querySelector('[data-testid=sc-status]').textContent.includes('live agents unavailable')", timeout=20_000
-            )
+            wait_until(page, "document.querySelector('[data-testid=sc-status]').textContent.includes('live agents unavailable')", timeout=20)
             page.get_by_test_id("sc-input").fill("do you ship to Switzerland?")
             page.get_by_test_id("sc-send").click()
             page.locator('[data-testid="sc-msg"][data-sender="bot"]').first.wait_for(timeout=30_000)
@@ -175,7 +173,7 @@ def test_the_widget_says_live_agents_are_unavailable_while_redis_is_down_and_sti
             page.screenshot(path=str(artifacts_dir() / "chat-redis-down.png"))
 
             redis.start()
-            page.wait_for_function("document.querySelector('[data-testid=sc-status]').textContent === 'Online'", timeout=30_000)
+            wait_until(page, "document.querySelector('[data-testid=sc-status]').textContent === 'Online'", timeout=30)
             assert not errors, errors
         finally:
             server.close()
