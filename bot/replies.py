@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 ORDER_PURPOSE = {
     "track_order": "look up your order",
     "cancel_order": "cancel your order",
@@ -77,3 +79,20 @@ def render(key: str, params: dict, *, shop: str) -> str:
     if key in ("code_expired", "code_too_many"):
         values["action_done"] = ACTIONS_DONE.get(values.get("action", ""), "changed")
     return TEXTS[key].format(**values)
+
+
+# "… ? yes / no", "(yes/no)", "- yes or no": the options typed out at the end of a text.
+_TYPED_OPTIONS = re.compile(r"\s*[-–—:]?\s*\(?\s*(?P<options>[\w' ]+?(?:\s*(?:/|\bor\b)\s*[\w' ]+?)+)\s*\)?\s*[.?!]?\s*$", re.I)
+
+
+def without_typed_options(text: str, quick_replies=()) -> str:
+    """The text without options typed at its end when the same options come as buttons.
+
+    "Shall I start it? yes / no" with [Yes][No] buttons reads "Shall I start it?"; options that
+    are not all buttons stay (then they are the only way to see them)."""
+    buttons = {str(q).strip().lower() for q in quick_replies}
+    match = _TYPED_OPTIONS.search(text) if buttons else None
+    if not match:
+        return text
+    typed = {o.strip().lower() for o in re.split(r"/|\bor\b", match.group("options"), flags=re.I)}
+    return text[: match.start()].rstrip() if typed and typed <= buttons else text

@@ -30,7 +30,8 @@
   // Errors after which the server may still take the message later: keep it and send it again.
   var RETRY_CODES = ["unavailable", "rate_limited"];
   var UNAVAILABLE_RETRY_MAX_MS = 30000;
-  var MAX_VARIANTS = 8;
+  // Variant chips shown on a product card; the rest collapse behind a "+N more" button.
+  var MAX_VARIANTS = 4;
   var SVG_NS = "http://www.w3.org/2000/svg";
 
   var ERROR_TEXT = {
@@ -248,7 +249,7 @@
     }
     var body = el("div", { className: "sc-card__body" });
     body.appendChild(safeLink(card.url, "sc-card__title", title));
-    var price = formatMoney(card.price, card.currency);
+    var price = str(card.price_text) || formatMoney(card.price, card.currency);
     if (price) body.appendChild(el("div", { className: "sc-card__price", text: price }));
     var stockText = str(card.stock_label) || (level === "out" ? "Sold out" : "");
     if (stockText) {
@@ -259,12 +260,34 @@
     }) : [];
     if (variants.length) {
       var list = el("ul", { className: "sc-variants", "aria-label": "Options" });
-      variants.slice(0, MAX_VARIANTS).forEach(function (v) {
+      var extras = [];
+      variants.forEach(function (v, i) {
         var soldOut = Number(v.stock) <= 0 && v.stock !== null && v.stock !== undefined;
-        list.appendChild(el("li", { className: "sc-variant" + (soldOut ? " sc-variant--out" : ""), text: variantLabel(v) }));
+        var chip = el("li", {
+          className: "sc-variant" + (soldOut ? " sc-variant--out" : ""),
+          hidden: i >= MAX_VARIANTS,
+          text: variantLabel(v)
+        });
+        if (i >= MAX_VARIANTS) extras.push(chip);
+        list.appendChild(chip);
       });
-      if (variants.length > MAX_VARIANTS) {
-        list.appendChild(el("li", { className: "sc-variant sc-variant--more", text: "+" + (variants.length - MAX_VARIANTS) + " more" }));
+      if (extras.length) {
+        var more = el("button", {
+          type: "button",
+          className: "sc-variant sc-variant--more",
+          "aria-expanded": "false",
+          "data-testid": "sc-variants-more",
+          text: "+" + extras.length + " more"
+        });
+        more.addEventListener("click", function () {
+          var open = more.getAttribute("aria-expanded") !== "true";
+          extras.forEach(function (chip) {
+            chip.hidden = !open;
+          });
+          more.setAttribute("aria-expanded", String(open));
+          more.textContent = open ? "Fewer" : "+" + extras.length + " more";
+        });
+        list.appendChild(el("li", { className: "sc-variants__toggle" }, [more]));
       }
       body.appendChild(list);
     }
@@ -311,7 +334,7 @@
     }
     var tracking = str(card.tracking_number);
     var dl = facts([
-      ["Total", formatMoney(card.total, card.currency)],
+      ["Total", str(card.total_text) || formatMoney(card.total, card.currency)],
       ["Carrier", str(card.carrier)],
       ["Tracking", tracking],
       ["Estimated delivery", formatDay(card.estimated_delivery)]
@@ -336,7 +359,7 @@
       el("span", { className: "sc-card__title", text: title }),
       status ? el("span", { className: "sc-pill", "data-status": str(card.status), text: status }) : null
     ]));
-    var dl = facts([["Refund", formatMoney(card.refund_amount, card.currency)]]);
+    var dl = facts([["Refund", str(card.refund_text) || formatMoney(card.refund_amount, card.currency)]]);
     if (dl) node.appendChild(dl);
     return node;
   }
