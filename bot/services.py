@@ -14,7 +14,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from functools import partial
 
 from django.conf import settings

@@ -1,7 +1,5 @@
 """Template filters of the storefront: money, stock labels and article paragraphs."""
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
 
 from catalog.money import money_format

@@ -43,6 +43,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 
 from catalog.models import (
     Article,
@@ -1033,7 +1034,8 @@ def _order_events(plan: PlannedOrder, order: Order) -> list[OrderEvent]:
             OrderEvent.Type.PLACED,
             plan.placed_at,
             "shopper",
-            f"Order placed: {items} item{'s' if items != 1 else ''}, {money_format(order.total)}, {plan.method.name}.",
+            ngettext("Order placed: %(n)d item", "Order placed: %(n)d items", items) % {"n": items}
+            + f", {money_format(order.total)}, {plan.method.name}.",
             {"total": str(order.total), "payment_method": plan.payment_method},
         )
     ]
