@@ -252,6 +252,13 @@ def test_help_centre_groups_published_articles_by_topic(client, article):
     assert "Secret draft" not in page
 
 
+def test_help_centre_counts_one_article_in_the_singular_and_never_doubles_the_shop_names_full_stop(client, article, settings):
+    settings.SHOP_NAME = "Northwind & Co."
+    page = html(client.get(reverse("catalog:articles"), {"q": "return"}))
+    assert "1 article about" in page and "1 articles" not in page
+    assert "Co.." not in page
+
+
 def test_help_centre_search_filters_articles(client, article):
     ArticleFactory(title="Paying with Klarna", slug="klarna", topic=Article.Topic.PAYMENTS, body="Klarna invoice.", tags="")
     page = html(client.get(reverse("catalog:articles"), {"q": "klarna"}))
