@@ -645,7 +645,7 @@ def _on_outcome(state: dict, event: Outcome) -> list:
             state["pending"] = {"kind": "confirm", "action": "handover", "number": number}
             return []
         if event.ok:
-            # The executor already asked "Cancel order …? yes / no" with the order's facts.
+            # The executor already asked "Cancel order …?" (Yes/No buttons) with the order's facts.
             state["pending"] = {"kind": "confirm", "action": kind, "number": number, "params": event.params}
             return []
         if kind == "cancel" and event.refused:

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 
 from catalog.models import Product, Variant
+from catalog.money import money_format
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
 from .search_index import RefreshingIndex
@@ -142,6 +143,7 @@ def product_card(product: Product, *, colour: str | None = None, size: str | Non
         "image": product.image_url,
         "price": f"{product.price:.2f}",
         "currency": product.currency,
+        "price_text": money_format(product.price, product.currency),  # the same string as the texts
         "in_stock": total > 0,
         "stock_label": stock_label(total),
         "variants": [{"label": v.label or "One size", "stock": v.stock} for v in variants][:12],

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from django.utils.translation import ngettext
+
 ORDER_PURPOSE = {
     "track_order": "look up your order",
     "cancel_order": "cancel your order",
@@ -32,17 +36,17 @@ TEXTS = {
     "ask_email": "Thanks! To protect your details, please tell me the e-mail address you used for order {number}.",
     "ask_email_newsletter": "Happy to help with the newsletter. Which e-mail address should I use?",
     "verify_failed": "Sorry, I couldn't find an order with that order number and e-mail address. Please check "
-    "both and send them again ({left} tries left).",
+    "both and send them again ({tries_left}).",
     "locked": "For your security I can't look up orders in this chat any more after several unsuccessful "
     "tries. A person from our team will help you.",
     "verify_locked": "For your security I can't check that order right now: there have been too many "
     "unsuccessful tries to verify it. Please try again later — or a person from our team can help you now.",
     "code_sent": "To make sure it's really you, I've e-mailed a 6-digit code to {email}, the address on the "
-    "order. Please type it here (it's valid for {minutes} minutes).",
+    "order. Please type it here (it's valid for {valid_for}).",
     "code_waiting": "I'm waiting for the 6-digit code I e-mailed to {email}. Please type it here, or say no "
     "to leave the order as it is.",
     "code_format": "The code has {digits} digits — please type all of them.",
-    "code_wrong": "That code isn't right. Please check the e-mail and try again ({left} tries left).",
+    "code_wrong": "That code isn't right. Please check the e-mail and try again ({tries_left}).",
     "code_expired": "That code has expired, so I haven't {action_done} order {number}. Just ask again and "
     "I'll send you a new code.",
     "code_too_many": "That code wasn't right either, so I haven't {action_done} order {number}. For your "
@@ -76,4 +80,33 @@ def render(key: str, params: dict, *, shop: str) -> str:
         values["action_name"] = ACTION_NAMES.get(values.get("action", ""), "change")
     if key in ("code_expired", "code_too_many"):
         values["action_done"] = ACTIONS_DONE.get(values.get("action", ""), "changed")
+    # Counts in words, singular or plural (ngettext, so they can be translated).
+    if "left" in values:
+        values["tries_left"] = ngettext("%(n)s try left", "%(n)s tries left", _count(values["left"])) % {"n": values["left"]}
+    if "minutes" in values:
+        values["valid_for"] = ngettext("%(n)s minute", "%(n)s minutes", _count(values["minutes"])) % {"n": values["minutes"]}
     return TEXTS[key].format(**values)
+
+
+def _count(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+# "… ? yes / no", "(yes/no)", "- yes or no": the options typed out at the end of a text.
+_TYPED_OPTIONS = re.compile(r"\s*[-–—:]?\s*\(?\s*(?P<options>[\w' ]+?(?:\s*(?:/|\bor\b)\s*[\w' ]+?)+)\s*\)?\s*[.?!]?\s*$", re.I)
+
+
+def without_typed_options(text: str, quick_replies=()) -> str:
+    """The text without options typed at its end when the same options come as buttons.
+
+    "Shall I start it? yes / no" with [Yes][No] buttons reads "Shall I start it?"; options that
+    are not all buttons stay (then they are the only way to see them)."""
+    buttons = {str(q).strip().lower() for q in quick_replies}
+    match = _TYPED_OPTIONS.search(text) if buttons else None
+    if not match:
+        return text
+    typed = {o.strip().lower() for o in re.split(r"/|\bor\b", match.group("options"), flags=re.I)}
+    return text[: match.start()].rstrip() if typed and typed <= buttons else text

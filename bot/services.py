@@ -14,19 +14,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext
 
 from catalog import selectors as shop
 from catalog import services as shop_services
 from catalog.errors import ShopError
 from catalog.invoices import invoice_url
 from catalog.models import Order, ShopPolicy
+from catalog.money import country_name, money_format
 from catalog.tasks import send_order_email
 
 from . import dialogue, events, replies, rows, verification
@@ -47,7 +49,7 @@ class Reply:
     sources: list = field(default_factory=list)
 
     def say(self, text: str, quick_replies=()) -> None:
-        self.texts.append(text)
+        self.texts.append(replies.without_typed_options(text, quick_replies))
         if quick_replies:
             self.quick_replies = list(quick_replies)
 
@@ -349,6 +351,7 @@ class _Executor:
                         "status_display": item["status_display"],
                         "refund_amount": str(item["refund_amount"]),
                         "currency": item["currency"],
+                        "refund_text": money_format(item["refund_amount"], item["currency"]),
                     }
                 )
         elif invoice:
@@ -368,8 +371,7 @@ class _Executor:
                 return dialogue.Outcome(action=name, ok=False, refused=True, message=refusal)
             self.reply.cards.append(order_card(summary))
             self.reply.say(
-                f"Cancel order {order.number} ({_items(summary)}, {_money(summary['total'], summary['currency'])})? "
-                "yes / no",
+                f"Cancel order {order.number} ({_items(summary)}, {money_format(summary['total'], summary['currency'])})?",
                 (dialogue.YES, dialogue.NO),
             )
             return dialogue.Outcome(action=name, ok=True)
@@ -386,9 +388,9 @@ class _Executor:
             self.reply.cards.append(offer)
             self.reply.say(
                 f"I can start a return for order {order.number}: {_line_list(offer['items'])}. You'd get "
-                f"{_money(offer['refund_amount'], order.currency)} back once we receive the items."
+                f"{money_format(offer['refund_amount'], order.currency)} back once we receive the items."
                 + (f" Not included: {kept}" if kept else "")
-                + " Shall I start it? yes / no",
+                + " Shall I start it?",
                 (dialogue.YES, dialogue.NO),
             )
             return dialogue.Outcome(action=name, ok=True)
@@ -425,7 +427,7 @@ class _Executor:
             pretty = ", ".join(
                 x for x in (address["name"], address["line1"], f"{address['postcode']} {address['city']}", address["country"]) if x
             )
-            self.reply.say(f"Change the delivery address of order {order.number} to: {pretty}? yes / no", (dialogue.YES, dialogue.NO))
+            self.reply.say(f"Change the delivery address of order {order.number} to: {pretty}?", (dialogue.YES, dialogue.NO))
             return dialogue.Outcome(action=name, ok=True, params={"address": address})
         if action.action == "change_order":
             if order.status in Order.UNSHIPPED:
@@ -458,7 +460,7 @@ class _Executor:
                 rr = shop_services.return_request_create(order=order, lines=None, reason="other", actor="assistant")
                 self.reply.say(
                     f"Your return {rr.rma_number} is registered. We've e-mailed you the return instructions; "
-                    f"once we receive the items we'll refund {_money(rr.refund_amount, order.currency)}."
+                    f"once we receive the items we'll refund {money_format(rr.refund_amount, order.currency)}."
                 )
                 self.reply.cards.append(
                     {
@@ -468,6 +470,7 @@ class _Executor:
                         "status_display": rr.get_status_display(),
                         "refund_amount": str(rr.refund_amount),
                         "currency": order.currency,
+                        "refund_text": money_format(rr.refund_amount, order.currency),
                     }
                 )
             elif action.action == "change_address":
@@ -514,7 +517,7 @@ class _Executor:
             else:
                 sizes = sorted({v.size for v in product.variants.all() if v.size}, key=_size_key)
                 colours = sorted({v.colour for v in product.variants.all() if v.colour})
-                details = [f"{product.name} costs {_money(product.price, product.currency)}."]
+                details = [f"{product.name} costs {money_format(product.price, product.currency)}."]
                 if product.materials:
                     details.append(f"Material: {product.materials}.")
                 if colours:
@@ -549,23 +552,35 @@ class _Executor:
 
     def _shipping(self, action: dialogue.Shipping, state):
         options = shop.shipping_options(country=action.country)
+        where = country_name(action.country) if action.country else ""
         if not options:
             if action.country:
-                self.reply.say(f"Sorry, we don't ship to {action.country} at the moment.")
+                served = sorted({country_name(c) for o in shop.shipping_options() for c in o["countries"]})
+                text = gettext("No, we don't ship to %(country)s at the moment") % {"country": where}
+                if served:
+                    text += gettext(", but we deliver to %(countries)s.") % {"countries": get_text_list(served, gettext("and"))}
+                self.reply.say(text + ("" if served else "."))
                 return dialogue.Outcome(action="shipping", ok=True)
             return dialogue.Outcome(action="shipping", ok=True, found=False)
-        where = f" to {action.country}" if action.country else ""
         lines = []
         for o in options:
-            days = f"{o['min_days']}–{o['max_days']}" if o["min_days"] != o["max_days"] else f"{o['min_days']}"
-            line = f"{o['name']}: {_money(o['price'], o['currency'])}, {days} working days"
+            days = o["max_days"]
+            span = f"{o['min_days']}–{o['max_days']}" if o["min_days"] != o["max_days"] else f"{o['min_days']}"
+            line = f"{o['name']}: {money_format(o['price'], o['currency'])}, " + ngettext(
+                "%(days)s working day", "%(days)s working days", days
+            ) % {"days": span}
             if o.get("free_over") is not None:
-                line += f", free from {_money(o['free_over'], o['currency'])}"
+                line += gettext(", free from %(amount)s") % {"amount": money_format(o["free_over"], o["currency"])}
             if not action.country:
-                line += f" ({', '.join(o['countries'][:8])}{'…' if len(o['countries']) > 8 else ''})"
+                names = [country_name(c) for c in o["countries"]]
+                line += f" ({', '.join(names[:8])}{'…' if len(names) > 8 else ''})"
             lines.append(line)
-        head = "Delivery times" if action.intent == "delivery_period" else "Our shipping options"
-        self.reply.say(f"{head}{where}:\n" + "\n".join(f"• {line}" for line in lines))
+        if action.intent == "delivery_period":
+            head = gettext("Delivery times to %(country)s:") % {"country": where} if where else gettext("Delivery times:")
+        else:
+            # "Do you ship to Switzerland?" is a yes/no question: the answer starts with the yes.
+            head = gettext("Yes, we ship to %(country)s:") % {"country": where} if where else gettext("Our shipping options:")
+        self.reply.say(head + "\n" + "\n".join(f"• {line}" for line in lines))
         return dialogue.Outcome(action="shipping", ok=True)
 
     # -- account-ish -------------------------------------------------------------------------
@@ -648,10 +663,6 @@ class _Executor:
 # --- Rendering facts -------------------------------------------------------------------------
 
 
-def _money(amount, currency: str) -> str:
-    return f"{currency} {Decimal(str(amount)):,.2f}"
-
-
 def _date(value) -> str:
     """A date for shoppers ("3 May 2026") from a date, datetime or ISO string."""
     if not value:
@@ -665,7 +676,7 @@ def _date(value) -> str:
 
 def _items(summary: dict) -> str:
     count = sum(i["qty"] for i in summary["items"])
-    return f"{count} item{'s' if count != 1 else ''}"
+    return ngettext("%(count)d item", "%(count)d items", count) % {"count": count}
 
 
 def _size_key(size: str):
@@ -685,6 +696,7 @@ def order_card(summary: dict, *, invoice_url: str | None = None) -> dict:
         ],
         "total": str(summary["total"]),
         "currency": summary["currency"],
+        "total_text": money_format(summary["total"], summary["currency"]),
         "carrier": summary.get("carrier") or None,
         "tracking_number": summary.get("tracking_number") or None,
         "estimated_delivery": _date(summary.get("estimated_delivery")) or None,
@@ -751,31 +763,31 @@ def tracking_text(s: dict) -> str:
 def refund_text(item: dict) -> str:
     text = f"Return {item['rma_number']}: {item['status_display'].lower()}"
     if item["status"] == "refunded":
-        text += f" — {_money(item['refund_amount'], item['currency'])} was refunded"
+        text += f" — {money_format(item['refund_amount'], item['currency'])} was refunded"
         if item.get("refunded_at"):
             text += f" on {_date(item['refunded_at'])}"
         text += " to your original payment method."
     elif item["status"] == "rejected":
         text += "."
     else:
-        text += f" — {_money(item['refund_amount'], item['currency'])} will be refunded once the items are checked."
+        text += f" — {money_format(item['refund_amount'], item['currency'])} will be refunded once the items are checked."
     return text
 
 
 def invoice_text(s: dict) -> str:
     lines = "; ".join(
         f"{i['qty']} × {i['name']}" + (f" ({i['variant_label']})" if i.get("variant_label") else "")
-        + f" at {_money(i['unit_price'], s['currency'])}"
+        + f" at {money_format(i['unit_price'], s['currency'])}"
         for i in s["items"]
     )
     text = f"Invoice summary for order {s['number']}: {lines}."
     if s.get("shipping_price") is not None:
-        text += f" Shipping {_money(s['shipping_price'], s['currency'])}."
-    text += f" Total {_money(s['total'], s['currency'])}."
+        text += f" Shipping {money_format(s['shipping_price'], s['currency'])}."
+    text += f" Total {money_format(s['total'], s['currency'])}."
     days = max(1, settings.INVOICE_LINK_MAX_AGE_SECONDS // 86400)
     return text + (
-        f" Open the full invoice with “Open invoice” on the order card (you can print it there); "
-        f"the link works for {days} day{'s' if days != 1 else ''}."
+        " Open the full invoice with “Open invoice” on the order card (you can print it there); "
+        + ngettext("the link works for %(days)d day.", "the link works for %(days)d days.", days) % {"days": days}
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from .models import Order, ReturnRequest, ShopPolicy
+from .money import money_format
 
 EMAIL_KINDS = ("cancelled", "address_changed", "return_created", "return_rejected", "refund_issued", "shipped", "verification_code")
 # What a verification code confirms, in the shop's words (never the shopper's).
@@ -22,10 +23,6 @@ class OrderEmail:
     subject: str
     body: str
     to: str
-
-
-def _money(amount, currency: str) -> str:
-    return f"{amount:.2f} {currency}"
 
 
 def _items(order: Order) -> str:
@@ -67,9 +64,9 @@ def order_email_message(
         fee = data.get("cancellation_fee")
         if data.get("was_paid"):
             if fee and fee != "0.00":
-                text += ["", f"A cancellation fee of {fee} {order.currency} applies; we will refund the rest of your payment to your original payment method within 5 working days."]
+                text += ["", f"A cancellation fee of {money_format(fee, order.currency)} applies; we will refund the rest of your payment to your original payment method within 5 working days."]
             else:
-                text += ["", f"We will refund your payment of {_money(order.total, order.currency)} to your original payment method within 5 working days."]
+                text += ["", f"We will refund your payment of {money_format(order.total, order.currency)} to your original payment method within 5 working days."]
         else:
             text += ["", "You have not been charged for this order."]
     elif kind == "address_changed":
@@ -113,7 +110,7 @@ def order_email_message(
             f"  2. Write the return number {return_request.rma_number} clearly on the parcel.",
             "  3. Send it with the returns label that came with your order (reply to this e-mail if you need a new one).",
             "",
-            f"Once the items reach us and are checked, we will refund {_money(return_request.refund_amount, order.currency)} to your original payment method.",
+            f"Once the items reach us and are checked, we will refund {money_format(return_request.refund_amount, order.currency)} to your original payment method.",
         ]
     elif kind == "return_rejected":
         subject = f"{shop}: return {return_request.rma_number} could not be accepted"
@@ -124,7 +121,7 @@ def order_email_message(
     else:  # refund_issued
         subject = f"{shop}: refund for return {return_request.rma_number}"
         text = [
-            f"We have refunded {_money(return_request.refund_amount, order.currency)} for your return {return_request.rma_number} (order {number}).",
+            f"We have refunded {money_format(return_request.refund_amount, order.currency)} for your return {return_request.rma_number} (order {number}).",
             "",
             "Refunded items:",
             _return_items(return_request),

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from .models import ShopPolicy
 
@@ -79,7 +80,8 @@ def newsletter_email_message(*, email: str, kind: str) -> EmailMessage:
             "",
             f"  {confirm_url(email)}",
             "",
-            f"The link works for {days} day{'s' if days != 1 else ''}. If you did not ask for this, ignore this "
+            ngettext("The link works for %(days)d day.", "The link works for %(days)d days.", days) % {"days": days}
+            + " If you did not ask for this, ignore this "
             "e-mail: you will not be subscribed.",
         ]
     else:  # unsubscribe_link

@@ -254,6 +254,11 @@ CHAT_MESSAGES_PER_MINUTE = int(os.environ.get("CHAT_MESSAGES_PER_MINUTE", "120")
 # --- The shop and its assistant ---------------------------------------------------------
 SHOP_NAME = os.environ.get("SHOP_NAME", "Northwind & Co.")
 SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:8000")
+# The shop's currency (ISO 4217) when an amount carries none; amounts are written for the locale
+# (LANGUAGE_CODE) by catalog.money.money_format.
+SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR").strip().upper()
+if not (len(SHOP_CURRENCY) == 3 and SHOP_CURRENCY.isalpha()):
+    raise ValueError(f"SHOP_CURRENCY must be a 3-letter ISO 4217 code such as EUR, not {SHOP_CURRENCY!r}")
 # The shipped SLM artifact; train_slm writes new versions beside it.
 SLM_ARTIFACT_DIR = Path(os.environ.get("SLM_ARTIFACT_DIR", BASE_DIR / "bot" / "slm_artifact"))
 SLM_THREADS = int(os.environ.get("SLM_THREADS", "1"))

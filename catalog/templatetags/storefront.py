@@ -1,26 +1,19 @@
 """Template filters of the storefront: money, stock labels and article paragraphs."""
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
+
+from catalog.money import money_format
 
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF "}
 # The same words and threshold as the chat's product cards (bot/products.py stock_label).
 LOW_STOCK = 3
 
 
 @register.filter
-def money(value, currency="EUR"):
-    """12.5 -> "€12.50"; an unknown currency is written as a code: "12.50 SEK"."""
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError, TypeError):
-        return ""
-    code = (currency or "EUR").upper()
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {code}"
+def money(value, currency=None):
+    """12.5 -> "€12.50": catalog.money.money_format, the one money format of the shop."""
+    return money_format(value, currency)
 
 
 def stock_level(stock) -> str:

@@ -37,7 +37,8 @@
   var CLOSE_RATE_LIMITED = 4429;
   // Error codes that mean "try again later"; every other error about a message refuses it for good.
   var RETRY_CODES = { rate_limited: true, unavailable: true };
-  var MAX_VARIANTS = 8;
+  // Variant chips shown on a product card; the rest collapse behind a "+N more" button.
+  var MAX_VARIANTS = 4;
   var SVG_NS = "http://www.w3.org/2000/svg";
 
   var ERROR_TEXT = {
@@ -258,7 +259,7 @@
     }
     var body = el("div", { className: "sc-card__body" });
     body.appendChild(safeLink(card.url, "sc-card__title", title));
-    var price = formatMoney(card.price, card.currency);
+    var price = str(card.price_text) || formatMoney(card.price, card.currency);
     if (price) body.appendChild(el("div", { className: "sc-card__price", text: price }));
     var stockText = str(card.stock_label) || (level === "out" ? "Sold out" : "");
     if (stockText) {
@@ -269,12 +270,34 @@
     }) : [];
     if (variants.length) {
       var list = el("ul", { className: "sc-variants", "aria-label": "Options" });
-      variants.slice(0, MAX_VARIANTS).forEach(function (v) {
+      var extras = [];
+      variants.forEach(function (v, i) {
         var soldOut = Number(v.stock) <= 0 && v.stock !== null && v.stock !== undefined;
-        list.appendChild(el("li", { className: "sc-variant" + (soldOut ? " sc-variant--out" : ""), text: variantLabel(v) }));
+        var chip = el("li", {
+          className: "sc-variant" + (soldOut ? " sc-variant--out" : ""),
+          hidden: i >= MAX_VARIANTS,
+          text: variantLabel(v)
+        });
+        if (i >= MAX_VARIANTS) extras.push(chip);
+        list.appendChild(chip);
       });
-      if (variants.length > MAX_VARIANTS) {
-        list.appendChild(el("li", { className: "sc-variant sc-variant--more", text: "+" + (variants.length - MAX_VARIANTS) + " more" }));
+      if (extras.length) {
+        var more = el("button", {
+          type: "button",
+          className: "sc-variant sc-variant--more",
+          "aria-expanded": "false",
+          "data-testid": "sc-variants-more",
+          text: "+" + extras.length + " more"
+        });
+        more.addEventListener("click", function () {
+          var open = more.getAttribute("aria-expanded") !== "true";
+          extras.forEach(function (chip) {
+            chip.hidden = !open;
+          });
+          more.setAttribute("aria-expanded", String(open));
+          more.textContent = open ? "Fewer" : "+" + extras.length + " more";
+        });
+        list.appendChild(el("li", { className: "sc-variants__toggle" }, [more]));
       }
       body.appendChild(list);
     }
@@ -327,7 +350,7 @@
     if (list) node.appendChild(list);
     var tracking = str(card.tracking_number);
     var dl = facts([
-      ["Total", formatMoney(card.total, card.currency)],
+      ["Total", str(card.total_text) || formatMoney(card.total, card.currency)],
       ["Carrier", str(card.carrier)],
       ["Tracking", tracking],
       ["Estimated delivery", formatDay(card.estimated_delivery)]
@@ -368,7 +391,7 @@
       node.appendChild(el("div", { className: "sc-card__note", text: "Can't be returned" }));
       node.appendChild(kept);
     }
-    var dl = facts([["Refund", formatMoney(card.refund_amount, card.currency)]]);
+    var dl = facts([["Refund", str(card.refund_text) || formatMoney(card.refund_amount, card.currency)]]);
     if (dl) node.appendChild(dl);
     return node;
   }

@@ -153,7 +153,7 @@ def test_cancel_email_mentions_the_cancellation_fee_of_a_paid_order(paid_order, 
     [event] = events(order, OrderEvent.Type.CANCELLED)
     assert event.data["cancellation_fee"] == "5.00"
     assert event.data["refund_due"] == f"{order.total - Decimal('5.00'):.2f}"
-    assert "cancellation fee of 5.00 EUR" in mailoutbox[0].body
+    assert "cancellation fee of €5.00" in mailoutbox[0].body
 
 
 def test_nothing_is_sent_or_changed_when_the_surrounding_transaction_rolls_back(
@@ -313,7 +313,7 @@ def test_return_everything_eligible_creates_an_rma_with_the_refund_amount(
     assert event.return_request == ret and event.actor == "assistant"
     [mail] = mailoutbox
     assert ret.rma_number in mail.subject and ret.rma_number in mail.body
-    assert "20234" in mail.body and "154.70 EUR" in mail.body
+    assert "20234" in mail.body and "€154.70" in mail.body
 
 
 def test_partial_returns_count_against_the_remaining_quantity(delivered_order):
@@ -493,7 +493,7 @@ def test_return_moves_requested_approved_received_refunded_and_the_order_becomes
     assert types == ["return_requested", "return_approved", "return_received", "return_refunded"]
     assert all(e.return_request_id == ret.pk for e in events(delivered_order))
     [mail] = mailoutbox
-    assert "154.70 EUR" in mail.body and ret.rma_number in mail.subject
+    assert "€154.70" in mail.body and ret.rma_number in mail.subject
 
 
 def test_refund_of_part_of_the_order_makes_it_partially_returned_and_the_rest_stays_returnable(delivered_order):

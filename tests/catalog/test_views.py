@@ -262,6 +262,13 @@ def test_help_centre_groups_published_articles_by_topic(client, article):
     assert "Secret draft" not in page
 
 
+def test_help_centre_counts_one_article_in_the_singular_and_never_doubles_the_shop_names_full_stop(client, article, settings):
+    settings.SHOP_NAME = "Northwind & Co."
+    page = html(client.get(reverse("catalog:articles"), {"q": "return"}))
+    assert "1 article about" in page and "1 articles" not in page
+    assert "Co.." not in page
+
+
 def test_help_centre_search_filters_articles(client, article):
     ArticleFactory(title="Paying with Klarna", slug="klarna", topic=Article.Topic.PAYMENTS, body="Klarna invoice.", tags="")
     page = html(client.get(reverse("catalog:articles"), {"q": "klarna"}))
@@ -299,7 +306,8 @@ def test_stock_label(stock, label):
 def test_money_and_paragraphs_filters():
     assert money(Decimal("1234.5")) == "€1,234.50"
     assert money("9.9", "GBP") == "£9.90"
-    assert money(5, "SEK") == "5.00 SEK"
+    # A currency without a symbol in the locale (en-us) is written with its code, as CLDR says.
+    assert money(5, "SEK") == "SEK5.00"
     assert money("not a number") == ""
     assert paragraphs("One.\nStill one.\n\n- a\n- b\n\n\n") == [
         {"kind": "paragraph", "text": "One. Still one."},

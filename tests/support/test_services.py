@@ -181,6 +181,16 @@ def test_followup_confirmation_contains_none_of_the_shoppers_words(escalate, on_
     assert "Mon–Fri 09:00–18:00 CET" in sent.body  # the shop's own support hours
 
 
+def test_the_ticket_email_has_no_double_full_stop_after_a_shop_name_ending_in_one(escalate, on_commit, settings):
+    settings.SHOP_NAME = "Northwind & Co."
+    conversation = make_conversation("can someone call me")
+    escalate(conversation)
+    on_commit(services.followup_email_capture, conversation=conversation, email="shopper@example.com")
+    (sent,) = mail.outbox
+    assert "Northwind & Co." in sent.body and "Northwind & Co." in sent.subject
+    assert ".." not in sent.body and ".." not in sent.subject
+
+
 def test_a_fourth_followup_to_one_address_in_a_day_sends_no_mail_but_opens_the_ticket(escalate, on_commit):
     tickets = []
     for n in range(4):

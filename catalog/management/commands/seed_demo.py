@@ -43,6 +43,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 
 from catalog.models import (
     Article,
@@ -58,6 +59,7 @@ from catalog.models import (
     ShopPolicy,
     Variant,
 )
+from catalog.money import money_format
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 SEED = 2026
@@ -1022,10 +1024,6 @@ def write_shop(shop: DemoShop, orders: list[PlannedOrder]):
     OrderEvent.objects.bulk_create(events, batch_size=500)
 
 
-def _fmt(amount: Decimal) -> str:
-    return f"€{amount:,.2f}"
-
-
 def _order_events(plan: PlannedOrder, order: Order) -> list[OrderEvent]:
     def event(type_, at, actor, message, data=None):
         return OrderEvent(order=order, type=type_, actor=actor, message=message[:300], data=data or {}, created_at=at)
@@ -1036,12 +1034,13 @@ def _order_events(plan: PlannedOrder, order: Order) -> list[OrderEvent]:
             OrderEvent.Type.PLACED,
             plan.placed_at,
             "shopper",
-            f"Order placed: {items} item{'s' if items != 1 else ''}, {_fmt(order.total)}, {plan.method.name}.",
+            ngettext("Order placed: %(n)d item", "Order placed: %(n)d items", items) % {"n": items}
+            + f", {money_format(order.total)}, {plan.method.name}.",
             {"total": str(order.total), "payment_method": plan.payment_method},
         )
     ]
     if plan.paid_at:
-        out.append(event(OrderEvent.Type.PAID, plan.paid_at, "system", f"Payment of {_fmt(order.total)} received via {plan.payment_method}."))
+        out.append(event(OrderEvent.Type.PAID, plan.paid_at, "system", f"Payment of {money_format(order.total)} received via {plan.payment_method}."))
     if plan.address_changed_at and plan.previous_address:
         old = plan.previous_address
         out.append(
@@ -1070,7 +1069,7 @@ def _order_events(plan: PlannedOrder, order: Order) -> list[OrderEvent]:
     if plan.cancelled_at:
         message = plan.cancel_message
         if plan.paid_at:
-            message += f" Refunded {_fmt(order.total)} in full; cancellation fee €0.00."
+            message += f" Refunded {money_format(order.total)} in full; cancellation fee {money_format(0)}."
         out.append(
             event(OrderEvent.Type.CANCELLED, plan.cancelled_at, plan.cancel_actor, message, {"fee": "0.00"})
         )
@@ -1113,7 +1112,7 @@ def _return_events(ret: PlannedReturn, rr: ReturnRequest, order: Order, lines: l
                 OrderEvent.Type.RETURN_REFUNDED,
                 ret.refunded_at,
                 "system",
-                f"Refunded {_fmt(rr.refund_amount)} to {order.payment_method}.",
+                f"Refunded {money_format(rr.refund_amount)} to {order.payment_method}.",
                 {"amount": str(rr.refund_amount)},
             )
         )

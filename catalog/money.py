@@ -1,0 +1,39 @@
+"""Money and country names for shoppers, from the locale (Babel's CLDR data).
+
+The one place that writes an amount for people: the assistant's texts, the chat's cards (sent
+preformatted, so text and card always match), e-mails and templates (the ``money`` filter).
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
+from django.conf import settings
+from django.utils import translation
+
+
+def _locale() -> Locale:
+    try:
+        return Locale.parse(translation.to_locale(translation.get_language() or settings.LANGUAGE_CODE))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def money_format(amount, currency: str | None = None) -> str:
+    """128 -> "€128.00" in the active locale and ``currency`` (default ``settings.SHOP_CURRENCY``).
+
+    An amount that is not a number gives "" (nothing is better than a wrong price)."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        return ""
+    code = (currency or settings.SHOP_CURRENCY).strip().upper()
+    return format_currency(value, code, locale=_locale())
+
+
+def country_name(code: str | None) -> str:
+    """"CH" -> "Switzerland" in the active locale; an unknown code is returned as given."""
+    text = (code or "").strip()
+    return _locale().territories.get(text.upper(), text) if len(text) == 2 else text
