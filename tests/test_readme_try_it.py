@@ -261,7 +261,7 @@ def check_question(question: str, site, page) -> None:
         methods = [m for m in ShippingMethod.objects.filter(is_active=True) if country.lower() in m.name.lower()]
         assert country in said, said
         if methods:
-            assert any(m.name in said or (m.carrier and m.carrier in said) for m in methods), said
+            assert any(m.name in said and f"{m.price:.2f}" in said for m in methods), said
         else:
             assert re.search(r"\b(not|don't|do not|sorry)\b", low), said
     elif "in stock" in q:
@@ -271,10 +271,14 @@ def check_question(question: str, site, page) -> None:
             p for p in Product.objects.filter(is_active=True) if all(w in p.name.lower() for w in words[:-1])
         )
         assert product.name in said, said
-        variants = product.variants.filter(colour__iexact=colour)
-        if any(v.stock for v in variants):
-            assert "sold out" not in low or "in stock" in low, said
+        variants = list(product.variants.filter(colour__iexact=colour))
         assert colour in low, said
+        if not variants:  # the shop does not make it in that colour: the answer must say so
+            assert re.search(r"\b(doesn't|does not|not|no)\b", low), said
+        elif any(v.stock for v in variants):
+            assert "in stock" in low and f"no {colour}" not in low, said
+        else:
+            assert re.search(r"sold out|out of stock", low), said
     elif "password" in q:
         article = Article.objects.filter(title__icontains="password").first()
         assert article and article.title in said, said
