@@ -19,17 +19,15 @@ import re
 import time
 import uuid
 from email.policy import default as default_policy
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from tests.live import LiveServer, artifacts_dir, chromium_path
 
-ROOT_README = __import__("pathlib").Path(__file__).resolve().parents[1] / "README.md"
+ROOT_README = Path(__file__).resolve().parents[1] / "README.md"
 QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
-
-pytestmark = [pytest.mark.slow]
-
 
 # --- README ---------------------------------------------------------------------------------
 
@@ -291,6 +289,7 @@ def check_question(question: str, site, page) -> None:
 # --- The walk ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_every_readme_try_it_scenario_and_question_works_in_the_browser(site, browser, monkeypatch):
     """Each scenario in a fresh browser context (a new shopper); all are tried, failures listed."""
