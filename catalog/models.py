@@ -58,9 +58,10 @@ class Product(models.Model):
 
     @property
     def image_url(self) -> str:
-        if self.image:
-            return self.image.url
-        return static(f"img/products/{self.category.slug}.svg")
+        """The uploaded image, else the drawing of this kind of product (catalog/pictures.py)."""
+        from catalog.pictures import product_image
+
+        return product_image(self)
 
 
 class Variant(models.Model):
