@@ -447,6 +447,7 @@ def _on_message(state: dict, msg: Understood) -> list:
             and first in INTENT_LABELS
             and second in INTENT_LABELS
             and first != second
+            and not (msg.entity("product") and first in PRODUCT_INTENTS)  # a named product: answer about it
         ):
             state["pending"] = {"kind": "clarify", "options": [first, second]}
             _record_intent(state, "clarify", p1)
