@@ -285,6 +285,7 @@ CODE_LIKE = re.compile(r"\s*\d[\d \-]*\s*")  # a message of digits only: an answ
 CODE_DIGITS = 6
 # Four or more parts split by commas, semicolons or lines: "name, street 1, 10115 Berlin, Germany".
 ADDRESS_LIKE = re.compile(r"[^,;\n]+(?:[,;\n]+[^,;\n]+){3,}")
+STOCK_QUESTION = re.compile(r"\b(in[\s-]stock|stock|available|availability|sold[\s-]out|back in|left)\b", re.I)
 UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
 
 
@@ -507,6 +508,8 @@ def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
             return _order_flow(state, msg, "track_order")
         return [Shipping(intent=intent, country=msg.entity("country") or slots.get("country"))]
     if intent in PRODUCT_INTENTS:
+        if intent == "product_info" and msg.entity("product") and STOCK_QUESTION.search(msg.text):
+            intent = state["last_intent"] = "product_availability"  # "is the X in stock in black?"
         return [
             Products(
                 intent=intent,

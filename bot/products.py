@@ -200,26 +200,28 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _nearest(product: Product, asked: list[Variant], colour: str | None, size: str | None) -> str:
-    """The nearest in-stock variants to a sold-out or missing one, as a sentence."""
+def nearest_in_stock(product: Product, asked: list[Variant], *, colour: str | None = None, size: str | None = None) -> list[Variant]:
+    """In-stock variants nearest to the asked ones: the same colour in other sizes, else the same size in
+    the colour's family, the same size in any colour, the family in any size, else anything in stock."""
     others = [v for v in product.variants.all() if v.stock > 0 and v not in asked]
-    if not others:
-        return "Nothing else of it is in stock right now."
     asked_colours = {v.colour for v in asked if v.colour} or ({colour} if colour else set())
 
     def ranked(variants, ranks):
         return [v for v in variants if any(colour_rank(c, v.colour) in ranks for c in asked_colours)]
 
-    same_colour = ranked(others, (EXACT, SYNONYM))
-    if same_colour:  # the same colour in another size
-        return f"In {same_colour[0].colour} it is in stock in {_sizes_of(same_colour)}."
     sized = _sized(others, size)
-    # the same size in a colour of the family, the same size in any colour, the family in any size, anything
-    for pool in (ranked(sized, (FAMILY,)), sized, ranked(others, (FAMILY,)), others):
+    for pool in (ranked(others, (EXACT, SYNONYM)), ranked(sized, (FAMILY,)), sized, ranked(others, (FAMILY,)), others):
         if pool:
-            phrases = [_in_stock_phrase(c, vs, colour) for c, vs in list(_by_colour(pool).items())[:4]]
-            return _capital(_join(phrases)) + "."
-    return ""
+            return pool
+    return []
+
+
+def _nearest(product: Product, asked: list[Variant], colour: str | None, size: str | None) -> str:
+    near = nearest_in_stock(product, asked, colour=colour, size=size)
+    if not near:
+        return "Nothing else of it is in stock right now."
+    phrases = [_in_stock_phrase(c, vs, colour) for c, vs in list(_by_colour(near).items())[:4]]
+    return _capital(_join(phrases)) + "."
 
 
 def availability_text(product: Product, *, colour: str | None = None, size: str | None = None) -> str:

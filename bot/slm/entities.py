@@ -250,7 +250,9 @@ class _ProductIndex:
             self._cache[word] = found
         return found
 
-    def find(self, text: str, taken: list[tuple[int, int]]) -> list[Entity]:
+    def find(self, text: str, taken: list[tuple[int, int]], colours: list[tuple[int, int]] = ()) -> list[Entity]:
+        """Product mentions; a single name word never takes a colour's place ("in Natural" is no
+        mention of the Natural Rubber Rain Boots, "Dark brown" none of the hand-blown tumblers)."""
         words = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text.lower())]
         # positions in the message where each product's name tokens occur
         hits: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -276,8 +278,8 @@ class _ProductIndex:
                 candidates.append((len(matched), len(matched) / len(name), -(last - first), k, words[first][1], words[last][2]))
         candidates.sort(reverse=True)
         entities = []
-        for _, _, _, k, start, end in candidates:
-            if _overlaps(start, end, taken):
+        for matched_count, _, _, k, start, end in candidates:
+            if _overlaps(start, end, taken) or (matched_count == 1 and _overlaps(start, end, list(colours))):
                 continue
             taken.append((start, end))
             entities.append(Entity("product", self.products[k][1], start, end))
@@ -311,7 +313,9 @@ def extract_entities(text: str, gazetteer: Gazetteer | None = None) -> list[Enti
     _amounts(text, add)
     _sizes(text, add, gazetteer)
     if gazetteer and gazetteer.products:
-        entities += gazetteer.product_index.find(text, taken)
+        catalog_colours = frozenset(c.lower() for c in gazetteer.colours if c)
+        colour_spans = [m.span() for m in _colour_pattern(catalog_colours).finditer(text)]
+        entities += gazetteer.product_index.find(text, taken, colour_spans)
     _colours(text, add, gazetteer)
     _countries(text, add)
     return sorted(entities, key=lambda e: (e.start, e.end))
