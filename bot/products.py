@@ -17,7 +17,7 @@ from django.utils import timezone
 from catalog.models import Product, Variant
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
-from .options import EXACT, FAMILY, SYNONYM, colour_rank, family_name, size_key, size_matches
+from catalog.options import EXACT, FAMILY, SYNONYM, colour_rank, family_name, pick_variants, size_key, size_matches
 from .search_index import RefreshingIndex
 
 MIN_SCORE = 0.25
@@ -164,10 +164,7 @@ def _coloured(variants, colour, ranks):
 
 def matching_variants(product: Product, *, colour: str | None = None, size: str | None = None) -> list[Variant]:
     """The variants the shopper means: their colour as written (or spelled otherwise), else its family."""
-    sized = _sized(product.variants.all(), size)
-    if not colour:
-        return sized
-    return _coloured(sized, colour, (EXACT, SYNONYM)) or _coloured(sized, colour, (FAMILY,))
+    return pick_variants(product.variants.all(), colour=colour, size=size)
 
 
 def _join(words: list[str]) -> str:

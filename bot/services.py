@@ -487,7 +487,7 @@ class _Executor:
         return dialogue.Outcome(action="knowledge", ok=True, found=True)
 
     def _products(self, action: dialogue.Products, state):
-        from .options import size_key
+        from catalog.options import size_key
         from .products import availability_text, product_card, product_get, product_search
 
         product = product_get(slug=action.product) if action.product else None

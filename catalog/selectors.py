@@ -572,10 +572,9 @@ def product_filter(
 
 
 def variant_stock(*, product: Product, colour: str | None = None, size: str | None = None) -> list[Variant]:
-    """The product's variants (with their stock), narrowed to a colour and/or size when given."""
-    variants = Variant.objects.filter(product=product).select_related("product")
-    if colour:
-        variants = variants.filter(colour__iexact=colour.strip())
-    if size:
-        variants = variants.filter(size__iexact=size.strip())
-    return list(variants.order_by("colour", "size", "pk"))
+    """The product's variants (with their stock), narrowed to a colour and/or size when given: a size
+    written any way ("30x40cm"), a colour as written or else its family ("grey" finds Charcoal)."""
+    from .options import pick_variants
+
+    variants = Variant.objects.filter(product=product).select_related("product").order_by("colour", "size", "pk")
+    return pick_variants(variants, colour=(colour or "").strip(), size=(size or "").strip())

@@ -412,7 +412,7 @@ def _label_pattern(label: str) -> re.Pattern:
 
 @lru_cache(maxsize=32)
 def _colour_pattern(catalog_colours: frozenset[str]) -> re.Pattern:
-    from bot.options import colour_words  # the colour families' words (a data table, no database)
+    from catalog.options import colour_words  # the colour families' words (a data table, no database)
 
     words = set(DEFAULT_COLOURS) | (set(colour_words()) - EVERYDAY_COLOUR_WORDS) | catalog_colours
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])", re.I)

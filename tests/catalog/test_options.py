@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.options import EXACT, FAMILY, SYNONYM, colour_families, colour_rank, family_name, normalise_size, size_key, size_matches
+from catalog.options import EXACT, FAMILY, SYNONYM, colour_families, colour_rank, family_name, normalise_size, size_key, size_matches
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,18 @@ def test_different_sizes_do_not_match_and_sizes_sort_in_shop_order():
     assert normalise_size("30 × 40 cm") != normalise_size("3 × 40 cm")
     assert sorted(["XL", "S", "M", "XS", "L"], key=size_key) == ["XS", "S", "M", "L", "XL"]
     assert sorted(["110 cm", "80 cm", "90 cm"], key=size_key) == ["80 cm", "90 cm", "110 cm"]
+
+
+def test_variant_stock_finds_a_colour_by_its_family_and_a_size_written_another_way(db):
+    from catalog import selectors
+    from tests.factories import ProductFactory, VariantFactory
+
+    jumper = ProductFactory(name="Merino Jumper", slug="merino-jumper")
+    for colour, size, stock in [("Charcoal", "M", 4), ("Charcoal", "L", 0), ("Navy", "M", 2)]:
+        VariantFactory(product=jumper, colour=colour, size=size, stock=stock, sku=f"mj-{colour}-{size}")
+    rug = ProductFactory(name="Rug", slug="rug")
+    VariantFactory(product=rug, colour="Rust", size="120 × 180 cm", stock=3, sku="rug-1")
+    assert [(v.colour, v.size) for v in selectors.variant_stock(product=jumper, colour="grey")] == [("Charcoal", "L"), ("Charcoal", "M")]
+    assert [v.stock for v in selectors.variant_stock(product=jumper, colour="gray", size="medium")] == [4]
+    assert selectors.variant_stock(product=jumper, colour="red") == []
+    assert [v.stock for v in selectors.variant_stock(product=rug, size="120x180cm")] == [3]

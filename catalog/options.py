@@ -2,7 +2,7 @@
 
 Pure functions, no database. Colours: a word matches a variant colour written the same way
 (rank 0), spelled differently or naming the same shade ("gray", rank 1), or in the same family
-("grey" and Charcoal, rank 2); bot/data/colours.yaml holds the families. Sizes: "M", "medium",
+("grey" and Charcoal, rank 2); catalog/colours.yaml holds the families. Sizes: "M", "medium",
 "30 x 40cm" and "30 × 40 cm" are compared after normalising case, spaces, × and size words.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-COLOURS_FILE = Path(__file__).resolve().parent / "data" / "colours.yaml"
+COLOURS_FILE = Path(__file__).resolve().parent / "colours.yaml"
 EXACT, SYNONYM, FAMILY = 0, 1, 2
 
 
@@ -118,3 +118,13 @@ def size_key(size: str):
     if number:
         return (1, float(number.group(1)), norm)
     return (2, 0, norm)
+
+
+def pick_variants(variants, *, colour: str | None = None, size: str | None = None) -> list:
+    """The variants a shopper means: the size written any way; the colour as written (or spelled
+    otherwise), else the variants in its family. Works on anything with .colour and .size."""
+    sized = [v for v in variants if size_matches(size, v.size)] if size else list(variants)
+    if not colour:
+        return sized
+    close = [v for v in sized if colour_rank(colour, v.colour) in (EXACT, SYNONYM)]
+    return close or [v for v in sized if colour_rank(colour, v.colour) == FAMILY]
