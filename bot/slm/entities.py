@@ -262,6 +262,8 @@ class _ProductIndex:
             for token in self.lookup(word):
                 for k in self.by_token[token]:
                     hits[k].append((pos, token))
+        # the words of the message as name tokens, to see a product's whole name written out
+        spoken = " " + " ".join(_singular(w) for w, _, _ in words if w not in _NAME_STOPWORDS) + " "
         candidates = []
         for k, positions in hits.items():
             name = self.name_tokens[k]
@@ -274,11 +276,13 @@ class _ProductIndex:
             matched, first, last = best
             unique_single = len(matched) == 1 and next(iter(matched)) in self.names_alone
             if len(matched) >= 2 and len(matched) / len(name) >= 0.5 or unique_single:
-                # more name words matched first, then the larger share of the name, then the shorter span
-                candidates.append((len(matched), len(matched) / len(name), -(last - first), k, words[first][1], words[last][2]))
+                # the whole name written out first, then more name words matched, then the larger share
+                # of the name, then the shorter span
+                whole = f" {' '.join(name)} " in spoken
+                candidates.append((whole, len(matched), len(matched) / len(name), -(last - first), k, words[first][1], words[last][2]))
         candidates.sort(reverse=True)
         entities = []
-        for matched_count, _, _, k, start, end in candidates:
+        for _, matched_count, _, _, k, start, end in candidates:
             if _overlaps(start, end, taken) or (matched_count == 1 and _overlaps(start, end, list(colours))):
                 continue
             taken.append((start, end))

@@ -193,3 +193,8 @@ def test_a_colour_word_is_a_colour_and_no_one_word_product_mention():
     entities = extract_entities("is the Linen Pillowcases (Pair) in stock in Natural, size 40 × 80 cm?", shop)
     assert [(e.type, e.value) for e in entities] == [("product", "pillowcases"), ("colour", "Natural"), ("size", "40 × 80 cm")]
     assert found("do you have it in anthracite?", None, "colour") == [("colour", "anthracite")]
+
+
+def test_a_product_name_written_out_in_full_wins_over_a_longer_name_sharing_its_words():
+    shop = Gazetteer(products=[("Linen Wide Leg Trousers Pleated Navy", "long"), ("Wide-Leg Linen Trousers", "wide-leg")])
+    assert found("is the wide-leg linen trousers in navy in stock?", shop, "product") == [("product", "wide-leg")]
