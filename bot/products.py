@@ -15,9 +15,10 @@ from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 
 from catalog.models import Product, Variant
+from catalog.options import EXACT, FAMILY, SYNONYM, colour_rank, family_name, pick_variants, size_key, size_matches
+from catalog.selectors import option_values
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
-from catalog.options import EXACT, FAMILY, SYNONYM, colour_rank, family_name, pick_variants, size_key, size_matches
 from .search_index import RefreshingIndex
 
 MIN_SCORE = 0.25
@@ -86,12 +87,6 @@ def _price(value) -> Decimal | None:
         return None
 
 
-def _catalog_values(field: str, keep) -> list[str]:
-    """The catalog's distinct colours or sizes that a shopper's word stands for."""
-    values = Variant.objects.filter(product__is_active=True).exclude(**{field: ""}).values_list(field, flat=True).distinct()
-    return [v for v in values if keep(v)]
-
-
 def product_search(
     *, query: str, colour: str | None = None, size: str | None = None, max_price=None, in_stock: bool = False, limit: int = 3
 ) -> list[Product]:
@@ -106,9 +101,9 @@ def product_search(
     qs = Product.objects.filter(pk__in=candidates, is_active=True)
     variant_filter = Q()
     if colour:
-        variant_filter &= Q(variants__colour__in=_catalog_values("colour", lambda c: colour_rank(colour, c) is not None))
+        variant_filter &= Q(variants__colour__in=option_values("colour", colour))
     if size:
-        variant_filter &= Q(variants__size__in=_catalog_values("size", lambda s: size_matches(size, s)))
+        variant_filter &= Q(variants__size__in=option_values("size", size))
     if in_stock:
         variant_filter &= Q(variants__stock__gt=0)
     if variant_filter:

@@ -68,3 +68,6 @@ def test_variant_stock_finds_a_colour_by_its_family_and_a_size_written_another_w
     assert [v.stock for v in selectors.variant_stock(product=jumper, colour="gray", size="medium")] == [4]
     assert selectors.variant_stock(product=jumper, colour="red") == []
     assert [v.stock for v in selectors.variant_stock(product=rug, size="120x180cm")] == [3]
+    assert [p.slug for p in selectors.product_filter(colour="grey", size="M", in_stock=True)] == ["merino-jumper"]
+    assert [p.slug for p in selectors.product_filter(colour="grey", size="l", in_stock=True)] == []
+    assert [p.slug for p in selectors.product_filter(size="120x180 cm")] == ["rug"]
