@@ -294,6 +294,7 @@ POSTCODE_AND_CITY = re.compile(r"\b\d{4,5}\s+[^\W\d_]{2,}", re.I)
 def _address_like(text: str) -> bool:
     text = text.strip()
     return bool(ADDRESS_LIKE.fullmatch(text) or (STREET_AND_NUMBER.search(text) and POSTCODE_AND_CITY.search(text)))
+STOCK_QUESTION = re.compile(r"\b(in[\s-]stock|stock|available|availability|sold[\s-]out|back in|left)\b", re.I)
 UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
 
 
@@ -455,6 +456,7 @@ def _on_message(state: dict, msg: Understood) -> list:
             and first in INTENT_LABELS
             and second in INTENT_LABELS
             and first != second
+            and not (msg.entity("product") and first in PRODUCT_INTENTS)  # a named product: answer about it
         ):
             state["pending"] = {"kind": "clarify", "options": [first, second]}
             _record_intent(state, "clarify", p1)
@@ -514,6 +516,8 @@ def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
             return _order_flow(state, msg, "track_order")
         return [Shipping(intent=intent, country=msg.entity("country") or slots.get("country"))]
     if intent in PRODUCT_INTENTS:
+        if intent == "product_info" and msg.entity("product") and STOCK_QUESTION.search(msg.text):
+            intent = state["last_intent"] = "product_availability"  # "is the X in stock in black?"
         return [
             Products(
                 intent=intent,

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from catalog.models import Product, Variant
 from catalog.money import money_format
+from catalog.options import EXACT, FAMILY, SYNONYM, colour_rank, family_name, pick_variants, size_key, size_matches
+from catalog.selectors import option_values
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
 from .search_index import RefreshingIndex
@@ -100,9 +102,9 @@ def product_search(
     qs = Product.objects.filter(pk__in=candidates, is_active=True)
     variant_filter = Q()
     if colour:
-        variant_filter &= Q(variants__colour__iexact=colour)
+        variant_filter &= Q(variants__colour__in=option_values("colour", colour))
     if size:
-        variant_filter &= Q(variants__size__iexact=size)
+        variant_filter &= Q(variants__size__in=option_values("size", size))
     if in_stock:
         variant_filter &= Q(variants__stock__gt=0)
     if variant_filter:
@@ -130,11 +132,7 @@ def product_get(*, slug: str) -> Product | None:
 
 
 def product_card(product: Product, *, colour: str | None = None, size: str | None = None) -> dict:
-    variants = [
-        v
-        for v in product.variants.all()
-        if (not colour or v.colour.lower() == colour.lower()) and (not size or v.size.lower() == size.lower())
-    ]
+    variants = matching_variants(product, colour=colour, size=size)
     total = sum(v.stock for v in variants)
     return {
         "kind": "product",
@@ -148,3 +146,110 @@ def product_card(product: Product, *, colour: str | None = None, size: str | Non
         "stock_label": stock_label(total),
         "variants": [{"label": v.label or "One size", "stock": v.stock} for v in variants][:12],
     }
+
+
+# --- one product's variants against the shopper's colour and size ---------------------------
+
+
+def _sized(variants, size):
+    return [v for v in variants if size_matches(size, v.size)] if size else list(variants)
+
+
+def _coloured(variants, colour, ranks):
+    return [v for v in variants if colour_rank(colour, v.colour) in ranks] if colour else list(variants)
+
+
+def matching_variants(product: Product, *, colour: str | None = None, size: str | None = None) -> list[Variant]:
+    """The variants the shopper means: their colour as written (or spelled otherwise), else its family."""
+    return pick_variants(product.variants.all(), colour=colour, size=size)
+
+
+def _join(words: list[str]) -> str:
+    words = [w for w in words if w]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1] if words else ""
+
+
+def _sizes_of(variants) -> str:
+    return _join(sorted({v.size for v in variants if v.size}, key=size_key))
+
+
+def _by_colour(variants) -> dict[str, list[Variant]]:
+    grouped: dict[str, list[Variant]] = {}
+    for v in sorted(variants, key=lambda v: (v.colour.lower(), size_key(v.size))):
+        grouped.setdefault(v.colour, []).append(v)
+    return grouped
+
+
+def _in_stock_phrase(colour: str, variants, asked_colour: str | None = None) -> str:
+    """"Charcoal (a grey) is in stock in S, M and L", from the rows themselves."""
+    family = family_name(asked_colour, colour) if asked_colour and colour else None
+    name = colour or "it"
+    if family and family not in colour.lower():
+        name += f" ({'an' if family[0] in 'aeiou' else 'a'} {family})"
+    sizes = _sizes_of(variants)
+    return f"{name} is in stock" + (f" in {sizes}" if sizes else "")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def nearest_in_stock(product: Product, asked: list[Variant], *, colour: str | None = None, size: str | None = None) -> list[Variant]:
+    """In-stock variants nearest to the asked ones: the same colour in other sizes, else the same size in
+    the colour's family, the same size in any colour, the family in any size, else anything in stock."""
+    others = [v for v in product.variants.all() if v.stock > 0 and v not in asked]
+    asked_colours = {v.colour for v in asked if v.colour} or ({colour} if colour else set())
+
+    def ranked(variants, ranks):
+        return [v for v in variants if any(colour_rank(c, v.colour) in ranks for c in asked_colours)]
+
+    sized = _sized(others, size)
+    for pool in (ranked(others, (EXACT, SYNONYM)), ranked(sized, (FAMILY,)), sized, ranked(others, (FAMILY,)), others):
+        if pool:
+            return pool
+    return []
+
+
+def _nearest(product: Product, asked: list[Variant], colour: str | None, size: str | None) -> str:
+    near = nearest_in_stock(product, asked, colour=colour, size=size)
+    if not near:
+        return "Nothing else of it is in stock right now."
+    phrases = [_in_stock_phrase(c, vs, colour) for c, vs in list(_by_colour(near).items())[:4]]
+    return _capital(_join(phrases)) + "."
+
+
+def availability_text(product: Product, *, colour: str | None = None, size: str | None = None) -> str:
+    """Whether the asked variant is in stock, every fact from the variant rows; if it isn't, the nearest one that is."""
+    name = product.name
+    variants = list(product.variants.all())
+    if not variants:
+        return f"The {name} has no options on sale right now."
+    sized = _sized(variants, size)
+    if size and not sized:
+        return f"The {name} doesn't come in size {size}; it comes in {_sizes_of(variants)}. " + _nearest(product, [], colour, None)
+    exact = _coloured(sized, colour, (EXACT, SYNONYM))
+    if colour and not exact:
+        offered = _join(sorted({v.colour for v in variants if v.colour}))
+        family = [v for v in _coloured(sized, colour, (FAMILY,)) if v.stock > 0]
+        head = f"The {name} doesn't come in {colour}"
+        if family:
+            phrases = [_in_stock_phrase(c, vs, colour) for c, vs in _by_colour(family).items()]
+            return f"{head}, but {_join(phrases)}."
+        return f"{head}; it comes in {offered}. " + _nearest(product, [], colour, size)
+    if len(exact) == 1:
+        v = exact[0]
+        which = " ".join(x for x in (f"in {v.colour}" if v.colour else "", f"size {v.size}" if v.size else "") if x)
+        which = which.replace(" size", ", size") if v.colour and v.size else which
+        subject = f"The {name}" + (f" {which}" if which else "")
+        if v.stock > 0:
+            label = stock_label(v.stock)
+            return f"Yes — {subject[0].lower() + subject[1:]} is in stock" + (f" (only {v.stock} left)." if label != "In stock" else ".")
+        return f"{subject} is sold out. " + _nearest(product, exact, colour, size)
+    lines = []
+    for c, vs in _by_colour(exact).items():
+        parts = [f"{v.size or 'one size'}: {stock_label(v.stock).lower()}" for v in vs]
+        lines.append((f"{c} — " if c else "") + ", ".join(parts))
+    text = f"The {name}: " + "; ".join(lines) + "."
+    if not any(v.stock > 0 for v in exact):
+        text += " " + _nearest(product, exact, colour, size)
+    return text

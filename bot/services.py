@@ -496,26 +496,16 @@ class _Executor:
         return dialogue.Outcome(action="knowledge", ok=True, found=True)
 
     def _products(self, action: dialogue.Products, state):
-        from .products import product_card, product_get, product_search, stock_label
+        from catalog.options import size_key
+        from .products import availability_text, product_card, product_get, product_search
 
         product = product_get(slug=action.product) if action.product else None
         if product is not None and action.intent in ("product_availability", "product_info"):
             state["slots"]["product"] = product.slug
-            variants = [
-                v
-                for v in product.variants.all()
-                if (not action.colour or v.colour.lower() == action.colour.lower())
-                and (not action.size or v.size.lower() == action.size.lower())
-            ]
             if action.intent == "product_availability":
-                which = " ".join(x for x in (action.colour, action.size and f"size {action.size}") if x)
-                if not variants:
-                    self.reply.say(f"{product.name} doesn't come in {which or 'that option'}.")
-                else:
-                    lines = [f"{v.label or 'One size'}: {stock_label(v.stock).lower()}" for v in variants[:10]]
-                    self.reply.say(f"{product.name}{' in ' + which if which else ''} — " + "; ".join(lines) + ".")
+                self.reply.say(availability_text(product, colour=action.colour, size=action.size))
             else:
-                sizes = sorted({v.size for v in product.variants.all() if v.size}, key=_size_key)
+                sizes = sorted({v.size for v in product.variants.all() if v.size}, key=size_key)
                 colours = sorted({v.colour for v in product.variants.all() if v.colour})
                 details = [f"{product.name} costs {money_format(product.price, product.currency)}."]
                 if product.materials:
@@ -677,11 +667,6 @@ def _date(value) -> str:
 def _items(summary: dict) -> str:
     count = sum(i["qty"] for i in summary["items"])
     return ngettext("%(count)d item", "%(count)d items", count) % {"count": count}
-
-
-def _size_key(size: str):
-    order = ["XXS", "XS", "S", "M", "L", "XL", "XXL"]
-    return (0, order.index(size), "") if size in order else (1, 0, size)
 
 
 def order_card(summary: dict, *, invoice_url: str | None = None) -> dict:

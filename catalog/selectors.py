@@ -524,6 +524,7 @@ def product_filter(
     A product matches colour, size, stock and price through one variant that has all of them
     (a red M in stock under 50, not a red S and a blue M). The price is the variant's own
     price where it overrides the product's. ``in_stock=False`` asks for sold-out products.
+    A colour matches its synonyms and family ("grey": Charcoal), a size any way it is written.
     """
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise ValueError(f"limit must be a whole number, not {limit!r}")
@@ -544,9 +545,9 @@ def product_filter(
 
     variants = Variant.objects.filter(product=OuterRef("pk"))
     if colour:
-        variants = variants.filter(colour__iexact=colour.strip())
+        variants = variants.filter(colour__in=option_values("colour", colour.strip()))
     if size:
-        variants = variants.filter(size__iexact=size.strip())
+        variants = variants.filter(size__in=option_values("size", size.strip()))
     if low is not None or high is not None:
         variants = variants.annotate(effective_price=Coalesce("price_override", "product__price"))
         if low is not None:
@@ -573,14 +574,25 @@ def product_filter(
     return list(products.select_related("category").prefetch_related("variants").order_by("name")[:limit])
 
 
+def option_values(field: str, asked: str) -> list[str]:
+    """The catalog's distinct colours (or sizes) a shopper's word stands for: the same word, a
+    synonym or a shade of the family ("grey": Charcoal, Slate ...); a size written any way."""
+    from .options import colour_rank, size_matches
+
+    def keep(value):
+        return colour_rank(asked, value) is not None if field == "colour" else size_matches(asked, value)
+
+    values = Variant.objects.exclude(**{field: ""}).values_list(field, flat=True).distinct()
+    return [v for v in values if keep(v)]
+
+
 def variant_stock(*, product: Product, colour: str | None = None, size: str | None = None) -> list[Variant]:
-    """The product's variants (with their stock), narrowed to a colour and/or size when given."""
-    variants = Variant.objects.filter(product=product).select_related("product")
-    if colour:
-        variants = variants.filter(colour__iexact=colour.strip())
-    if size:
-        variants = variants.filter(size__iexact=size.strip())
-    return list(variants.order_by("colour", "size", "pk"))
+    """The product's variants (with their stock), narrowed to a colour and/or size when given: a size
+    written any way ("30x40cm"), a colour as written or else its family ("grey" finds Charcoal)."""
+    from .options import pick_variants
+
+    variants = Variant.objects.filter(product=product).select_related("product").order_by("colour", "size", "pk")
+    return pick_variants(variants, colour=(colour or "").strip(), size=(size or "").strip())
 
 
 def account_email_confirmed(*, user) -> bool:

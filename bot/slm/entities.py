@@ -159,6 +159,13 @@ DEFAULT_COLOURS = [
 ]
 _COLOUR_SPELLING = {"gray": "grey", "light gray": "light grey", "dark gray": "dark grey", "multicolor": "multicolour",
                     "off white": "off-white"}
+# Shade words of the colour families that are everyday words too ("it rose", "natural fibres"):
+# colours only where the catalog has them as a colour.
+EVERYDAY_COLOUR_WORDS = frozenset(
+    {"rose", "ash", "jet", "natural", "wine", "fig", "rinse", "snow", "smoke", "sky", "steel", "stone", "clay", "oat",
+     "chalk", "lemon", "gold", "silver", "copper", "cherry", "ocean", "moss", "forest", "light wash", "mid wash",
+     "tortoise", "melange", "nude", "tartan", "petrol", "walnut", "chestnut", "apricot", "coral", "amber", "color"}
+)
 # Colour words that are part of something else.
 NOT_COLOUR_AFTER = re.compile(r"^\s+(?:friday|card|belt|list|mail|pay|tie)\b", re.I)
 
@@ -243,7 +250,9 @@ class _ProductIndex:
             self._cache[word] = found
         return found
 
-    def find(self, text: str, taken: list[tuple[int, int]]) -> list[Entity]:
+    def find(self, text: str, taken: list[tuple[int, int]], colours: list[tuple[int, int]] = ()) -> list[Entity]:
+        """Product mentions; a single name word never takes a colour's place ("in Natural" is no
+        mention of the Natural Rubber Rain Boots, "Dark brown" none of the hand-blown tumblers)."""
         words = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text.lower())]
         # positions in the message where each product's name tokens occur
         hits: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -253,6 +262,8 @@ class _ProductIndex:
             for token in self.lookup(word):
                 for k in self.by_token[token]:
                     hits[k].append((pos, token))
+        # the words of the message as name tokens, to see a product's whole name written out
+        spoken = " " + " ".join(_singular(w) for w, _, _ in words if w not in _NAME_STOPWORDS) + " "
         candidates = []
         for k, positions in hits.items():
             name = self.name_tokens[k]
@@ -265,12 +276,14 @@ class _ProductIndex:
             matched, first, last = best
             unique_single = len(matched) == 1 and next(iter(matched)) in self.names_alone
             if len(matched) >= 2 and len(matched) / len(name) >= 0.5 or unique_single:
-                # more name words matched first, then the larger share of the name, then the shorter span
-                candidates.append((len(matched), len(matched) / len(name), -(last - first), k, words[first][1], words[last][2]))
+                # the whole name written out first, then more name words matched, then the larger share
+                # of the name, then the shorter span
+                whole = f" {' '.join(name)} " in spoken
+                candidates.append((whole, len(matched), len(matched) / len(name), -(last - first), k, words[first][1], words[last][2]))
         candidates.sort(reverse=True)
         entities = []
-        for _, _, _, k, start, end in candidates:
-            if _overlaps(start, end, taken):
+        for _, matched_count, _, _, k, start, end in candidates:
+            if _overlaps(start, end, taken) or (matched_count == 1 and _overlaps(start, end, list(colours))):
                 continue
             taken.append((start, end))
             entities.append(Entity("product", self.products[k][1], start, end))
@@ -304,7 +317,9 @@ def extract_entities(text: str, gazetteer: Gazetteer | None = None) -> list[Enti
     _amounts(text, add)
     _sizes(text, add, gazetteer)
     if gazetteer and gazetteer.products:
-        entities += gazetteer.product_index.find(text, taken)
+        catalog_colours = frozenset(c.lower() for c in gazetteer.colours if c)
+        colour_spans = [m.span() for m in _colour_pattern(catalog_colours).finditer(text)]
+        entities += gazetteer.product_index.find(text, taken, colour_spans)
     _colours(text, add, gazetteer)
     _countries(text, add)
     return sorted(entities, key=lambda e: (e.start, e.end))
@@ -356,6 +371,13 @@ def _sizes(text: str, add, gazetteer: Gazetteer | None) -> None:
     def canonical(value: str) -> str:
         return known.get(value.lower(), value)
 
+    # The catalog's own size labels first, written any way ("30x40cm" for "30 × 40 cm", "80cm"):
+    # a pattern below would take "30" or "80" out of them.
+    for label_lower, label in known.items():
+        if len(label_lower) < 3 or label_lower.isdigit():
+            continue
+        for m in _label_pattern(label_lower).finditer(text):
+            add("size", label, m.start(), m.end())
     shouting = _shouting(text)
     for m in SIZE_JEANS.finditer(text):
         add("size", canonical(f"W{m.group(1)} L{m.group(2)}"), m.start(), m.end())
@@ -376,17 +398,27 @@ def _sizes(text: str, add, gazetteer: Gazetteer | None) -> None:
             add("size", canonical(m.group(1)), m.start(), m.end())
     for m in SIZE_BARE_NUMBER.finditer(text):
         add("size", canonical(m.group(1)), m.start(1), m.end(1))
-    # The catalog's own size labels that no pattern covers ("petite", "W30 L34", "2-3 years").
-    for label_lower, label in known.items():
-        if len(label_lower) < 3 or label_lower.isdigit():
-            continue
-        for m in re.finditer(rf"(?<![\w]){re.escape(label_lower)}(?![\w])", text.lower()):
-            add("size", label, m.start(), m.end())
+
+
+@lru_cache(maxsize=4096)
+def _label_pattern(label: str) -> re.Pattern:
+    """A size label as shoppers may write it: any spacing, × or x between numbers, any case."""
+    parts = []
+    for piece in re.findall(r"\d+(?:[.,]\d+)?|[×x*](?=\s*\d)|[^\W\d_]+|\S", label):
+        if re.fullmatch(r"[×x*]", piece):
+            parts.append(r"[×x*]")
+        elif re.fullmatch(r"\d+[.,]\d+", piece):
+            parts.append(re.escape(piece).replace(r"\.", "[.,]").replace(",", "[.,]"))
+        else:
+            parts.append(re.escape(piece))
+    return re.compile(r"(?<![\w.,])" + r"\s*".join(parts) + r"(?![\w])", re.I)
 
 
 @lru_cache(maxsize=32)
 def _colour_pattern(catalog_colours: frozenset[str]) -> re.Pattern:
-    words = set(DEFAULT_COLOURS) | catalog_colours
+    from catalog.options import colour_words  # the colour families' words (a data table, no database)
+
+    words = set(DEFAULT_COLOURS) | (set(colour_words()) - EVERYDAY_COLOUR_WORDS) | catalog_colours
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])", re.I)
 
 

@@ -375,6 +375,19 @@ def test_close_intents_get_a_clarifying_question_and_the_quick_reply_picks():
     assert actions == [d.Say("ask_order_number", {"intent": "change_order"})]
 
 
+def test_a_stock_question_naming_a_product_is_answered_without_a_clarifying_question():
+    text = "is the Wide-Leg Linen Trousers in stock in Black, size M?"
+    top = [("product_info", 0.5), ("product_availability", 0.45), ("out_of_scope", 0.05)]
+    entities = [ent("product", "wide-leg-linen-trousers"), ent("colour", "Black"), ent("size", "M")]
+    state, actions = run(None, msg(text, "product_info", 0.5, top=top, entities=entities))
+    assert actions == [
+        d.Products(intent="product_availability", query=text, product="wide-leg-linen-trousers", colour="Black", size="M")
+    ]
+    # without a product named, the same two close intents still get the question
+    state, actions = run(None, msg("is it in stock in black?", "product_info", 0.5, top=top, entities=entities[1:]))
+    assert actions[0].key == "clarify"
+
+
 def test_context_carries_over_to_a_colour():
     state, actions = run(None, msg("is the linen shirt in stock", "product_availability", entities=[ent("product", "linen-shirt")]))
     assert actions[0] == d.Products(intent="product_availability", query="is the linen shirt in stock", product="linen-shirt")

@@ -174,3 +174,27 @@ def test_everyday_words_in_a_product_name_do_not_name_it_alone():
     assert found("do you have chambray?", shop, kind="product") == [("product", "chambray-work-shirt")]
     assert found("does the kettle come in blue", shop, kind="product") == [("product", "stovetop-kettle")]
     assert found("the chambray work shirt in M", shop, kind="product") == [("product", "chambray-work-shirt")]
+
+
+def test_a_catalog_size_is_found_however_it_is_written_and_no_number_is_taken_out_of_it():
+    shop = Gazetteer(products=[("Linen Tablecloth", "linen-tablecloth")], colours=["Black"], sizes=["S", "M", "30 × 40 cm", "80 cm"])
+    assert found("is the Linen Tablecloth in Black, size 30x40cm?", shop, "size") == [("size", "30 × 40 cm")]
+    assert found("size 30 X 40 CM please", shop, "size") == [("size", "30 × 40 cm")]
+    assert found("the belt in 80cm", shop, "size") == [("size", "80 cm")]
+    assert found("size 30 please", shop, "size") == [("size", "30")]
+
+
+def test_a_colour_word_is_a_colour_and_no_one_word_product_mention():
+    shop = Gazetteer(
+        products=[("Natural Rubber Rain Boots", "rain-boots"), ("Linen Pillowcases (Pair)", "pillowcases")],
+        colours=["Natural", "Sage"],
+        sizes=["40 × 80 cm"],
+    )
+    entities = extract_entities("is the Linen Pillowcases (Pair) in stock in Natural, size 40 × 80 cm?", shop)
+    assert [(e.type, e.value) for e in entities] == [("product", "pillowcases"), ("colour", "Natural"), ("size", "40 × 80 cm")]
+    assert found("do you have it in anthracite?", None, "colour") == [("colour", "anthracite")]
+
+
+def test_a_product_name_written_out_in_full_wins_over_a_longer_name_sharing_its_words():
+    shop = Gazetteer(products=[("Linen Wide Leg Trousers Pleated Navy", "long"), ("Wide-Leg Linen Trousers", "wide-leg")])
+    assert found("is the wide-leg linen trousers in navy in stock?", shop, "product") == [("product", "wide-leg")]

@@ -1,0 +1,130 @@
+"""What a shopper's colour and size words mean against a product's own variant options.
+
+Pure functions, no database. Colours: a word matches a variant colour written the same way
+(rank 0), spelled differently or naming the same shade ("gray", rank 1), or in the same family
+("grey" and Charcoal, rank 2); catalog/colours.yaml holds the families. Sizes: "M", "medium",
+"30 x 40cm" and "30 × 40 cm" are compared after normalising case, spaces, × and size words.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+COLOURS_FILE = Path(__file__).resolve().parent / "colours.yaml"
+EXACT, SYNONYM, FAMILY = 0, 1, 2
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    data = yaml.safe_load(COLOURS_FILE.read_text(encoding="utf-8"))
+    spellings = {str(k).lower(): str(v).lower() for k, v in (data.get("spellings") or {}).items()}
+    families: dict[str, set[str]] = {}
+    for family, shades in data["families"].items():
+        families.setdefault(family, set()).add(family)
+        for shade in shades:
+            families.setdefault(str(shade).lower(), set()).add(family)
+    return spellings, {word: frozenset(f) for word, f in families.items()}
+
+
+def colour_words() -> list[str]:
+    """Every colour word the table knows (family names, shades, spellings)."""
+    spellings, families = _table()
+    return sorted(set(families) | set(spellings))
+
+
+def _canonical(colour: str) -> str:
+    spellings, _ = _table()
+    text = re.sub(r"\s+", " ", colour.strip().lower())
+    text = spellings.get(text, text)
+    return " ".join(spellings.get(w, w) for w in text.split(" "))
+
+
+def colour_families(colour: str) -> frozenset[str]:
+    """The families a colour belongs to: "Charcoal" -> grey; "Navy/Ecru" -> blue, white; "Grey check" -> grey."""
+    _, families = _table()
+    found: set[str] = set()
+    for part in re.split(r"\s*[/&,+]\s*|\s+and\s+", _canonical(colour)):
+        if not part:
+            continue
+        if part in families:
+            found |= families[part]
+            continue
+        words = part.split(" ")
+        # the longest run of words the table knows: "dusty rose print" -> "dusty rose"
+        for size in range(len(words), 0, -1):
+            hits = [families[" ".join(words[i : i + size])] for i in range(len(words) - size + 1) if " ".join(words[i : i + size]) in families]
+            if hits:
+                for hit in hits:
+                    found |= hit
+                break
+    return frozenset(found)
+
+
+def colour_rank(asked: str, colour: str) -> int | None:
+    """How well a variant colour answers the shopper's colour word: EXACT, SYNONYM, FAMILY or None."""
+    if not asked or not colour:
+        return None
+    if asked.strip().lower() == colour.strip().lower():
+        return EXACT
+    if _canonical(asked) == _canonical(colour):
+        return SYNONYM
+    asked_families = colour_families(asked)
+    if asked_families & colour_families(colour):
+        return FAMILY
+    return None
+
+
+def family_name(asked: str, colour: str) -> str | None:
+    """The family the two share, to say "Charcoal (a grey)"."""
+    shared = colour_families(asked) & colour_families(colour)
+    if not shared:
+        return None
+    canonical = _canonical(asked)
+    return canonical if canonical in shared else sorted(shared)[0]
+
+
+_SIZE_WORDS = {"extra extra small": "xxs", "extra small": "xs", "x-small": "xs", "small": "s", "medium": "m",
+               "large": "l", "extra large": "xl", "x-large": "xl", "xx-large": "xxl", "extra extra large": "xxl",
+               "2xl": "xxl", "one size": "onesize", "onesize": "onesize", "one-size": "onesize"}
+
+
+def normalise_size(size: str) -> str:
+    """One spelling per size: "30 × 40 cm", "30x40cm" -> "30x40cm"; "Medium", "m" -> "m"; "EU 42" -> "eu42"."""
+    text = re.sub(r"\s+", " ", str(size or "").strip().lower())
+    text = re.sub(r"^size\s*:?\s*", "", text)
+    text = _SIZE_WORDS.get(text, text)
+    text = re.sub(r"\s*[×x*]\s*(?=\d)", "x", text)
+    text = re.sub(r"(\d),(\d)", r"\1.\2", text)
+    return re.sub(r"[\s]+", "", text)
+
+
+def size_matches(asked: str, size: str) -> bool:
+    return bool(asked) and normalise_size(asked) == normalise_size(size)
+
+
+_LETTER_ORDER = ["xxs", "xs", "s", "m", "l", "xl", "xxl", "3xl", "4xl"]
+
+
+def size_key(size: str):
+    """Sizes in shop order: XS before S before M; numbers by value ("36" < "110 cm"); the rest by name."""
+    norm = normalise_size(size)
+    if norm in _LETTER_ORDER:
+        return (0, _LETTER_ORDER.index(norm), "")
+    number = re.match(r"[a-z]*(\d+(?:\.\d+)?)", norm)
+    if number:
+        return (1, float(number.group(1)), norm)
+    return (2, 0, norm)
+
+
+def pick_variants(variants, *, colour: str | None = None, size: str | None = None) -> list:
+    """The variants a shopper means: the size written any way; the colour as written (or spelled
+    otherwise), else the variants in its family. Works on anything with .colour and .size."""
+    sized = [v for v in variants if size_matches(size, v.size)] if size else list(variants)
+    if not colour:
+        return sized
+    close = [v for v in sized if colour_rank(colour, v.colour) in (EXACT, SYNONYM)]
+    return close or [v for v in sized if colour_rank(colour, v.colour) == FAMILY]
