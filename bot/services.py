@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from decimal import Decimal
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial

@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from bot import conversations, dialogue, services
-from bot.products import product_card
 from catalog.models import Product
 from catalog.money import money_format
 from tests.factories import ProductFactory, ShippingMethodFactory

@@ -12,7 +12,7 @@ from django.urls import reverse
 from catalog import services
 from catalog.models import Customer, ReturnRequest
 from tests.catalog.conftest import make_order
-from tests.factories import CategoryFactory, CustomerFactory, ProductFactory, UserFactory, VariantFactory
+from tests.factories import CategoryFactory, ProductFactory, UserFactory, VariantFactory
 
 PASSWORD = "plum-harbour-4417"
 pytestmark = pytest.mark.django_db
