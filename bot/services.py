@@ -717,6 +717,7 @@ def return_offer_card(order: Order, eligibility: list) -> dict:
         "items": items,
         "not_returnable": kept,
         "refund_amount": f"{refund:.2f}",
+        "refund_text": money_format(refund, order.currency),
         "currency": order.currency,
     }
 
