@@ -211,6 +211,18 @@ class _Reader:
             self.products[handle] = ProductRow(line=line, handle=handle)
         return self.products[handle]
 
+    def options(self, line: int, names: list[str], values: list[str], columns: list[tuple[str, str]]) -> list[list[str]]:
+        """[name, value] pairs of a variant row; names come from the product's first row."""
+        options = []
+        for name, value, (value_column, name_column) in zip(names, values, columns):
+            if value and not name:
+                self.problem(line, value_column, f"{value!r} has no {name_column} on the product's first row")
+            elif name and not value:
+                self.problem(line, value_column, f"is empty, but the product has the option {name!r}")
+            elif name and not (name == "Title" and value == "Default Title"):  # Shopify's "no options"
+                options.append([name, value])
+        return options
+
     def variant(self, product: ProductRow, line: int, sku_column: str, sku: str, options, price, stock) -> None:
         sku = self.check_length(line, sku_column, sku, 64, "a SKU")
         if sku:
@@ -269,14 +281,8 @@ def _read_shopify(reader: _Reader, records) -> None:
         values = [get(f"Option{i} Value") for i in (1, 2, 3)]
         if not (first or any(values) or get("Variant SKU") or get("Variant Price")):
             continue  # an image row
-        options = []
-        for i, (name, value) in enumerate(zip(product.option_names, values), start=1):
-            if value and not name:
-                reader.problem(line, f"Option{i} Value", f"{value!r} has no Option{i} Name on the product's first row")
-            elif name and not value:
-                reader.problem(line, f"Option{i} Value", f"is empty, but the product has the option {name!r}")
-            elif name and not (name == "Title" and value == "Default Title"):  # Shopify's "no options"
-                options.append([name, value])
+        columns = [(f"Option{i} Value", f"Option{i} Name") for i in (1, 2, 3)]
+        options = reader.options(line, product.option_names, values, columns)
         price = reader.parse(line, "Variant Price", get("Variant Price"), _price)
         if price is None and not get("Variant Price"):
             reader.problem(line, "Variant Price", "is empty on a variant row")
@@ -318,15 +324,8 @@ def _read_project(reader: _Reader, records, header: list[str]) -> None:
                     reader.problem(line, column, f"differs from the product's first row (line {product.line})")
         if product_values["image_url"] and first:
             product.images.append((0, line, product_values["image_url"]))
-        options = []
-        for n, name in zip(numbers, product.option_names):
-            value = get(f"option{n}_value")
-            if value and not name:
-                reader.problem(line, f"option{n}_value", f"{value!r} has no option{n}_name")
-            elif name and not value:
-                reader.problem(line, f"option{n}_value", f"is empty, but the product has the option {name!r}")
-            elif name:
-                options.append([name, value])
+        values = [get(f"option{n}_value") for n in numbers]
+        options = reader.options(line, product.option_names, values, [(f"option{n}_value", f"option{n}_name") for n in numbers])
         price = reader.parse(line, "price", get("price"), _price)
         if price is None and not get("price"):
             reader.problem(line, "price", "is empty")
