@@ -1,4 +1,4 @@
-"""Celery tasks of the assistant: keeping the knowledge-base index in step with the articles."""
+"""Celery tasks of the assistant: keeping the knowledge-base and product search indexes in step."""
 
 from celery import shared_task
 
@@ -14,3 +14,14 @@ def reindex_article(article_id: int) -> int:
     if article is None:
         return passages_remove(article_id=article_id)
     return article_reindex(article=article)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3, soft_time_limit=600, time_limit=660)
+def reindex_products() -> int:
+    """Embed the products whose text changed (idempotent: unchanged ones keep their vectors).
+    Returns the number of searchable products."""
+    from .products import _load_or_embed, reset_caches
+
+    ids, _ = _load_or_embed()
+    reset_caches()
+    return len(ids)

@@ -128,3 +128,22 @@ def pick_variants(variants, *, colour: str | None = None, size: str | None = Non
         return sized
     close = [v for v in sized if colour_rank(colour, v.colour) in (EXACT, SYNONYM)]
     return close or [v for v in sized if colour_rank(colour, v.colour) == FAMILY]
+
+
+# Option names that mean colour or size, in the languages shops commonly export in (English,
+# German, French, Spanish, Italian, Dutch, Portuguese, Swedish, Danish, Polish).
+_OPTION_KINDS = {
+    "colour": {"colour", "color", "colours", "colors", "farbe", "couleur", "kleur", "colore", "cor", "färg",
+               "farve", "kolor", "colour name", "color name"},
+    "size": {"size", "sizes", "größe", "groesse", "grösse", "taille", "talla", "tamaño", "taglia", "maat",
+             "tamanho", "storlek", "størrelse", "rozmiar", "shoe size", "clothing size"},
+}
+
+
+def option_kind(name: str) -> str | None:
+    """ "colour" or "size" for an option name meaning one ("Color", "Farbe", "Taille"), else None."""
+    key = re.sub(r"\s+", " ", str(name or "").strip().lower())
+    for kind, names in _OPTION_KINDS.items():
+        if key in names:
+            return kind
+    return None

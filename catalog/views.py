@@ -120,8 +120,11 @@ def product_detail(request, slug):
     variants = list(product.variants.all())
     # One table body per colour: the sizes of a colour sit together.
     colours: dict[str, list[Variant]] = {}
+    # Options other than colour and size (flavour, weight, …): a column each, in the shop's order.
+    option_names = list(dict.fromkeys(name for v in variants for name, _ in v.other_options))
     for variant in variants:
         variant.stock_level = stock_level(variant.stock)
+        variant.option_cells = [dict(variant.other_options).get(name, "") for name in option_names]
         colours.setdefault(variant.colour, []).append(variant)
     prices = {v.price for v in variants} or {product.price}
     policy = _policy()
@@ -140,6 +143,7 @@ def product_detail(request, slug):
             "product": product,
             "variants": variants,
             "colour_groups": list(colours.items()),
+            "option_names": option_names,
             "has_colours": any(v.colour for v in variants),
             "has_sizes": any(v.size for v in variants),
             "size_count": len({v.size for v in variants if v.size}),

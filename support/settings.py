@@ -261,6 +261,12 @@ SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:8000")
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR").strip().upper()
 if not (len(SHOP_CURRENCY) == 3 and SHOP_CURRENCY.isalpha()):
     raise ValueError(f"SHOP_CURRENCY must be a 3-letter ISO 4217 code such as EUR, not {SHOP_CURRENCY!r}")
+# import_help files an article whose topic is missing or unknown under this topic.
+HELP_IMPORT_DEFAULT_TOPIC = os.environ.get("HELP_IMPORT_DEFAULT_TOPIC", "orders").strip().lower()
+# Hosts besides the site that product pictures may come from (imported picture addresses, e.g.
+# Shopify's CDN): added to the Content-Security-Policy's img-src.
+IMAGE_SOURCES = env_list("IMAGE_SOURCES", "https://cdn.shopify.com")
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += IMAGE_SOURCES
 # The shipped SLM artifact; train_slm writes new versions beside it.
 SLM_ARTIFACT_DIR = Path(os.environ.get("SLM_ARTIFACT_DIR", BASE_DIR / "bot" / "slm_artifact"))
 SLM_THREADS = int(os.environ.get("SLM_THREADS", "1"))
