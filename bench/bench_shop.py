@@ -118,7 +118,7 @@ async def ask(url: str, text: str, grace: float, timeout: float) -> dict:
                 break
             try:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), wait))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if deadline is None:
                     record["error"] = "no reply"
                 break
@@ -136,6 +136,8 @@ async def ask(url: str, text: str, grace: float, timeout: float) -> dict:
 
 
 async def replay(urls: list[str], items: list[tuple[str, str]], concurrency: int, grace: float, timeout: float) -> list[dict]:
+    from websockets.exceptions import WebSocketException
+
     gate = asyncio.Semaphore(concurrency)
     results: list[dict] = [{} for _ in items]
 
@@ -143,7 +145,7 @@ async def replay(urls: list[str], items: list[tuple[str, str]], concurrency: int
         async with gate:
             try:
                 record = await ask(urls[i % len(urls)], text, grace, timeout)
-            except Exception as exc:  # a refused or dropped socket is a result, not a crash
+            except (OSError, TimeoutError, WebSocketException) as exc:  # a refused or dropped socket is a result, not a crash
                 record = {"intent": None, "confidence": None, "escalated": False, "reply": None, "error": repr(exc)}
             results[i] = {"label": label, "text": text, **record}
 
