@@ -11,7 +11,8 @@ Sources (all read-only):
 
 Splits are made per *group* before any augmentation: near-duplicate Bitext sentences share a
 group, and all expansions of one template share a group, so the dev and test splits hold
-phrasings the model never saw in training. bot/data/eval_shoppers.yaml is never read here.
+phrasings the model never saw in training. bot/data/eval_shoppers.yaml and the other shops'
+shopper sets (bot/data/shops/*.yaml) are read here only to keep their sentences out of training.
 """
 
 from __future__ import annotations
@@ -416,9 +417,9 @@ def build_splits(
     if unknown:
         raise ValueError(f"examples with intents that are not in intents.yaml: {sorted(unknown)}")
 
-    # The independent shopper set stays unseen: a sentence of it written again in any source
+    # The independent shopper sets stay unseen: a sentence of them written again in any source
     # (or labelled by an agent) is dropped from every split.
-    held_out = {normalise(ex.text) for ex in load_eval_shoppers()}
+    held_out = {normalise(ex.text) for ex in load_eval_shoppers() + load_shop_shoppers()}
     dropped_held_out = 0
 
     # One sentence, one label: exact duplicates across sources are dropped (first source wins).
@@ -512,6 +513,20 @@ def load_eval_shoppers() -> list[Example]:
     """The independent shopper set: evaluation only."""
     data = yaml.safe_load((DATA_DIR / "eval_shoppers.yaml").read_text(encoding="utf-8"))
     return [Example(str(text), intent, "eval_shoppers", f"eval:{i}") for intent, texts in data.items() for i, text in enumerate(texts)]
+
+
+SHOPS_DIR = DATA_DIR / "shops"
+
+
+def load_shop_shoppers(path: Path | None = None) -> list[Example]:
+    """Shopper sets written for other shops (bot/data/shops/<shop>_shoppers.yaml, intent -> messages):
+    evaluation only (bench/bench_shop.py), like eval_shoppers.yaml. `path`: one file; default all."""
+    paths = [path] if path else sorted(SHOPS_DIR.glob("*.yaml"))
+    examples = []
+    for one in paths:
+        data = yaml.safe_load(Path(one).read_text(encoding="utf-8")) or {}
+        examples += [Example(str(text), intent, f"shop:{Path(one).stem}", f"shop:{Path(one).stem}:{i}") for intent, texts in data.items() for i, text in enumerate(texts)]
+    return examples
 
 
 def load_clinc_val(shared_dir: Path) -> tuple[list[Example], list[Example]]:
