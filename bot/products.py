@@ -15,8 +15,8 @@ from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from catalog.money import money_format
-from catalog.options import EXACT, FAMILY, SYNONYM, colour_rank, family_name, pick_variants, size_key, size_matches
+from catalog.money import money_amount, money_format
+from catalog.options import CLOSE, FAMILY, colour_rank, family_name, pick_variants, size_key, variants_in_colour, variants_in_size
 from catalog.selectors import option_values
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
@@ -132,14 +132,14 @@ def product_get(*, slug: str) -> Product | None:
 
 
 def product_card(product: Product, *, colour: str | None = None, size: str | None = None) -> dict:
-    variants = matching_variants(product, colour=colour, size=size)
+    variants = pick_variants(product.variants.all(), colour=colour, size=size)
     total = sum(v.stock for v in variants)
     return {
         "kind": "product",
         "title": product.name,
         "url": product.get_absolute_url(),
         "image": product.image_url,
-        "price": f"{product.price:.2f}",
+        "price": money_amount(product.price),
         "currency": product.currency,
         "price_text": money_format(product.price, product.currency),  # the same string as the texts
         "in_stock": total > 0,
@@ -149,19 +149,6 @@ def product_card(product: Product, *, colour: str | None = None, size: str | Non
 
 
 # --- one product's variants against the shopper's colour and size ---------------------------
-
-
-def _sized(variants, size):
-    return [v for v in variants if size_matches(size, v.size)] if size else list(variants)
-
-
-def _coloured(variants, colour, ranks):
-    return [v for v in variants if colour_rank(colour, v.colour) in ranks] if colour else list(variants)
-
-
-def matching_variants(product: Product, *, colour: str | None = None, size: str | None = None) -> list[Variant]:
-    """The variants the shopper means: their colour as written (or spelled otherwise), else its family."""
-    return pick_variants(product.variants.all(), colour=colour, size=size)
 
 
 def _join(words: list[str]) -> str:
@@ -203,8 +190,8 @@ def nearest_in_stock(product: Product, asked: list[Variant], *, colour: str | No
     def ranked(variants, ranks):
         return [v for v in variants if any(colour_rank(c, v.colour) in ranks for c in asked_colours)]
 
-    sized = _sized(others, size)
-    for pool in (ranked(others, (EXACT, SYNONYM)), ranked(sized, (FAMILY,)), sized, ranked(others, (FAMILY,)), others):
+    sized = variants_in_size(others, size)
+    for pool in (ranked(others, CLOSE), ranked(sized, (FAMILY,)), sized, ranked(others, (FAMILY,)), others):
         if pool:
             return pool
     return []
@@ -224,13 +211,13 @@ def availability_text(product: Product, *, colour: str | None = None, size: str 
     variants = list(product.variants.all())
     if not variants:
         return f"The {name} has no options on sale right now."
-    sized = _sized(variants, size)
+    sized = variants_in_size(variants, size)
     if size and not sized:
         return f"The {name} doesn't come in size {size}; it comes in {_sizes_of(variants)}. " + _nearest(product, [], colour, None)
-    exact = _coloured(sized, colour, (EXACT, SYNONYM))
+    exact = variants_in_colour(sized, colour)
     if colour and not exact:
         offered = _join(sorted({v.colour for v in variants if v.colour}))
-        family = [v for v in _coloured(sized, colour, (FAMILY,)) if v.stock > 0]
+        family = [v for v in variants_in_colour(sized, colour, (FAMILY,)) if v.stock > 0]
         head = f"The {name} doesn't come in {colour}"
         if family:
             phrases = [_in_stock_phrase(c, vs, colour) for c, vs in _by_colour(family).items()]

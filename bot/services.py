@@ -29,7 +29,7 @@ from catalog import services as shop_services
 from catalog.errors import ShopError
 from catalog.invoices import invoice_url
 from catalog.models import Order, ShopPolicy
-from catalog.money import country_name, money_format
+from catalog.money import country_name, money_amount, money_format
 from catalog.tasks import send_order_email
 
 from . import dialogue, events, replies, rows, verification
@@ -344,17 +344,7 @@ class _Executor:
                 )
             for item in refunds:
                 self.reply.say(refund_text(item))
-                self.reply.cards.append(
-                    {
-                        "kind": "return",
-                        "rma_number": item["rma_number"],
-                        "status": item["status"],
-                        "status_display": item["status_display"],
-                        "refund_amount": str(item["refund_amount"]),
-                        "currency": item["currency"],
-                        "refund_text": money_format(item["refund_amount"], item["currency"]),
-                    }
-                )
+                self.reply.cards.append(return_card(item))
         elif invoice:
             self.reply.say(invoice_text(summary))
         else:
@@ -463,17 +453,7 @@ class _Executor:
                     f"Your return {rr.rma_number} is registered. We've e-mailed you the return instructions; "
                     f"once we receive the items we'll refund {money_format(rr.refund_amount, order.currency)}."
                 )
-                self.reply.cards.append(
-                    {
-                        "kind": "return",
-                        "rma_number": rr.rma_number,
-                        "status": rr.status,
-                        "status_display": rr.get_status_display(),
-                        "refund_amount": str(rr.refund_amount),
-                        "currency": order.currency,
-                        "refund_text": money_format(rr.refund_amount, order.currency),
-                    }
-                )
+                self.reply.cards.append(return_card(shop.return_summary(return_request=rr, order=order)))
             elif action.action == "change_address":
                 shop_services.order_change_shipping_address(order=order, address=action.params["address"], actor="assistant")
                 order.refresh_from_db()
@@ -709,15 +689,20 @@ def return_offer_card(order: Order, eligibility: list) -> dict:
         elif e.reason and e.line.quantity > e.already_returned:  # what's already in a return isn't "kept"
             kept.append({**line, "quantity": e.line.quantity - e.already_returned, "reason": e.reason})
     refund = sum((e.line.unit_price * e.returnable_quantity for e in eligibility), Decimal("0.00"))
+    offer = {"rma_number": "", "status": "offer", "status_display": "Not started yet", "refund_amount": money_amount(refund), "currency": order.currency}
+    return {**return_card(offer), "order_number": order.number, "items": items, "not_returnable": kept}
+
+
+def return_card(item: dict) -> dict:
+    """A return as a chat card, from its catalog.selectors.return_summary."""
     return {
         "kind": "return",
-        "status": "offer",
-        "status_display": "Not started yet",
-        "order_number": order.number,
-        "items": items,
-        "not_returnable": kept,
-        "refund_amount": f"{refund:.2f}",
-        "currency": order.currency,
+        "rma_number": item["rma_number"],
+        "status": item["status"],
+        "status_display": item["status_display"],
+        "refund_amount": item["refund_amount"],
+        "currency": item["currency"],
+        "refund_text": money_format(item["refund_amount"], item["currency"]),
     }
 
 

@@ -37,6 +37,7 @@ from .errors import (
 )
 from .models import Customer, Order, OrderEvent, OrderLine, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
 from .mail_limits import mail_limit_take
+from .money import money_amount, money_quantize
 from .tasks import send_account_email, send_newsletter_email, send_order_email
 
 ACTOR_MAX_LENGTH = OrderEvent._meta.get_field("actor").max_length
@@ -77,10 +78,6 @@ def _lock_return(return_request: ReturnRequest) -> tuple[Order, ReturnRequest]:
     order = Order.objects.select_for_update().get(pk=return_request.order_id)
     locked = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
     return order, locked
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 # --- Orders: cancel ---------------------------------------------------------------------------
@@ -130,8 +127,8 @@ def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
             "previous_status": previous_status,
             "reason": reason,
             "was_paid": was_paid,
-            "cancellation_fee": _money(fee),
-            "refund_due": _money(order.total - fee) if was_paid else "0.00",
+            "cancellation_fee": money_amount(fee),
+            "refund_due": money_amount(order.total - fee) if was_paid else "0.00",
             "stock_released": released,
         },
     )
@@ -425,7 +422,7 @@ def order_created_by_staff(*, order: Order, actor: str) -> Order:
         type=OrderEvent.Type.PLACED,
         actor=actor,
         message="Order entered in the admin",
-        data={"subtotal": _money(order.subtotal), "total": _money(order.total)},
+        data={"subtotal": money_amount(order.subtotal), "total": money_amount(order.total)},
     )
     return order
 
@@ -553,7 +550,7 @@ def return_request_create(
         data={
             "rma_number": return_request.rma_number,
             "reason": reason_code,
-            "refund_amount": _money(refund_amount),
+            "refund_amount": money_amount(refund_amount),
             "lines": [{"order_line_id": line_id, "sku": by_line[line_id].line.sku, "quantity": qty} for line_id, qty in sorted(wanted.items())],
         },
     )
@@ -629,12 +626,12 @@ def return_request_refund(*, return_request: ReturnRequest, actor: str, amount=N
     requested_amount = return_request.refund_amount
     if amount is not None:
         try:
-            amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+            amount = money_quantize(amount)
         except (InvalidOperation, ValueError):
             raise ShopError("The refund amount must be a number like 19.90.", code="invalid_amount") from None
         if amount <= 0 or amount > requested_amount:
             raise ShopError(
-                f"The refund must be more than 0 and at most {_money(requested_amount)} {order.currency}.", code="invalid_amount"
+                f"The refund must be more than 0 and at most {money_amount(requested_amount)} {order.currency}.", code="invalid_amount"
             )
         return_request.refund_amount = amount
     return_request.status = target
@@ -651,10 +648,10 @@ def return_request_refund(*, return_request: ReturnRequest, actor: str, amount=N
         return_request=return_request,
         type=OrderEvent.Type.RETURN_REFUNDED,
         actor=actor,
-        message=f"Refunded {_money(return_request.refund_amount)} {order.currency} for {return_request.rma_number}",
+        message=f"Refunded {money_amount(return_request.refund_amount)} {order.currency} for {return_request.rma_number}",
         data={
-            "refund_amount": _money(return_request.refund_amount),
-            "requested_amount": _money(requested_amount),
+            "refund_amount": money_amount(return_request.refund_amount),
+            "requested_amount": money_amount(requested_amount),
             "order_status": order.status,
             "previous_order_status": previous_order_status,
         },

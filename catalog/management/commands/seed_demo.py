@@ -59,7 +59,7 @@ from catalog.models import (
     ShopPolicy,
     Variant,
 )
-from catalog.money import money_format
+from catalog.money import money_format, money_quantize
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 SEED = 2026
@@ -304,10 +304,6 @@ def _colour_code(colour: str) -> str:
     return words[0][:5] if len(words) == 1 else "".join(w[:3] for w in words)[:9]
 
 
-def _money(value) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
 class DemoShop:
     """Builds the demo shop from DemoData with one seeded random generator."""
 
@@ -355,10 +351,10 @@ class DemoShop:
                     raise CommandError(f"catalog.yaml: a product in {category.slug} needs a name and a price")
                 sizes = spec.get("sizes", default_sizes)
                 if isinstance(sizes, dict):
-                    size_prices = {str(size): _money(price) for size, price in sizes.items()}
+                    size_prices = {str(size): money_quantize(price) for size, price in sizes.items()}
                 else:
                     size_prices = {str(size): None for size in sizes}
-                price = _money(spec["price"])
+                price = money_quantize(spec["price"])
                 if any(p is not None for p in size_prices.values()):
                     price = min(p for p in size_prices.values() if p is not None)
                 slug = slugify(_ascii(name))
@@ -438,8 +434,8 @@ class DemoShop:
                     name=spec["name"],
                     carrier=spec.get("carrier", ""),
                     countries=list(spec["countries"]),
-                    price=_money(spec["price"]),
-                    free_over=_money(spec["free_over"]) if spec.get("free_over") is not None else None,
+                    price=money_quantize(spec["price"]),
+                    free_over=money_quantize(spec["free_over"]) if spec.get("free_over") is not None else None,
                     currency="EUR",
                     min_days=spec.get("min_days", 2),
                     max_days=spec.get("max_days", 5),
@@ -922,7 +918,7 @@ def write_shop(shop: DemoShop, orders: list[PlannedOrder]):
         pk=1,
         return_window_days=policy_spec.get("return_window_days", 30),
         cancellation_window=policy_spec.get("cancellation_window", ShopPolicy.CancellationWindow.BEFORE_SHIPMENT),
-        cancellation_fee=_money(policy_spec.get("cancellation_fee", "0")),
+        cancellation_fee=money_quantize(policy_spec.get("cancellation_fee", "0")),
         address_change_allowed_until_shipment=policy_spec.get("address_change_allowed_until_shipment", True),
         currency=policy_spec.get("currency", "EUR"),
         support_hours=policy_spec.get("support_hours", ShopPolicy._meta.get_field("support_hours").default),
