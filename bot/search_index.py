@@ -1,4 +1,5 @@
-"""A search index cached per process and rebuilt when the rows behind it change."""
+"""Something cached per process and built again when the rows behind it change: the search
+matrices, and the index writes that keep them in step (the one such mechanism of the bot)."""
 
 from __future__ import annotations
 

@@ -465,8 +465,9 @@ class _Executor:
     # -- knowledge, products, shipping ---------------------------------------------------------
 
     def _knowledge(self, action: dialogue.Knowledge, state):
-        from .knowledge import knowledge_search
+        from .knowledge import knowledge_index_refresh_if_due, knowledge_search
 
+        knowledge_index_refresh_if_due()
         passages = knowledge_search(query=action.query, intent=action.intent, limit=2)
         if not passages:
             return dialogue.Outcome(action="knowledge", ok=True, found=False)
@@ -478,7 +479,7 @@ class _Executor:
 
     def _products(self, action: dialogue.Products, state):
         from catalog.options import size_key
-        from .products import availability_text, product_card, product_get, product_search
+        from .products import availability_text, product_card, product_get, product_index_refresh_if_due, product_search
 
         product = product_get(slug=action.product) if action.product else None
         if product is not None and action.intent in ("product_availability", "product_info"):
@@ -500,6 +501,7 @@ class _Executor:
                 self.reply.say(" ".join(details))
             self.reply.cards.append(product_card(product, colour=action.colour, size=action.size))
             return dialogue.Outcome(action="products", ok=True)
+        product_index_refresh_if_due()
         found = product_search(
             query=action.query,
             colour=action.colour,

@@ -26,6 +26,7 @@ def catalog(db):
         for colour, size, stock in variants:
             VariantFactory(product=product, colour=colour, size=size, stock=stock, sku=f"{slug}-{colour}-{size}")
         made[slug] = product
+    products.product_index_refresh()  # what the chat does before it searches
     yield made
     products.reset_caches()
 
@@ -51,6 +52,27 @@ def test_filters_use_live_variant_data(catalog):
 def test_the_limit_keeps_the_best_ranked(catalog):
     everything = products.product_search(query="something for the home or to wear", limit=10)
     assert slugs(products.product_search(query="something for the home or to wear", limit=2)) == slugs(everything)[:2]
+
+
+def test_the_search_only_reads_a_changed_product_waits_for_the_index_service(catalog):
+    from bot.models import ProductEmbedding
+
+    jumper = catalog["merino-jumper"]
+    jumper.name, jumper.description = "Merino Beanie Hat", "A warm hat"
+    jumper.save()
+    before = ProductEmbedding.objects.get(product=jumper).text_hash
+    found = products.product_search(query="a warm hat")
+    assert ProductEmbedding.objects.get(product=jumper).text_hash == before  # nothing written
+    assert "merino-jumper" not in slugs(found)  # its stored vector is of the old text: left out
+    assert products.product_index_refresh() == 1
+    assert slugs(products.product_search(query="a warm hat"))[0] == "merino-jumper"
+
+
+def test_the_chat_brings_the_index_up_to_date_before_it_searches(catalog):
+    products.reset_caches()
+    ProductFactory(name="Stovetop Kettle", slug="stovetop-kettle", category=catalog["duvet-cover"].category, description="A kettle")
+    products.product_index_refresh_if_due()
+    assert slugs(products.product_search(query="a kettle for the stove"))[0] == "stovetop-kettle"
 
 
 def test_filters_hold_for_one_and_the_same_variant(catalog):
