@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
 from decimal import Decimal
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -71,26 +69,17 @@ def _dry_run(fn) -> None:
 
 # --- Gazetteer of the live catalog, for entity extraction ----------------------------------
 
-_gazetteer_lock = threading.Lock()
-_gazetteer: tuple[float, object] | None = None
-GAZETTEER_TTL = 300.0
-
-
 def catalog_gazetteer():
-    """The live catalog's gazetteer (bot.slm.gazetteer), rebuilt every few minutes, not per message."""
-    global _gazetteer
-    from .slm.gazetteer import catalog_gazetteer as build
+    """The live catalog's gazetteer (bot.slm.gazetteer), cached per process, not built per message."""
+    from .slm.gazetteer import cached_catalog_gazetteer
 
-    with _gazetteer_lock:
-        if _gazetteer is None or time.monotonic() - _gazetteer[0] > GAZETTEER_TTL:
-            _gazetteer = (time.monotonic(), build())
-        return _gazetteer[1]
+    return cached_catalog_gazetteer()
 
 
 def reset_caches() -> None:
-    global _gazetteer
-    with _gazetteer_lock:
-        _gazetteer = None
+    from .slm.gazetteer import reset_cached_gazetteer
+
+    reset_cached_gazetteer()
 
 
 def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:

@@ -81,3 +81,21 @@ def test_filters_hold_for_one_and_the_same_variant(catalog):
     assert slugs(products.product_search(query="wool knitwear", colour="grey", in_stock=True)) == []
     assert slugs(products.product_search(query="wool knitwear", colour="grey")) == ["merino-jumper"]
 
+
+
+def test_the_catalog_gazetteer_follows_a_new_product_and_expires_with_age(catalog, monkeypatch):
+    import time
+
+    from bot.search_index import RefreshingIndex
+    from bot.slm import gazetteer
+
+    monkeypatch.setattr(gazetteer._cached, "_check_seconds", 0)  # look at the version on every call
+    assert "stovetop-kettle" not in {slug for _name, slug in gazetteer.cached_catalog_gazetteer().products}
+    ProductFactory(name="Stovetop Kettle", slug="stovetop-kettle", category=catalog["duvet-cover"].category)
+    assert "stovetop-kettle" in {slug for _name, slug in gazetteer.cached_catalog_gazetteer().products}
+
+    builds = []
+    aged = RefreshingIndex(version=lambda: "same", build=lambda: builds.append(1) or len(builds), check_seconds=60, max_age_seconds=0.05)
+    assert aged.get() == 1 and aged.get() == 1  # kept while young, the version unchanged
+    time.sleep(0.06)
+    assert aged.get() == 2  # too old: built again though the version did not change
