@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
 from decimal import Decimal
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,7 +27,7 @@ from catalog import services as shop_services
 from catalog.errors import ShopError
 from catalog.invoices import invoice_url
 from catalog.models import Order, ShopPolicy
-from catalog.money import country_name, money_format
+from catalog.money import country_name, money_amount, money_format
 from catalog.tasks import send_order_email
 
 from . import dialogue, events, replies, rows, verification
@@ -71,26 +69,17 @@ def _dry_run(fn) -> None:
 
 # --- Gazetteer of the live catalog, for entity extraction ----------------------------------
 
-_gazetteer_lock = threading.Lock()
-_gazetteer: tuple[float, object] | None = None
-GAZETTEER_TTL = 300.0
-
-
 def catalog_gazetteer():
-    """The live catalog's gazetteer (bot.slm.gazetteer), rebuilt every few minutes, not per message."""
-    global _gazetteer
-    from .slm.gazetteer import catalog_gazetteer as build
+    """The live catalog's gazetteer (bot.slm.gazetteer), cached per process, not built per message."""
+    from .slm.gazetteer import cached_catalog_gazetteer
 
-    with _gazetteer_lock:
-        if _gazetteer is None or time.monotonic() - _gazetteer[0] > GAZETTEER_TTL:
-            _gazetteer = (time.monotonic(), build())
-        return _gazetteer[1]
+    return cached_catalog_gazetteer()
 
 
 def reset_caches() -> None:
-    global _gazetteer
-    with _gazetteer_lock:
-        _gazetteer = None
+    from .slm.gazetteer import reset_cached_gazetteer
+
+    reset_cached_gazetteer()
 
 
 def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
@@ -344,17 +333,7 @@ class _Executor:
                 )
             for item in refunds:
                 self.reply.say(refund_text(item))
-                self.reply.cards.append(
-                    {
-                        "kind": "return",
-                        "rma_number": item["rma_number"],
-                        "status": item["status"],
-                        "status_display": item["status_display"],
-                        "refund_amount": str(item["refund_amount"]),
-                        "currency": item["currency"],
-                        "refund_text": money_format(item["refund_amount"], item["currency"]),
-                    }
-                )
+                self.reply.cards.append(return_card(item))
         elif invoice:
             self.reply.say(invoice_text(summary))
         else:
@@ -463,17 +442,7 @@ class _Executor:
                     f"Your return {rr.rma_number} is registered. We've e-mailed you the return instructions; "
                     f"once we receive the items we'll refund {money_format(rr.refund_amount, order.currency)}."
                 )
-                self.reply.cards.append(
-                    {
-                        "kind": "return",
-                        "rma_number": rr.rma_number,
-                        "status": rr.status,
-                        "status_display": rr.get_status_display(),
-                        "refund_amount": str(rr.refund_amount),
-                        "currency": order.currency,
-                        "refund_text": money_format(rr.refund_amount, order.currency),
-                    }
-                )
+                self.reply.cards.append(return_card(shop.return_summary(return_request=rr, order=order)))
             elif action.action == "change_address":
                 shop_services.order_change_shipping_address(order=order, address=action.params["address"], actor="assistant")
                 order.refresh_from_db()
@@ -485,8 +454,9 @@ class _Executor:
     # -- knowledge, products, shipping ---------------------------------------------------------
 
     def _knowledge(self, action: dialogue.Knowledge, state):
-        from .knowledge import knowledge_search
+        from .knowledge import knowledge_index_refresh_if_due, knowledge_search
 
+        knowledge_index_refresh_if_due()
         passages = knowledge_search(query=action.query, intent=action.intent, limit=2)
         if not passages:
             return dialogue.Outcome(action="knowledge", ok=True, found=False)
@@ -498,7 +468,7 @@ class _Executor:
 
     def _products(self, action: dialogue.Products, state):
         from catalog.options import size_key
-        from .products import availability_text, product_card, product_get, product_search
+        from .products import availability_text, product_card, product_get, product_index_refresh_if_due, product_search
 
         product = product_get(slug=action.product) if action.product else None
         if product is not None and action.intent in ("product_availability", "product_info"):
@@ -520,6 +490,7 @@ class _Executor:
                 self.reply.say(" ".join(details))
             self.reply.cards.append(product_card(product, colour=action.colour, size=action.size))
             return dialogue.Outcome(action="products", ok=True)
+        product_index_refresh_if_due()
         found = product_search(
             query=action.query,
             colour=action.colour,
@@ -709,16 +680,20 @@ def return_offer_card(order: Order, eligibility: list) -> dict:
         elif e.reason and e.line.quantity > e.already_returned:  # what's already in a return isn't "kept"
             kept.append({**line, "quantity": e.line.quantity - e.already_returned, "reason": e.reason})
     refund = sum((e.line.unit_price * e.returnable_quantity for e in eligibility), Decimal("0.00"))
+    offer = {"rma_number": "", "status": "offer", "status_display": "Not started yet", "refund_amount": money_amount(refund), "currency": order.currency}
+    return {**return_card(offer), "order_number": order.number, "items": items, "not_returnable": kept}
+
+
+def return_card(item: dict) -> dict:
+    """A return as a chat card, from its catalog.selectors.return_summary."""
     return {
         "kind": "return",
-        "status": "offer",
-        "status_display": "Not started yet",
-        "order_number": order.number,
-        "items": items,
-        "not_returnable": kept,
-        "refund_amount": f"{refund:.2f}",
-        "refund_text": money_format(refund, order.currency),
-        "currency": order.currency,
+        "rma_number": item["rma_number"],
+        "status": item["status"],
+        "status_display": item["status_display"],
+        "refund_amount": item["refund_amount"],
+        "currency": item["currency"],
+        "refund_text": money_format(item["refund_amount"], item["currency"]),
     }
 
 

@@ -2,7 +2,7 @@
 
 These pages only read, except the newsletter's signed links, which call a service on POST.
 The queries here are the page-shaped ones (cards with their price range and stock); the shop
-rules and the chat's reads live in catalog/selectors.py.
+rules and the chat's reads live in catalog/selectors.py, the help centre's in catalog/help.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import newsletter, selectors, services
+from . import help, newsletter, selectors, services
 from .models import Article, Category, Product, ShippingMethod, ShopPolicy, Variant
 from .templatetags.storefront import stock_level
 
@@ -28,15 +28,6 @@ SORTS = {
     "price-desc": ("Price, high to low", lambda p: (-p.card_price, p.name)),
     "new": ("Newest", lambda p: (-p.created_at.timestamp(), p.name)),
 }
-# The help articles linked from the home page and the footer, when they exist.
-FEATURED_ARTICLES = [
-    "shipping-countries-and-costs",
-    "delivery-times",
-    "returns-and-refunds",
-    "how-to-start-a-return",
-    "size-guide",
-    "payment-methods",
-]
 
 
 def _with_variants(products):
@@ -72,10 +63,7 @@ def home(request):
         .order_by("pk")
     )
     new_in = _as_cards(_with_variants(Product.objects.filter(is_active=True)).order_by("-created_at", "name")[:8])
-    articles = {a.slug: a for a in Article.objects.filter(is_published=True, slug__in=FEATURED_ARTICLES)}
-    featured_articles = [articles[s] for s in FEATURED_ARTICLES if s in articles]
-    if not featured_articles:
-        featured_articles = list(Article.objects.filter(is_published=True)[:6])
+    featured_articles = help.articles_featured()
     return render(
         request,
         "catalog/home.html",
@@ -178,17 +166,7 @@ def search(request):
 
 def article_list(request):
     query = _query(request)
-    articles = Article.objects.filter(is_published=True)
-    for word in query.split():
-        articles = articles.filter(Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word))
-    by_topic = {}
-    for article in articles.order_by("title"):
-        by_topic.setdefault(article.topic, []).append(article)
-    topics = [
-        {"value": value, "label": label, "articles": by_topic[value]}
-        for value, label in Article.Topic.choices
-        if value in by_topic
-    ]
+    topics = help.articles_by_topic(query=query)
     return render(
         request,
         "catalog/article_list.html",
@@ -198,7 +176,7 @@ def article_list(request):
 
 def article_detail(request, slug):
     article = get_object_or_404(Article, slug=slug, is_published=True)
-    related = Article.objects.filter(is_published=True, topic=article.topic).exclude(pk=article.pk).order_by("title")[:5]
+    related = help.articles_related(article=article)
     return render(request, "catalog/article.html", {"article": article, "related": related})
 
 

@@ -245,24 +245,25 @@ def canned_reply_list() -> list[dict]:
     ]
 
 
-def _order_summary(order) -> dict:
+def _order_summary(order, policy) -> dict:
+    """The desk's view of an order: what the shopper sees (catalog.selectors.order_summary),
+    plus the admin link, the returns and the amounts written for people."""
+    from catalog.money import money_format
+    from catalog.selectors import order_summary
+
+    summary = order_summary(order=order, policy=policy)
     return {
-        "number": order.number,
-        "status": order.status,
-        "status_label": order.get_status_display(),
-        "placed": order.placed_at.isoformat(),
-        "total": f"{order.total} {order.currency}",
-        "carrier": order.carrier,
-        "tracking_number": order.tracking_number,
+        **summary,
+        "total_text": money_format(summary["total"], summary["currency"]),
         "admin_url": order.get_absolute_url(),
         "lines": [str(line) for line in order.lines.all()],
         "returns": [
             {
                 "rma_number": r.rma_number,
                 "status": r.status,
-                "status_label": r.get_status_display(),
-                "reason": r.get_reason_display(),
-                "refund": f"{r.refund_amount} {order.currency}",
+                "status_display": r.get_status_display(),
+                "reason_display": r.get_reason_display(),
+                "refund_text": money_format(r.refund_amount, order.currency),
             }
             for r in order.returns.all()
         ],
@@ -275,7 +276,7 @@ def customer_orders(*, conversation, context: dict) -> dict:
     A verified order (number + its e-mail) vouches for that e-mail's orders; a logged-in
     shopper's customer record vouches for its own. An e-mail typed into the chat does not.
     """
-    from catalog.models import Order
+    from catalog.models import Order, ShopPolicy
 
     emails: set[str] = set()
     numbers = set()
@@ -299,15 +300,17 @@ def customer_orders(*, conversation, context: dict) -> dict:
             emails.add(customer.email)
     if not numbers and customer is None:
         return {"customer": None, "orders": []}
-    orders = (
+    orders = list(
         Order.objects.filter(query)
+        .select_related("shipping_method")
         .prefetch_related("lines", "returns")
         .order_by("-placed_at")
         .distinct()[:20]
     )
+    policy = ShopPolicy.current() if orders else None
     return {
         "customer": {"email": sorted(emails)[0] if emails else None, "name": customer.name if customer else ""},
-        "orders": [_order_summary(o) for o in orders],
+        "orders": [_order_summary(o, policy) for o in orders],
     }
 
 

@@ -16,7 +16,10 @@ from bot.services import order_card, parse_address
 from catalog import selectors
 from catalog.money import money_format
 from catalog.models import Order, OrderLine
-from tests.bot.test_conversations import Chat, demo, emailed_code  # noqa: F401 — demo is the seeded shop
+from tests.bot import test_conversations
+from tests.bot.test_conversations import Chat, emailed_code
+
+demo = test_conversations.demo  # the seeded demo shop (a module-scoped fixture)
 
 pytestmark = pytest.mark.django_db
 
