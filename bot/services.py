@@ -32,6 +32,7 @@ from catalog.tasks import send_order_email
 
 from . import dialogue, events, replies, rows, verification
 from .conversations import message_annotate, message_store
+from .handoff import NO_DESK_TEXT, handoff_announcement, handoff_packet, handoff_port
 from .models import Conversation, Message
 
 logger = logging.getLogger(__name__)
@@ -583,11 +584,12 @@ class _Executor:
         return None
 
     def _capturefollowupemail(self, action: dialogue.CaptureFollowUpEmail, state):
-        from support.services import followup_email_capture
-
-        ticket = followup_email_capture(
+        ticket = handoff_port.capture_followup_email(
             conversation=self.conversation, email=action.email, client_address=self.client_address
         )
+        if ticket is None:
+            self.reply.say(NO_DESK_TEXT)
+            return None
         text = f"Thanks — we've opened ticket #{ticket.pk} and will reply to {action.email} as soon as our team is back."
         if ticket.confirmation_sent_at is None and not ticket.confirmation_queued:
             text += (
@@ -598,27 +600,12 @@ class _Executor:
         return None
 
     def _escalate(self, action: dialogue.Escalate, state):
-        context = {
-            "intents": state.get("history", [])[-6:],
-            "entities": {k: v for k, v in state.get("slots", {}).items() if k != "email"},
-            "verified_order": state.get("active_order") if state.get("active_order") in state.get("verified", []) else None,
-            "actions": state.get("actions", []),
-        }
+        packet = handoff_packet(conversation=self.conversation, state=state)
         if not self.reply.texts:
-            self.reply.say(
-                # True whether or not anyone is online: the desk says what happens next.
-                "I'm passing this conversation to our support team. They'll see everything we've written so far."
-            )
-
-        def escalate(conversation):
-            from support.services import conversation_escalate
-
-            context["last_message"] = (
-                conversation.messages.filter(sender=Message.Sender.SHOPPER).order_by("-pk").values_list("text", flat=True).first()
-            )
-            conversation_escalate(conversation=conversation, reason=action.reason, context=context)
-
-        self.escalations.append(escalate)
+            self.reply.say(handoff_announcement())
+        self.escalations.append(
+            lambda conversation: handoff_port.escalate(conversation=conversation, reason=action.reason, context=packet)
+        )
         return None
 
 
@@ -809,20 +796,10 @@ def parse_address(text: str, *, name: str = "", country: str = "") -> dict | Non
 
 def assistant_failed(*, conversation_id: int) -> None:
     """The assistant broke on a stored message: tell the shopper and hand over to a person."""
-    from support.services import conversation_escalate
-
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         if conversation.status == Conversation.Status.AGENT:
             return
-        state = dialogue._normalise(conversation.state)
-        conversation_escalate(
-            conversation=conversation,
-            reason="action_failed",
-            context={
-                "intents": state["history"][-6:],
-                "entities": {k: v for k, v in state["slots"].items() if k != "email"},
-                "verified_order": None,
-                "actions": state["actions"] + [{"action": "assistant", "outcome": "failed", "detail": "exception"}],
-            },
-        )
+        failure = {"action": "assistant", "outcome": "failed", "detail": "exception"}
+        packet = handoff_packet(conversation=conversation, state=dialogue._normalise(conversation.state), failure=failure)
+        handoff_port.escalate(conversation=conversation, reason="action_failed", context=packet)

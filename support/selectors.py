@@ -51,10 +51,6 @@ def queue_position(*, escalation: Escalation) -> int | None:
     return ahead + 1
 
 
-def escalation_open_for(*, conversation) -> Escalation | None:
-    return Escalation.objects.filter(conversation=conversation, status__in=Escalation.OPEN).first()
-
-
 def escalation_open_list() -> list[Escalation]:
     """Every open escalation a workspace shows: active ones first, then the waiting queue."""
     rows = (
@@ -350,19 +346,3 @@ def training_candidates(*, escalation: Escalation, limit: int = 5):
     if previous_end:
         rows = rows.filter(created_at__gt=previous_end)
     return list(reversed(list(rows.order_by("-pk")[:limit])))
-
-
-def escalation_sla_breaches(*, now=None, claim_within: timedelta, reassign_after: timedelta):
-    """What the SLA watchdog acts on: (unrouted queued ones, assigned but unclaimed ones)."""
-    now = now or timezone.now()
-    queued = list(
-        Escalation.objects.filter(status=Escalation.Status.QUEUED, created_at__lte=now - claim_within).values_list(
-            "pk", flat=True
-        )
-    )
-    unclaimed = list(
-        Escalation.objects.filter(
-            status=Escalation.Status.ASSIGNED, assigned_at__lte=now - claim_within
-        ).values_list("pk", flat=True)
-    )
-    return queued, unclaimed
