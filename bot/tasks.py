@@ -22,8 +22,8 @@ def reindex_article(article_id: int) -> int:
 def reindex_products() -> int:
     """Embed the products whose text changed (idempotent: unchanged ones keep their vectors).
     Returns the number of searchable products."""
-    from .products import _load_or_embed, reset_caches
+    from .models import ProductEmbedding
+    from .products import product_index_refresh
 
-    ids, _ = _load_or_embed()
-    reset_caches()
-    return len(ids)
+    product_index_refresh()
+    return ProductEmbedding.objects.count()
