@@ -19,40 +19,14 @@ from pathlib import Path
 
 import yaml
 
-from bot.training.dataset import DATA_DIR, Example
+from bot.adaptation import plural, singular
+from bot.training.dataset import DATA_DIR, Example, load_eval_shoppers, load_shop_shoppers, normalise
 
 OPEN_SHOP_FILE = DATA_DIR / "open_shop.yaml"
 TAXONOMY = Path("data") / "product_taxonomy" / "google_product_taxonomy.tsv"
 # Top-level taxonomy branches whose leaves are not shop products the assistant should learn from.
 SKIPPED_BRANCHES = ("Mature", "Religious & Ceremonial", "Vehicles & Parts")
 MAX_NAME_WORDS = 4
-
-
-def singular(noun: str) -> str:
-    """A plural product noun made singular, by the last word ("dog beds" -> "dog bed")."""
-    words = noun.split()
-    last = words[-1]
-    if len(last) > 3 and last.endswith("ies"):
-        last = last[:-3] + "y"
-    elif last.endswith(("ches", "shes", "sses", "xes", "zes")):
-        last = last[:-2]
-    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
-        last = last[:-1]
-    return " ".join(words[:-1] + [last])
-
-
-def plural(noun: str) -> str:
-    words = noun.split()
-    last = words[-1]
-    if last.endswith("s"):
-        return noun
-    if last.endswith(("ch", "sh", "x", "z")):
-        last += "es"
-    elif len(last) > 2 and last.endswith("y") and last[-2] not in "aeiou":
-        last = last[:-1] + "ies"
-    else:
-        last += "s"
-    return " ".join(words[:-1] + [last])
 
 
 def taxonomy_names(shared_dir: Path) -> list[str]:
@@ -106,6 +80,8 @@ def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 8) -> lis
 
         return re.sub(r"\{(\w+)\}", replace, template)
 
+    # The shopper sets stay unseen: a filling that happens to equal one of their sentences is dropped.
+    held_out = {normalise(ex.text) for ex in load_eval_shoppers() + load_shop_shoppers()}
     examples = []
     for intent, templates in data["intents"].items():
         for j, template in enumerate(templates):
@@ -118,5 +94,7 @@ def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 8) -> lis
                 if text in seen:
                     continue
                 seen.add(text)
+                if normalise(text) in held_out:
+                    continue
                 examples.append(Example(text, intent, "own:open_shop", f"own:open_shop:{intent}:t{j}"))
     return examples
