@@ -36,6 +36,7 @@ from bot.slm.entities import COMMON_WORDS_FILE
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 OUT_OF_SCOPE = "out_of_scope"
 CONVERSATION = {"greeting", "goodbye", "thanks", "affirm", "deny"}
+OPEN_SHOP_SOURCE = "own:open_shop"  # bot.training.open_shop
 
 
 @dataclass(frozen=True)
@@ -463,8 +464,10 @@ def build_splits(
         for ex in bitext_items:
             text = shopper_style(ex.text, intent, rng, vocab) if rng.random() < 0.55 else ex.text
             balanced.append(Example(text, intent, ex.source, ex.group))
-        own_items = [ex for ex in other if ex.source.startswith("own")]
-        rest = [ex for ex in other if not ex.source.startswith("own")]
+        # The generated shop-independent requests come on top: they never stand in for the
+        # restyled copies of the hand-written lines.
+        own_items = [ex for ex in other if ex.source.startswith("own") and ex.source != OPEN_SHOP_SOURCE]
+        rest = [ex for ex in other if not ex.source.startswith("own") or ex.source == OPEN_SHOP_SOURCE]
         balanced += rest
         # The project's own lines: each kept as written once, then restyled copies up to the minimum.
         balanced += own_items

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from bot.adaptation import plural, singular
-from bot.training.dataset import DATA_DIR, Example, load_eval_shoppers, load_shop_shoppers, normalise
+from bot.training.dataset import DATA_DIR, OPEN_SHOP_SOURCE, Example, load_eval_shoppers, load_shop_shoppers, normalise
 
 OPEN_SHOP_FILE = DATA_DIR / "open_shop.yaml"
 TAXONOMY = Path("data") / "product_taxonomy" / "google_product_taxonomy.tsv"
@@ -45,7 +45,7 @@ def taxonomy_names(shared_dir: Path) -> list[str]:
     return sorted(names)
 
 
-def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 8) -> list[Example]:
+def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 6) -> list[Example]:
     """The generated examples (source own:open_shop), `expansions` fillings per template."""
     rng = random.Random(seed)
     data = yaml.safe_load(OPEN_SHOP_FILE.read_text(encoding="utf-8"))
@@ -96,5 +96,5 @@ def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 8) -> lis
                 seen.add(text)
                 if normalise(text) in held_out:
                     continue
-                examples.append(Example(text, intent, "own:open_shop", f"own:open_shop:{intent}:t{j}"))
+                examples.append(Example(text, intent, OPEN_SHOP_SOURCE, f"{OPEN_SHOP_SOURCE}:{intent}:t{j}"))
     return examples
