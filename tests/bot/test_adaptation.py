@@ -117,3 +117,19 @@ def test_singular_and_plural_forms():
     assert adaptation.plural("cat tree") == "cat trees"
     assert adaptation.plural("power strip") == "power strips"
     assert adaptation.plural("battery") == "batteries"
+
+
+def test_an_unwritable_data_dir_is_a_clear_error_and_a_broken_file_adapts_nothing(tiny_shop, settings):
+    from django.core.management import CommandError
+
+    blocker = tiny_shop / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    settings.ASSISTANT_DATA_DIR = blocker / "assistant"
+    with pytest.raises(CommandError, match="ASSISTANT_DATA_DIR"):
+        call_command("adapt_assistant", stdout=StringIO())
+
+    settings.ASSISTANT_DATA_DIR = tiny_shop / "assistant"
+    _adapt()
+    (tiny_shop / "assistant" / "catalogue.json").write_text("{not json", encoding="utf-8")
+    adaptation.reset()
+    assert adaptation.adapt(_unsure("do you have dog leashes")).intent == OUT_OF_SCOPE
