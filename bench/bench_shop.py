@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -231,11 +233,16 @@ def main(argv=None) -> int:
         items = items[: args.limit]
     # Every socket comes from 127.0.0.1: per-address limits would count them all as one shopper.
     # Eager Celery: hand-off routing and e-mails run in the server, nothing waits in the broker.
-    env = bench_env(args, RATE_LIMITS="off", CELERY_TASK_ALWAYS_EAGER="1")
+    # adapt_assistant writes into its own folder for this run: no earlier run's adaptation is served.
+    assistant_dir = ROOT / "var" / f"bench_shop-assistant-{os.getpid()}"
+    shutil.rmtree(assistant_dir, ignore_errors=True)
+    env = bench_env(args, RATE_LIMITS="off", CELERY_TASK_ALWAYS_EAGER="1", ASSISTANT_DATA_DIR=str(assistant_dir))
     shop = "demo shop (seed_demo)" if args.seed_demo else args.shop_dir
     print(f"bench_shop: {len(items)} messages of {args.set} against {shop}", flush=True)
     if args.seed_demo:
         prepare_database(env, args)
+        if not args.skip_adapt and OPTIONAL in available_commands(env):
+            manage(env, OPTIONAL)
     else:
         prepare_shop(env, args)
     servers, urls = start_servers(env, args.servers, "bench_shop_daphne.log")
@@ -248,15 +255,16 @@ def main(argv=None) -> int:
         stop_servers(servers)
         if not args.keep_database:
             drop_database(args)
+        shutil.rmtree(assistant_dir, ignore_errors=True)
 
     summary = summarise(results)
     title = f"{set_path.name} on {'the demo shop (a check of the bench, not a figure for the shop)' if args.seed_demo else shop}"
     print_report(summary, title)
     print(f"  replayed in {elapsed:.1f} s")
-    out = ROOT / "var" / f"bench_shop-{set_path.stem}{'-demo' if args.seed_demo else ''}.json"
+    out = ROOT / "var" / f"bench_shop-{set_path.stem}{'-demo' if args.seed_demo else ''}{'-unadapted' if args.skip_adapt else ''}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(
-        json.dumps({"set": args.set, "shop": shop, "seed_demo": args.seed_demo, "summary": summary, "messages": results}, indent=1, ensure_ascii=False),
+        json.dumps({"set": args.set, "shop": shop, "seed_demo": args.seed_demo, "adapted": not args.skip_adapt, "summary": summary, "messages": results}, indent=1, ensure_ascii=False),
         encoding="utf-8",
     )
     print(f"  report: {out.relative_to(ROOT)}")

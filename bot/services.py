@@ -84,9 +84,10 @@ def reset_caches() -> None:
 
 
 def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
+    from .adaptation import adapt
     from .slm import get_classifier
 
-    result = get_classifier().classify(text, gazetteer=catalog_gazetteer())
+    result = adapt(get_classifier().classify(text, gazetteer=catalog_gazetteer()))
     return dialogue.Understood(
         text=text,
         intent=result.intent,

@@ -270,6 +270,15 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += IMAGE_SOURCES
 # The shipped SLM artifact; train_slm writes new versions beside it.
 SLM_ARTIFACT_DIR = Path(os.environ.get("SLM_ARTIFACT_DIR", BASE_DIR / "bot" / "slm_artifact"))
 SLM_THREADS = int(os.environ.get("SLM_THREADS", "1"))
+# What `manage.py adapt_assistant` fits to this shop (its catalogue vocabulary) goes here, never
+# into the shipped model; the chat re-reads it when it changes (bot.adaptation).
+ASSISTANT_DATA_DIR = Path(os.environ.get("ASSISTANT_DATA_DIR", BASE_DIR / "var" / "assistant"))
+# An out_of_scope message that mentions a product kind of the shop (or a help article's subject)
+# becomes that question, with this confidence, unless the model's out_of_scope probability is above
+# ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE (1, the default: a mention of the shop's products always counts;
+# the model is most sure of "out of scope" exactly for products it never saw).
+ASSISTANT_ADAPT_CONFIDENCE = float(os.environ.get("ASSISTANT_ADAPT_CONFIDENCE", "0.8"))
+ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE = float(os.environ.get("ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE", "1"))
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", BASE_DIR.parent / "shared"))
 # An open agent workspace socket re-reads its access (active staff agent, session still logged
 # in) at most this often, on a frame from or to the agent; removals that fire signals (logout,

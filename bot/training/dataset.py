@@ -7,6 +7,8 @@ Sources (all read-only):
   validation split is never used here: evaluate_slm measures out-of-scope recall on it;
 - the project's own examples (bot/data/intents/*.yaml), literal lines and templates filled
   from the shop vocabulary (bot/data/products.yaml, bot/data/slots.yaml, the live catalog);
+- shop-independent requests (bot.training.open_shop, bot/data/open_shop.yaml): templates
+  crossed with open product vocabularies (product taxonomy leaves, ten domains, five markets);
 - agent-labelled shopper messages from the database (bot.models.TrainingExample).
 
 Splits are made per *group* before any augmentation: near-duplicate Bitext sentences share a
@@ -34,6 +36,7 @@ from bot.slm.entities import COMMON_WORDS_FILE
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 OUT_OF_SCOPE = "out_of_scope"
 CONVERSATION = {"greeting", "goodbye", "thanks", "affirm", "deny"}
+OPEN_SHOP_SOURCE = "own:open_shop"  # bot.training.open_shop
 
 
 @dataclass(frozen=True)
@@ -400,16 +403,22 @@ def build_splits(
     test: float = 0.1,
     max_per_intent: int | None = None,
     include_agent_labels: bool = True,
+    open_shop: bool = True,
 ) -> Splits:
     """Load every source, split by group, then balance and augment the train split only.
 
     max_per_intent caps every split per intent (the tiny CI run); None keeps everything.
+    open_shop adds the shop-independent requests of bot.training.open_shop (open product nouns).
     """
     rng = random.Random(seed)
     labels = load_labels(shared_dir)
     vocab = load_vocabulary(load_catalog_products())
     bitext = load_bitext(shared_dir)
     own = load_own(vocab, rng)
+    if open_shop:
+        from bot.training.open_shop import load_open_shop
+
+        own += load_open_shop(shared_dir, seed=seed)
     clinc = load_clinc_train(shared_dir, rng)
     agent = load_agent_labelled(labels) if include_agent_labels else []
 
@@ -455,8 +464,10 @@ def build_splits(
         for ex in bitext_items:
             text = shopper_style(ex.text, intent, rng, vocab) if rng.random() < 0.55 else ex.text
             balanced.append(Example(text, intent, ex.source, ex.group))
-        own_items = [ex for ex in other if ex.source.startswith("own")]
-        rest = [ex for ex in other if not ex.source.startswith("own")]
+        # The generated shop-independent requests come on top: they never stand in for the
+        # restyled copies of the hand-written lines.
+        own_items = [ex for ex in other if ex.source.startswith("own") and ex.source != OPEN_SHOP_SOURCE]
+        rest = [ex for ex in other if not ex.source.startswith("own") or ex.source == OPEN_SHOP_SOURCE]
         balanced += rest
         # The project's own lines: each kept as written once, then restyled copies up to the minimum.
         balanced += own_items
