@@ -393,6 +393,16 @@ def shopper_style(text: str, intent: str, rng: random.Random, vocab: Vocabulary)
 # --- putting it together -----------------------------------------------------------------
 
 
+def load_open_shop_examples(shared_dir: Path, seed: int = 13, **kwargs) -> list[Example]:
+    """The shop-independent requests (bot.training.open_shop) as examples of source own:open_shop,
+    without any sentence of the held-out shopper sets."""
+    from bot.training.open_shop import load_open_shop
+
+    held_out = {normalise(ex.text) for ex in load_eval_shoppers() + load_shop_shoppers()}
+    triples = load_open_shop(shared_dir, held_out=held_out, normalise=normalise, seed=seed, **kwargs)
+    return [Example(text, intent, OPEN_SHOP_SOURCE, f"{OPEN_SHOP_SOURCE}:{intent}:t{j}") for text, intent, j in triples]
+
+
 def build_splits(
     *,
     shared_dir: Path,
@@ -416,9 +426,7 @@ def build_splits(
     bitext = load_bitext(shared_dir)
     own = load_own(vocab, rng)
     if open_shop:
-        from bot.training.open_shop import load_open_shop
-
-        own += load_open_shop(shared_dir, seed=seed)
+        own += load_open_shop_examples(shared_dir, seed=seed)
     clinc = load_clinc_train(shared_dir, rng)
     agent = load_agent_labelled(labels) if include_agent_labels else []
 

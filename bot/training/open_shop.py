@@ -20,9 +20,9 @@ from pathlib import Path
 import yaml
 
 from bot.adaptation import plural, singular
-from bot.training.dataset import DATA_DIR, OPEN_SHOP_SOURCE, Example, load_eval_shoppers, load_shop_shoppers, normalise
+from typing import Callable
 
-OPEN_SHOP_FILE = DATA_DIR / "open_shop.yaml"
+OPEN_SHOP_FILE = Path(__file__).resolve().parents[1] / "data" / "open_shop.yaml"
 TAXONOMY = Path("data") / "product_taxonomy" / "google_product_taxonomy.tsv"
 # Top-level taxonomy branches whose leaves are not shop products the assistant should learn from.
 SKIPPED_BRANCHES = ("Mature", "Religious & Ceremonial", "Vehicles & Parts")
@@ -45,8 +45,14 @@ def taxonomy_names(shared_dir: Path) -> list[str]:
     return sorted(names)
 
 
-def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 6) -> list[Example]:
-    """The generated examples (source own:open_shop), `expansions` fillings per template."""
+def load_open_shop(
+    shared_dir: Path, *, held_out: set[str], normalise: Callable[[str], str], seed: int = 13, expansions: int = 6
+) -> list[tuple[str, str, int]]:
+    """The generated (text, intent, template index) triples, `expansions` fillings per template.
+
+    bot.training.dataset turns them into its examples; `held_out` holds the normalised sentences
+    of the shopper sets (never trained on), `normalise` is dataset's normaliser. This module
+    imports nothing from dataset, so the two form no import cycle."""
     rng = random.Random(seed)
     data = yaml.safe_load(OPEN_SHOP_FILE.read_text(encoding="utf-8"))
     domain_items = [item for items in data["domains"].values() for item in items]
@@ -81,7 +87,6 @@ def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 6) -> lis
         return re.sub(r"\{(\w+)\}", replace, template)
 
     # The shopper sets stay unseen: a filling that happens to equal one of their sentences is dropped.
-    held_out = {normalise(ex.text) for ex in load_eval_shoppers() + load_shop_shoppers()}
     examples = []
     for intent, templates in data["intents"].items():
         for j, template in enumerate(templates):
@@ -96,5 +101,5 @@ def load_open_shop(shared_dir: Path, seed: int = 13, expansions: int = 6) -> lis
                 seen.add(text)
                 if normalise(text) in held_out:
                     continue
-                examples.append(Example(text, intent, OPEN_SHOP_SOURCE, f"{OPEN_SHOP_SOURCE}:{intent}:t{j}"))
+                examples.append((text, intent, j))
     return examples

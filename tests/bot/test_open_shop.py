@@ -9,7 +9,7 @@ import yaml
 from django.conf import settings
 
 from bot.training import dataset as ds
-from bot.training.open_shop import OPEN_SHOP_FILE, load_open_shop, taxonomy_names
+from bot.training.open_shop import OPEN_SHOP_FILE, taxonomy_names
 
 SHARED = Path(settings.SHARED_DIR)
 DOMAINS = {"electronics", "groceries", "cosmetics", "supplements", "furniture", "sport", "books", "toys", "pets", "fashion"}
@@ -21,7 +21,7 @@ def generated():
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must provide the shared data under SHARED_DIR={SHARED}")
         pytest.skip(f"no product taxonomy under SHARED_DIR={SHARED}")
-    return load_open_shop(SHARED)
+    return ds.load_open_shop_examples(SHARED)
 
 
 def test_every_domain_has_its_own_products_in_the_generated_requests(generated):
