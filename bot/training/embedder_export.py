@@ -127,7 +127,6 @@ def build_embedder_artifact(output: Path, *, base_model: str = "", max_cosine_lo
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     (output / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-    r = results[chosen]
     rows = "\n".join(
         f"| {name} | {r['min_cosine']:.4f} | {r['mean_cosine']:.4f} | {r['bytes'] / 1e6:.1f} MB | {r['ms_per_sentence_1_thread']:.1f} ms |"
         for name, r in results.items()

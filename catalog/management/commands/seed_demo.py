@@ -652,7 +652,7 @@ class DemoShop:
 
     def plan_returned_order(self, return_status: str) -> PlannedOrder:
         """A delivered order with one return request in the given status."""
-        now, oldest = self.now, self.now - timedelta(days=HISTORY_DAYS)
+        oldest = self.now - timedelta(days=HISTORY_DAYS)
         window = timedelta(days=self.data.shop["policy"].get("return_window_days", 30))
         order = self._new_order(Order.Status.DELIVERED, need_returnable=True)
         while True:
