@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from urllib.parse import parse_qs
 
@@ -51,6 +52,16 @@ class TokenBucket:
 def _db(fn):
     # Not thread-sensitive: many shoppers' turns run in parallel worker threads, off the loop.
     return database_sync_to_async(fn, thread_sensitive=False)
+
+
+PAGE_PRODUCT = re.compile(r"^[-a-zA-Z0-9_]{1,200}$")
+
+
+def page_product(page) -> str | None:
+    """The product page the shopper is on, from a message frame's optional
+    `"page": {"product": SLUG}`; anything else (a missing or malformed field) is no page."""
+    slug = page.get("product") if isinstance(page, dict) else None
+    return slug if isinstance(slug, str) and PAGE_PRODUCT.match(slug) else None
 
 
 def _agents_online() -> bool:
@@ -141,6 +152,7 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         if not self.bucket.take() or not await self.address_allows("message", settings.CHAT_MESSAGES_PER_MINUTE):
             return await self.refuse("rate_limited", "You're sending messages very fast; please wait a moment.", client_id)
         self.refused = 0
+        self.page_product = page_product(frame.get("page"))
         message, created, replying = await _db(conversations.shopper_message_receive)(
             conversation=self.conversation, text=text.strip(), client_id=client_id
         )
@@ -167,6 +179,7 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
                 message=message,
                 conversation=conversation,
                 client_address=self.address,
+                page_product=getattr(self, "page_product", None),
             )
         except Exception:  # noqa: BLE001 — the shopper's message is stored; a person picks it up
             logger.exception("assistant failed on message %s", message.pk)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from decimal import Decimal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 
@@ -98,6 +98,19 @@ def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
     )
 
 
+def with_page_product(understood: dialogue.Understood, slug: str | None) -> dialogue.Understood:
+    """The message as understood, with the product page it was written on as its product when it
+    names none itself (an active product of the shop only)."""
+    if not slug or understood.entity("product"):
+        return understood
+    from catalog.models import Product
+
+    if not Product.objects.filter(slug=slug, is_active=True).exists():
+        return understood
+    page = {"type": "product", "value": slug, "start": -1, "end": -1, "source": "page"}
+    return replace(understood, entities=tuple(understood.entities) + (page,))
+
+
 # --- The turn --------------------------------------------------------------------------------
 
 
@@ -108,6 +121,7 @@ def assistant_reply(
     message: Message | None = None,
     conversation: Conversation | None = None,
     client_address: str | None = None,
+    page_product: str | None = None,
 ) -> Message | None:
     """Answer one shopper message. Returns the bot's message, or None when a person has the chat.
 
@@ -115,6 +129,8 @@ def assistant_reply(
     its user) when the caller has just read them (the consumer has): it saves reading them again.
     `client_address` (the socket's peer) counts against the limits on mail to typed addresses.
     `client_address` (bot.clients.client_address) counts failed order checks per address.
+    `page_product` is the slug of the product page the shopper wrote from: a message that names
+    no product ("do you have this in XL?") is about that product.
     """
     if conversation is None or conversation.pk != conversation_id:
         conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
@@ -123,7 +139,7 @@ def assistant_reply(
     if message is None or message.pk != message_id or message.conversation_id != conversation.pk:
         message = Message.objects.only("pk", "text", "data", "conversation_id").get(pk=message_id, conversation=conversation)
     user = conversation.user
-    understood = understand(message.text, logged_in=bool(user and user.is_authenticated))
+    understood = with_page_product(understand(message.text, logged_in=bool(user and user.is_authenticated)), page_product)
     executor = _Executor(conversation=conversation, user=user, client_address=client_address)
     state = conversation.state
     event = understood

@@ -808,6 +808,15 @@
       }
     }
 
+    /** A message frame, with the product page the shopper is on (data-product on the widget's
+     * host element) so that "this", "it" or "in XL" mean that product. */
+    function messageFrame(item) {
+      var frame = { type: "message", text: item.text, client_id: item.client_id };
+      var product = host.getAttribute("data-product");
+      if (product) frame.page = { product: product };
+      return frame;
+    }
+
     /** Sends what waits in the outbox; `afterConnect` counts a resend on a new connection. */
     function flushOutbox(afterConnect) {
       if (!state.sessionReady) return;
@@ -816,7 +825,7 @@
           item.resends = (item.resends || 0) + 1;
           if (item.resends > MAX_RESENDS) return refuseItem(item.client_id, ERROR_TEXT.not_delivered);
         }
-        sendFrame({ type: "message", text: item.text, client_id: item.client_id });
+        sendFrame(messageFrame(item));
       });
       saveOutbox();
     }
@@ -1088,7 +1097,7 @@
       saveOutbox();
       clearQuickReplies();
       addPending(item);
-      if (state.sessionReady) sendFrame({ type: "message", text: item.text, client_id: item.client_id });
+      if (state.sessionReady) sendFrame(messageFrame(item));
       else if (!state.ws && !state.reconnectTimer) connectNow();
       return true;
     }
