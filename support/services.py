@@ -18,7 +18,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from bot import events
+from bot import events, intents
 from bot.conversations import message_store, transcript
 from bot.models import Conversation, Message, TrainingExample
 from bot.text import refusable_text
@@ -34,7 +34,7 @@ DEFAULT_PRIORITY = {
     Escalation.Reason.ACTION_FAILED: Escalation.Priority.HIGH,
 }
 PRIORITY_BY_RANK = {rank: value for value, rank in Escalation.PRIORITY_RANK.items()}
-SMALL_TALK = {"greeting", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "followup_email"}
+SMALL_TALK = intents.SMALL_TALK
 MAX_REPLY_LENGTH = 4000
 MAX_CONTEXT_CHARS = 20000
 
