@@ -252,12 +252,14 @@ def conversation_state_write(conversation: Conversation, *, status: str | None =
                              drop: tuple = (), **fields) -> None:
     """Save `conversation` (a row the caller has locked or just read in its transaction) with
     keys of its state put or dropped, a new status and other fields: the desk's state writes."""
-    state = dict(conversation.state or {})
-    state.update(put or {})
-    for key in drop:
-        state.pop(key, None)
-    conversation.state = state
-    update_fields = ["state", "updated_at", *fields]
+    update_fields = ["updated_at", *fields]
+    if put or drop:  # else the state column is not written at all (a turn may be merging into it)
+        state = dict(conversation.state or {})
+        state.update(put or {})
+        for key in drop:
+            state.pop(key, None)
+        conversation.state = state
+        update_fields.append("state")
     if status is not None:
         conversation.status = status
         update_fields.append("status")

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bot import events, intents
-from bot.conversations import message_store, transcript
+from bot.conversations import conversation_state_write, message_store, transcript
 from bot.models import Conversation, Message, TrainingExample
 from bot.text import refusable_text
 
@@ -182,15 +182,10 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
         # makes this rare; the unique constraint makes it impossible to have two).
         return Escalation.objects.get(conversation=locked, status__in=Escalation.OPEN)
 
-    state = dict(locked.state or {})
-    if not online:
-        state["awaiting_followup_email"] = True
-    locked.status = Conversation.Status.WAITING
-    locked.state = state
-    locked.save(update_fields=["status", "state", "updated_at"])
+    conversation_state_write(locked, status=Conversation.Status.WAITING, put=None if online else {"awaiting_followup_email": True})
     # Keep the caller's instance in step so a later save of it does not undo the hand-off.
     conversation.status = locked.status
-    conversation.state = state
+    conversation.state = locked.state
 
     # One story for the shopper. Online: the `escalated` frame gives their place in the queue.
     # After hours: no place in the queue (nobody will join), and the follow-up by e-mail goes
@@ -242,12 +237,8 @@ def followup_email_capture(*, conversation, email: str, client_address: str | No
         ticket.email = email
         ticket.confirmation_sent_at = None
         ticket.save(update_fields=["email", "confirmation_sent_at"])
-    state = dict(locked.state or {})
-    state.pop("awaiting_followup_email", None)
-    locked.state = state
-    locked.shopper_email = email
-    locked.save(update_fields=["state", "shopper_email", "updated_at"])
-    conversation.state = state
+    conversation_state_write(locked, drop=("awaiting_followup_email",), shopper_email=email)
+    conversation.state = locked.state
     conversation.shopper_email = email
     # The assistant thanks the shopper in its own reply (bot.services); no second message here.
     if escalation is not None and escalation.is_open:
@@ -571,11 +562,7 @@ def escalation_claim(*, escalation_id: int, agent) -> Escalation:
     escalation.claimed_at = now
     escalation.save(update_fields=["status", "assigned_to", "assigned_at", "claimed_at"])
     conversation = escalation.conversation
-    conversation.status = Conversation.Status.AGENT
-    state = dict(conversation.state or {})
-    state.pop("awaiting_followup_email", None)
-    conversation.state = state
-    conversation.save(update_fields=["status", "state", "updated_at"])
+    conversation_state_write(conversation, status=Conversation.Status.AGENT, drop=("awaiting_followup_email",))
     name = selectors.agent_name(agent)
     events.agent_joined(conversation, agent_name=name)
     _escalation_changed(escalation)
@@ -633,8 +620,7 @@ def escalation_release(*, agent, conversation_hex: str) -> Escalation:
     escalation.resolved_at = now
     escalation.save(update_fields=["status", "outcome", "resolved_at"])
     conversation = escalation.conversation
-    conversation.status = Conversation.Status.BOT
-    conversation.save(update_fields=["status", "updated_at"])
+    conversation_state_write(conversation, status=Conversation.Status.BOT)
     events.agent_left(conversation)
     _escalation_changed(escalation)
     return escalation
@@ -705,11 +691,7 @@ def escalation_resolve(
         status=FollowUpTicket.Status.DONE, closed_at=now
     )
     if conversation.status in (Conversation.Status.AGENT, Conversation.Status.WAITING):
-        conversation.status = Conversation.Status.BOT
-        state = dict(conversation.state or {})
-        state.pop("awaiting_followup_email", None)
-        conversation.state = state
-        conversation.save(update_fields=["status", "state", "updated_at"])
+        conversation_state_write(conversation, status=Conversation.Status.BOT, drop=("awaiting_followup_email",))
     if was_with_agent:
         events.agent_left(conversation)
     recipient = transcript_recipient(escalation=escalation)
