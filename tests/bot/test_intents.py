@@ -37,7 +37,7 @@ def test_the_other_lists_are_the_registry_s():
     assert list(selectors.intent_labels()) == list(intents.artifact_labels())
 
 
-def test_a_button_label_names_its_intent_back(settings):
+def test_a_button_label_names_its_intent_back():
     assert intents.label("track_order") == "Track my order"
     assert intents.label_to_intent("  track MY order ") == "track_order"
     assert intents.label_to_intent("Track my parcel") is None

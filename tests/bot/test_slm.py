@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from bot import slm
 from bot.slm import OUT_OF_SCOPE, Understanding, get_classifier, reset_classifier
