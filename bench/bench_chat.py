@@ -154,11 +154,16 @@ def bench_env(args, **extra) -> dict:
     }
 
 
-def prepare_database(env: dict, args) -> dict:
-    """A fresh database with the demo shop; returns the demo orders by scenario."""
+def create_database(env: dict, args) -> None:
+    """A fresh, migrated database `args.database` (dropped first if it exists)."""
     subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"], check=True)
     subprocess.run(["psql", args.postgres + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+
+
+def prepare_database(env: dict, args) -> dict:
+    """A fresh database with the demo shop; returns the demo orders by scenario."""
+    create_database(env, args)
     # As in production: DEBUG off serves hashed static files from the collected manifest.
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
     # DEBUG is off: seed_demo seeds only with --force (this is the bench's own fresh database).

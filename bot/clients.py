@@ -22,10 +22,12 @@ def client_address(scope) -> str:
     return _address(str(client[0]) if client and client[0] else "", forwarded)
 
 
-def request_client_address(request) -> str:
+def request_client_address(request) -> str | None:
     """The same for a Django request (django-axes' AXES_CLIENT_IP_CALLABLE): sign-in throttling
-    and the chat's limits count one and the same address."""
-    return _address(request.META.get("REMOTE_ADDR") or "", request.META.get("HTTP_X_FORWARDED_FOR") or "")
+    and the chat's limits count one and the same address. None when there is none (a request
+    built in code, e.g. Django's force_login): axes stores addresses in an IP column."""
+    address = _address(request.META.get("REMOTE_ADDR") or "", request.META.get("HTTP_X_FORWARDED_FOR") or "")
+    return None if address == UNKNOWN else address
 
 
 def _address(peer: str, forwarded: str) -> str:

@@ -16,6 +16,7 @@ from . import conversations, events, limits
 from .outages import DATABASE_DOWN, ChannelLayerOutageMixin, DatabaseOutageMixin
 from . import services as assistant
 from .clients import client_address
+from .handoff import handoff_port
 from .models import Conversation, Message
 from .text import refusable_text
 
@@ -54,9 +55,7 @@ def _db(fn):
 
 def _agents_online() -> bool:
     """Whether a person could take a hand-off now (the widget's header says so)."""
-    from support.selectors import agent_online_exists
-
-    return agent_online_exists()
+    return handoff_port.agents_online()
 
 
 class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketConsumer):
@@ -173,7 +172,10 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
             logger.exception("assistant failed on message %s", message.pk)
             await _db(assistant.assistant_failed)(conversation_id=self.conversation.pk)
             return await self.send_error(
-                "assistant_unavailable", "Sorry, the assistant couldn't answer just now; a person from our team will."
+                "assistant_unavailable",
+                "Sorry, the assistant couldn't answer just now; a person from our team will."
+                if handoff_port.connected
+                else "Sorry, the assistant couldn't answer just now; please try again in a moment.",
             )
         finally:
             events.answering_channel.reset(answering)

@@ -1,20 +1,20 @@
 """Knowledge-base retrieval: article paragraphs embedded with MiniLM (ONNX), cosine search.
 
 Articles are split into passages (paragraphs) and embedded when they change (a Celery task
-enqueued on save); the search also indexes any article whose passages are missing or stale,
-so bulk-loaded articles become searchable without a separate step. The embedding matrix is
-cached per process and rebuilt when the index changes.
+enqueued on save); before it searches, the chat also indexes any article whose passages are
+missing or stale (``knowledge_index_refresh_if_due``), so bulk-loaded articles become searchable
+without a separate step. The search itself only reads. The embedding matrix is cached per
+process and rebuilt when the index changes.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from catalog.models import Article
 
@@ -60,6 +60,9 @@ def split_passages(article: Article) -> list[str]:
     return [p for p in paragraphs if len(p) > 20] or [article.body.strip()]
 
 
+# --- Writes: keeping the index in step with the articles --------------------------------------------
+
+
 @transaction.atomic
 def article_reindex(*, article: Article) -> int:
     """Replace an article's passages with fresh embeddings. Returns the number of passages."""
@@ -78,35 +81,9 @@ def article_reindex(*, article: Article) -> int:
     return len(passages)
 
 
-def passages_remove(*, article_id: int) -> int:
-    removed, _ = ArticlePassage.objects.filter(article_id=article_id).delete()
-    _cache.invalidate()
-    return 0
-
-
-# How often a process looks for articles changed elsewhere (the Celery task re-indexes them;
-# this catches bulk loads and edits that bypassed signals). Not on every search: it is a query.
-INDEX_CHECK_SECONDS = 30.0
-_last_check = 0.0
-
-
-def reset_caches() -> None:
-    """Forget what this process knows of the index (tests flush the database under it)."""
-    global _last_check
-    _last_check = 0.0
-    _cache.invalidate()
-
-
-def index_missing_if_due() -> None:
-    global _last_check
-    now = time.monotonic()
-    if now - _last_check >= INDEX_CHECK_SECONDS:
-        _last_check = now
-        index_missing()
-
-
-def index_missing() -> int:
-    """Index published articles that have no passages or changed since they were indexed."""
+def knowledge_index_refresh() -> int:
+    """Index published articles that have no passages or changed since they were indexed, and
+    drop the passages of unpublished or deleted ones. Returns how many articles were indexed."""
     stale = (
         Article.objects.filter(is_published=True)
         .annotate(n=Count("passages"), indexed=Max("passages__indexed_at"))
@@ -118,10 +95,38 @@ def index_missing() -> int:
             article_reindex(article=Article.objects.get(pk=article.pk))
             count += 1
     # Passages of unpublished or deleted articles must never be quoted.
-    removed, _ = ArticlePassage.objects.exclude(article__is_published=True).delete()
-    if removed:
-        _cache.invalidate()
+    ArticlePassage.objects.exclude(article__is_published=True).delete()
+    _cache.invalidate()
     return count
+
+
+# How often a process looks for articles changed elsewhere (the Celery task re-indexes an article
+# saved through the ORM; this catches bulk loads and edits that bypassed the signals). Not on
+# every message: it is a query.
+INDEX_CHECK_SECONDS = 30.0
+
+
+def _articles_version():
+    found = Article.objects.aggregate(n=Count("pk"), published=Count("pk", filter=Q(is_published=True)), last=Max("updated_at"))
+    return found["n"], found["published"], found["last"]
+
+
+_articles_seen = RefreshingIndex(version=_articles_version, build=knowledge_index_refresh, check_seconds=INDEX_CHECK_SECONDS)
+
+
+def knowledge_index_refresh_if_due() -> None:
+    """What the chat calls before it searches: ``knowledge_index_refresh`` when the articles
+    changed since this process last looked (it looks every INDEX_CHECK_SECONDS)."""
+    _articles_seen.get()
+
+
+def reset_caches() -> None:
+    """Forget what this process knows of the index (tests flush the database under it)."""
+    _articles_seen.invalidate()
+    _cache.invalidate()
+
+
+# --- Reads: the search ----------------------------------------------------------------------------
 
 
 def _words(text: str) -> set[str]:
@@ -159,8 +164,8 @@ _cache = RefreshingIndex(version=_passages_version, build=_passages_build, check
 
 
 def knowledge_search(*, query: str, intent: str | None = None, limit: int = 3) -> list[Passage]:
-    """The most relevant passages above MIN_SCORE, best first (may be empty)."""
-    index_missing_if_due()
+    """The most relevant passages above MIN_SCORE, best first (may be empty). Reads only: the
+    index is kept by the services above (``knowledge_index_refresh_if_due`` before a search)."""
     matrix, rows = _cache.get()
     if not rows or not query.strip():
         return []

@@ -34,10 +34,6 @@ class Conversation(models.Model):
     def __str__(self):
         return f"Conversation {self.public_id.hex[:8]}"
 
-    @property
-    def group_name(self) -> str:
-        return f"conversation.{self.public_id.hex}"
-
 
 class Message(models.Model):
     class Sender(models.TextChoices):

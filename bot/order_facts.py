@@ -12,7 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import ngettext
 
 from catalog.models import Order
-from catalog.money import money_format
+from catalog.money import money_amount, money_format
 
 
 # --- Rendering facts -------------------------------------------------------------------------
@@ -73,15 +73,20 @@ def return_offer_card(order: Order, eligibility: list) -> dict:
         elif e.reason and e.line.quantity > e.already_returned:  # what's already in a return isn't "kept"
             kept.append({**line, "quantity": e.line.quantity - e.already_returned, "reason": e.reason})
     refund = sum((e.line.unit_price * e.returnable_quantity for e in eligibility), Decimal("0.00"))
+    offer = {"rma_number": "", "status": "offer", "status_display": "Not started yet", "refund_amount": money_amount(refund), "currency": order.currency}
+    return {**return_card(offer), "order_number": order.number, "items": items, "not_returnable": kept}
+
+
+def return_card(item: dict) -> dict:
+    """A return as a chat card, from its catalog.selectors.return_summary."""
     return {
         "kind": "return",
-        "status": "offer",
-        "status_display": "Not started yet",
-        "order_number": order.number,
-        "items": items,
-        "not_returnable": kept,
-        "refund_amount": f"{refund:.2f}",
-        "currency": order.currency,
+        "rma_number": item["rma_number"],
+        "status": item["status"],
+        "status_display": item["status_display"],
+        "refund_amount": item["refund_amount"],
+        "currency": item["currency"],
+        "refund_text": money_format(item["refund_amount"], item["currency"]),
     }
 
 

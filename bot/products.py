@@ -1,8 +1,9 @@
 """Semantic product search over the live catalog, with filters (colour, size, price, stock).
 
 Product texts (name, category, description, materials, colours) are embedded with the same
-MiniLM embedder as the knowledge base; the matrix is cached per process and rebuilt when any
-product changes. Stock always comes from the database at answer time, never from the cache.
+MiniLM embedder as the knowledge base and stored (ProductEmbedding) by the services below; the
+matrix is cached per process and rebuilt when any product changes. Stock always comes from the
+database at answer time, never from the cache.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from catalog.money import money_format
-from catalog.options import EXACT, FAMILY, SYNONYM, colour_rank, family_name, pick_variants, size_key, size_matches
+from catalog.money import money_amount, money_format
+from catalog.options import CLOSE, FAMILY, colour_rank, family_name, pick_variants, size_key, variants_in_colour, variants_in_size
 from catalog.selectors import option_values
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 
 from .search_index import RefreshingIndex
 
 MIN_SCORE = 0.25
+# How often a process looks for catalog changes (a query; not on every message).
 INDEX_CHECK_SECONDS = 30.0
 
 
@@ -34,36 +36,46 @@ def product_text(product: Product) -> str:
     return ". ".join(p for p in parts if p)
 
 
-def _load_or_embed():
-    """Stored embeddings of active products; products whose text changed are embedded again."""
-    from .models import ProductEmbedding
-    from .slm.embedder import get_embedder
-
-    products = list(
+def _active_products() -> list[Product]:
+    return list(
         Product.objects.filter(is_active=True)
         .select_related("category", "embedding")
         .prefetch_related("variants")
         .order_by("pk")
     )
-    if not products:
-        return [], np.zeros((0, 384), dtype=np.float32)
-    texts = {p.pk: product_text(p) for p in products}
-    hashes = {pk: hashlib.sha256(t.encode()).hexdigest() for pk, t in texts.items()}
-    stored = {}
-    for p in products:
-        row = getattr(p, "embedding", None)
-        if row is not None and row.text_hash == hashes[p.pk]:
-            stored[p.pk] = np.frombuffer(bytes(row.embedding), dtype=np.float32)
-    stale = [p.pk for p in products if p.pk not in stored]
+
+
+def _text_hash(product: Product) -> str:
+    return hashlib.sha256(product_text(product).encode()).hexdigest()
+
+
+def _current_embedding(product: Product) -> np.ndarray | None:
+    """The stored vector when it was made from the product's text as it is now, else None."""
+    row = getattr(product, "embedding", None)
+    if row is None or row.text_hash != _text_hash(product):
+        return None
+    return np.frombuffer(bytes(row.embedding), dtype=np.float32)
+
+
+# --- Writes: the stored embeddings ------------------------------------------------------------------
+
+
+def product_index_refresh() -> int:
+    """Embed the active products whose text changed (or that have no embedding yet) and store
+    the vectors. Returns how many were embedded."""
+    from .models import ProductEmbedding
+    from .slm.embedder import get_embedder
+
+    stale = [p for p in _active_products() if _current_embedding(p) is None]
     if stale:
-        vectors = get_embedder().embed([texts[pk] for pk in stale])
-        for pk, vector in zip(stale, vectors):
-            stored[pk] = vector.astype(np.float32)
+        vectors = get_embedder().embed([product_text(p) for p in stale])
+        for product, vector in zip(stale, vectors):
             ProductEmbedding.objects.update_or_create(
-                product_id=pk, defaults={"text_hash": hashes[pk], "embedding": stored[pk].tobytes(), "indexed_at": timezone.now()}
+                product_id=product.pk,
+                defaults={"text_hash": _text_hash(product), "embedding": vector.astype(np.float32).tobytes(), "indexed_at": timezone.now()},
             )
-    ids = [p.pk for p in products]
-    return ids, np.vstack([stored[pk] for pk in ids])
+    _index.invalidate()
+    return len(stale)
 
 
 def _catalog_version():
@@ -71,11 +83,43 @@ def _catalog_version():
     return found["n"], found["last"]
 
 
-_index = RefreshingIndex(version=_catalog_version, build=_load_or_embed, check_seconds=INDEX_CHECK_SECONDS)
+_catalog_seen = RefreshingIndex(version=_catalog_version, build=product_index_refresh, check_seconds=INDEX_CHECK_SECONDS)
+
+
+def product_index_refresh_if_due() -> None:
+    """What the chat calls before it searches: ``product_index_refresh`` when the catalog changed
+    since this process last looked (it looks every INDEX_CHECK_SECONDS)."""
+    _catalog_seen.get()
+
+
+# --- Reads ---------------------------------------------------------------------------------------
+
+
+def _index_version():
+    from .models import ProductEmbedding
+
+    found = ProductEmbedding.objects.aggregate(n=Count("pk"), last=Max("indexed_at"))
+    return _catalog_version(), found["n"], found["last"]
+
+
+def _index_build():
+    """The matrix of the active products' current embeddings (a product without one is left out
+    until ``product_index_refresh`` embeds it)."""
+    ids, vectors = [], []
+    for product in _active_products():
+        vector = _current_embedding(product)
+        if vector is not None:
+            ids.append(product.pk)
+            vectors.append(vector)
+    return ids, np.vstack(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
+
+
+_index = RefreshingIndex(version=_index_version, build=_index_build, check_seconds=INDEX_CHECK_SECONDS)
 
 
 def reset_caches() -> None:
     """Forget the cached matrix (tests flush the database under it)."""
+    _catalog_seen.invalidate()
     _index.invalidate()
 
 
@@ -91,7 +135,8 @@ def _price(value) -> Decimal | None:
 def product_search(
     *, query: str, colour: str | None = None, size: str | None = None, max_price=None, in_stock: bool = False, limit: int = 3
 ) -> list[Product]:
-    """Active products ranked by meaning; filters narrow on live variant data."""
+    """Active products ranked by meaning; filters narrow on live variant data. Reads only: the
+    embeddings are kept by ``product_index_refresh_if_due``, which the chat calls first."""
     ids, matrix = _index.get()
     if not ids:
         return []
@@ -132,14 +177,14 @@ def product_get(*, slug: str) -> Product | None:
 
 
 def product_card(product: Product, *, colour: str | None = None, size: str | None = None) -> dict:
-    variants = matching_variants(product, colour=colour, size=size)
+    variants = pick_variants(product.variants.all(), colour=colour, size=size)
     total = sum(v.stock for v in variants)
     return {
         "kind": "product",
         "title": product.name,
         "url": product.get_absolute_url(),
         "image": product.image_url,
-        "price": f"{product.price:.2f}",
+        "price": money_amount(product.price),
         "currency": product.currency,
         "price_text": money_format(product.price, product.currency),  # the same string as the texts
         "in_stock": total > 0,
@@ -149,19 +194,6 @@ def product_card(product: Product, *, colour: str | None = None, size: str | Non
 
 
 # --- one product's variants against the shopper's colour and size ---------------------------
-
-
-def _sized(variants, size):
-    return [v for v in variants if size_matches(size, v.size)] if size else list(variants)
-
-
-def _coloured(variants, colour, ranks):
-    return [v for v in variants if colour_rank(colour, v.colour) in ranks] if colour else list(variants)
-
-
-def matching_variants(product: Product, *, colour: str | None = None, size: str | None = None) -> list[Variant]:
-    """The variants the shopper means: their colour as written (or spelled otherwise), else its family."""
-    return pick_variants(product.variants.all(), colour=colour, size=size)
 
 
 def _join(words: list[str]) -> str:
@@ -203,8 +235,8 @@ def nearest_in_stock(product: Product, asked: list[Variant], *, colour: str | No
     def ranked(variants, ranks):
         return [v for v in variants if any(colour_rank(c, v.colour) in ranks for c in asked_colours)]
 
-    sized = _sized(others, size)
-    for pool in (ranked(others, (EXACT, SYNONYM)), ranked(sized, (FAMILY,)), sized, ranked(others, (FAMILY,)), others):
+    sized = variants_in_size(others, size)
+    for pool in (ranked(others, CLOSE), ranked(sized, (FAMILY,)), sized, ranked(others, (FAMILY,)), others):
         if pool:
             return pool
     return []
@@ -224,13 +256,13 @@ def availability_text(product: Product, *, colour: str | None = None, size: str 
     variants = list(product.variants.all())
     if not variants:
         return f"The {name} has no options on sale right now."
-    sized = _sized(variants, size)
+    sized = variants_in_size(variants, size)
     if size and not sized:
         return f"The {name} doesn't come in size {size}; it comes in {_sizes_of(variants)}. " + _nearest(product, [], colour, None)
-    exact = _coloured(sized, colour, (EXACT, SYNONYM))
+    exact = variants_in_colour(sized, colour)
     if colour and not exact:
         offered = _join(sorted({v.colour for v in variants if v.colour}))
-        family = [v for v in _coloured(sized, colour, (FAMILY,)) if v.stock > 0]
+        family = [v for v in variants_in_colour(sized, colour, (FAMILY,)) if v.stock > 0]
         head = f"The {name} doesn't come in {colour}"
         if family:
             phrases = [_in_stock_phrase(c, vs, colour) for c, vs in _by_colour(family).items()]

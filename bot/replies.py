@@ -63,24 +63,17 @@ def render(key: str, params: dict, *, shop: str) -> str:
     values.setdefault("shop", shop)
     if key == "ask_order_number":
         values["purpose"] = intents.ORDER_PURPOSE.get(values.get("intent", ""), "help with your order")
-    operation = _operation(values.get("action", "")) if key in ("declined", "code_expired", "code_too_many") else None
+    # The order operation's own words (bot.actions.say passes them in), else the generic ones.
     if key == "declined":
-        values["action_name"] = operation.declined_text if operation else "change"
+        values.setdefault("action_name", "change")
     if key in ("code_expired", "code_too_many"):
-        values["action_done"] = operation.done_text if operation else "changed"
+        values.setdefault("action_done", "changed")
     # Counts in words, singular or plural (ngettext, so they can be translated).
     if "left" in values:
         values["tries_left"] = ngettext("%(n)s try left", "%(n)s tries left", _count(values["left"])) % {"n": values["left"]}
     if "minutes" in values:
         values["valid_for"] = ngettext("%(n)s minute", "%(n)s minutes", _count(values["minutes"])) % {"n": values["minutes"]}
     return TEXTS[key].format(**values)
-
-
-def _operation(name: str):
-    """The order operation (bot.actions.operations) a pending question is about, else None."""
-    from .actions import OPERATIONS
-
-    return OPERATIONS.get(name)
 
 
 def _count(value) -> int:

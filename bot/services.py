@@ -9,16 +9,15 @@ fact it states taken from what it found.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 from django.db import transaction
 
 from . import dialogue, replies
 from .actions import Executor, Reply  # noqa: F401 — Reply: the turn's texts, cards and buttons
 from .conversations import turn_store
+from .handoff import handoff_packet, handoff_port
 from .models import Conversation, Message
-from .order_facts import invoice_text, order_card, parse_address, refund_text, return_offer_card, tracking_text  # noqa: F401
+from .order_facts import invoice_text, order_card, parse_address, refund_text, return_card, return_offer_card, tracking_text  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -27,32 +26,24 @@ MAX_STEPS = 6
 
 # --- Gazetteer of the live catalog, for entity extraction ----------------------------------
 
-_gazetteer_lock = threading.Lock()
-_gazetteer: tuple[float, object] | None = None
-GAZETTEER_TTL = 300.0
-
-
 def catalog_gazetteer():
-    """The live catalog's gazetteer (bot.slm.gazetteer), rebuilt every few minutes, not per message."""
-    global _gazetteer
-    from .slm.gazetteer import catalog_gazetteer as build
+    """The live catalog's gazetteer (bot.slm.gazetteer), cached per process, not built per message."""
+    from .slm.gazetteer import cached_catalog_gazetteer
 
-    with _gazetteer_lock:
-        if _gazetteer is None or time.monotonic() - _gazetteer[0] > GAZETTEER_TTL:
-            _gazetteer = (time.monotonic(), build())
-        return _gazetteer[1]
+    return cached_catalog_gazetteer()
 
 
 def reset_caches() -> None:
-    global _gazetteer
-    with _gazetteer_lock:
-        _gazetteer = None
+    from .slm.gazetteer import reset_cached_gazetteer
+
+    reset_cached_gazetteer()
 
 
 def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
+    from .adaptation import adapt
     from .slm import get_classifier
 
-    result = get_classifier().classify(text, gazetteer=catalog_gazetteer())
+    result = adapt(get_classifier().classify(text, gazetteer=catalog_gazetteer()))
     return dialogue.Understood(
         text=text,
         intent=result.intent,
@@ -128,23 +119,13 @@ def assistant_reply(
 
 def assistant_failed(*, conversation_id: int) -> None:
     """The assistant broke on a stored message: tell the shopper and hand over to a person."""
-    from support.services import conversation_escalate
-
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         if conversation.status == Conversation.Status.AGENT:
             return
-        state = dialogue._normalise(conversation.state)
-        conversation_escalate(
-            conversation=conversation,
-            reason="action_failed",
-            context={
-                "intents": state["history"][-6:],
-                "entities": {k: v for k, v in state["slots"].items() if k != "email"},
-                "verified_order": None,
-                "actions": state["actions"] + [{"action": "assistant", "outcome": "failed", "detail": "exception"}],
-            },
-        )
+        failure = {"action": "assistant", "outcome": "failed", "detail": "exception"}
+        packet = handoff_packet(conversation=conversation, state=dialogue._normalise(conversation.state), failure=failure)
+        handoff_port.escalate(conversation=conversation, reason="action_failed", context=packet)
 
 
 _Executor = Executor  # the executor of a turn (bot.actions.base)

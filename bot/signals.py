@@ -1,8 +1,10 @@
-"""Keep the knowledge-base index in step: an article that changes is re-embedded after commit."""
+"""Keep the search indexes in step: an article that changes is re-embedded after commit, and
+product search after a catalog import (catalog/imports.py)."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from catalog.imports import catalog_imported
 from catalog.models import Article
 
 
@@ -12,3 +14,10 @@ def article_changed(sender, instance, **kwargs):
     from .tasks import reindex_article
 
     reindex_article.delay_on_commit(instance.pk)
+
+
+@receiver(catalog_imported, dispatch_uid="bot.catalog_imported")
+def catalog_changed(sender, product_ids, **kwargs):
+    from .tasks import reindex_products
+
+    reindex_products.delay_on_commit()

@@ -147,7 +147,7 @@ class CategoryAdmin(admin.ModelAdmin):
 class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
-    fields = ("sku", "colour", "size", "price_override", "stock")
+    fields = ("sku", "colour", "size", "options", "price_override", "stock")
 
 
 @admin.register(Product)

@@ -41,6 +41,8 @@ class Product(models.Model):
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     currency = models.CharField(max_length=3, default="EUR")
     image = models.ImageField(upload_to="products/", blank=True)
+    # Picture addresses from a catalog import (Shopify's Image Src), in order; never downloaded.
+    image_urls = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -57,7 +59,7 @@ class Product(models.Model):
 
     @property
     def image_url(self) -> str:
-        """The uploaded image, else the drawing of this kind of product (catalog/pictures.py)."""
+        """The uploaded image, else the first imported picture, else the drawing of this kind (catalog/pictures.py)."""
         from catalog.pictures import product_image
 
         return product_image(self)
@@ -68,13 +70,16 @@ class Variant(models.Model):
     sku = models.CharField("SKU", max_length=64, unique=True)
     size = models.CharField(max_length=20, blank=True)
     colour = models.CharField(max_length=40, blank=True)
+    # Every option of the variant in the shop's order, as [name, value] pairs ([["Flavour",
+    # "Vanilla"], ["Weight", "1 kg"]]); colour and size above repeat the options named so.
+    options = models.JSONField(default=list, blank=True)
     price_override = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     stock = models.PositiveIntegerField("stock on hand", default=0)
 
     class Meta:
         ordering = ["product", "colour", "size"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "size", "colour"], name="variant_unique_options"),
+            models.UniqueConstraint(fields=["product", "size", "colour", "options"], name="variant_unique_options"),
         ]
 
     def __str__(self):
@@ -82,7 +87,16 @@ class Variant(models.Model):
 
     @property
     def label(self) -> str:
+        if self.options:
+            return " / ".join(str(value) for _, value in self.options if value)
         return " / ".join(part for part in (self.colour, self.size) if part)
+
+    @property
+    def other_options(self) -> list[tuple[str, str]]:
+        """The options that are neither colour nor size (flavour, weight, …), as (name, value)."""
+        from catalog.options import option_kind
+
+        return [(name, value) for name, value in self.options if option_kind(name) is None]
 
     @property
     def price(self) -> Decimal:

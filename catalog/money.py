@@ -2,6 +2,8 @@
 
 The one place that writes an amount for people: the assistant's texts, the chat's cards (sent
 preformatted, so text and card always match), e-mails and templates (the ``money`` filter).
+Amounts in data (JSON for the chat, event logs) are ``money_amount`` strings ("12.50"), and
+amounts read in (forms, seed files) become cents-exact Decimals through ``money_quantize``.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -19,6 +21,20 @@ def _locale() -> Locale:
         return Locale.parse("en")
 
 
+CENT = Decimal("0.01")
+
+
+def money_quantize(value) -> Decimal:
+    """12.5, "12.5" or Decimal("12.499") -> Decimal("12.50"); raises InvalidOperation (or
+    ValueError/TypeError) when ``value`` is not a number."""
+    return Decimal(str(value)).quantize(CENT)
+
+
+def money_amount(value) -> str | None:
+    """An amount as data: Decimal("12.5") -> "12.50"; None stays None."""
+    return None if value is None else f"{money_quantize(value)}"
+
+
 def money_format(amount, currency: str | None = None) -> str:
     """128 -> "€128.00" in the active locale and ``currency`` (default ``settings.SHOP_CURRENCY``).
 
@@ -26,7 +42,7 @@ def money_format(amount, currency: str | None = None) -> str:
     if amount is None or amount == "":
         return ""
     try:
-        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+        value = money_quantize(amount)
     except (InvalidOperation, ValueError, TypeError):
         return ""
     code = (currency or settings.SHOP_CURRENCY).strip().upper()

@@ -120,11 +120,42 @@ def size_key(size: str):
     return (2, 0, norm)
 
 
+CLOSE = (EXACT, SYNONYM)
+
+
+def variants_in_size(variants, size: str | None) -> list:
+    """The variants of the size written any way ("30 x 40 cm"); all of them when no size is asked."""
+    return [v for v in variants if size_matches(size, v.size)] if size else list(variants)
+
+
+def variants_in_colour(variants, colour: str | None, ranks=CLOSE) -> list:
+    """The variants whose colour is the asked one at one of ``ranks``; all of them when no colour is asked."""
+    return [v for v in variants if colour_rank(colour, v.colour) in ranks] if colour else list(variants)
+
+
 def pick_variants(variants, *, colour: str | None = None, size: str | None = None) -> list:
     """The variants a shopper means: the size written any way; the colour as written (or spelled
     otherwise), else the variants in its family. Works on anything with .colour and .size."""
-    sized = [v for v in variants if size_matches(size, v.size)] if size else list(variants)
+    sized = variants_in_size(variants, size)
     if not colour:
         return sized
-    close = [v for v in sized if colour_rank(colour, v.colour) in (EXACT, SYNONYM)]
-    return close or [v for v in sized if colour_rank(colour, v.colour) == FAMILY]
+    return variants_in_colour(sized, colour) or variants_in_colour(sized, colour, (FAMILY,))
+
+
+# Option names that mean colour or size, in the languages shops commonly export in (English,
+# German, French, Spanish, Italian, Dutch, Portuguese, Swedish, Danish, Polish).
+_OPTION_KINDS = {
+    "colour": {"colour", "color", "colours", "colors", "farbe", "couleur", "kleur", "colore", "cor", "färg",
+               "farve", "kolor", "colour name", "color name"},
+    "size": {"size", "sizes", "größe", "groesse", "grösse", "taille", "talla", "tamaño", "taglia", "maat",
+             "tamanho", "storlek", "størrelse", "rozmiar", "shoe size", "clothing size"},
+}
+
+
+def option_kind(name: str) -> str | None:
+    """ "colour" or "size" for an option name meaning one ("Color", "Farbe", "Taille"), else None."""
+    key = re.sub(r"\s+", " ", str(name or "").strip().lower())
+    for kind, names in _OPTION_KINDS.items():
+        if key in names:
+            return kind
+    return None

@@ -2,7 +2,8 @@
 
 The kind comes from the words of the product's name (a fedora is a hat, a candle holder shows a
 candle), then from its category's name; a product matching neither shows the generic tag. The
-drawings are hand-written SVGs in static/img/kinds/<kind>.svg. An uploaded image always wins.
+drawings are hand-written SVGs in static/img/kinds/<kind>.svg. An uploaded image always wins,
+then a picture address kept by a catalog import (catalog/imports.py).
 """
 
 from __future__ import annotations
@@ -125,7 +126,9 @@ def product_drawing(product) -> str:
 
 
 def product_image(product) -> str:
-    """What shows a product: its uploaded image when it has one, else its kind's drawing."""
+    """What shows a product: its uploaded image, else its first imported picture address, else its kind's drawing."""
     if product.image:
         return product.image.url
+    if getattr(product, "image_urls", None):
+        return product.image_urls[0]
     return product_drawing(product)

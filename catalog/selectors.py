@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Category, Customer, Order, OrderLine, Product, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
+from .money import money_amount
 
 # --- Order numbers and verification -----------------------------------------------------
 
@@ -331,10 +332,6 @@ _RETURN_EXPLANATIONS = {
 }
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
 def _iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
@@ -350,44 +347,46 @@ def refund_status(*, order: Order) -> list[dict]:
         .prefetch_related("lines__order_line")
         .order_by("-created_at", "-pk")
     )
-    result = []
-    for ret in returns:
-        explanation = _RETURN_EXPLANATIONS[ret.status]
-        if ret.status == ReturnRequest.Status.REJECTED and ret.rejected_reason:
-            explanation = f"{explanation} Reason: {ret.rejected_reason}"
-        result.append(
+    return [return_summary(return_request=ret, order=order) for ret in returns]
+
+
+def return_summary(*, return_request: ReturnRequest, order: Order | None = None) -> dict:
+    """One return, its refund and where it stands (the chat's return card and refund texts)."""
+    ret = return_request
+    order = order if order is not None else ret.order
+    explanation = _RETURN_EXPLANATIONS[ret.status]
+    if ret.status == ReturnRequest.Status.REJECTED and ret.rejected_reason:
+        explanation = f"{explanation} Reason: {ret.rejected_reason}"
+    return {
+        "rma_number": ret.rma_number,
+        "status": ret.status,
+        "status_display": ret.get_status_display(),
+        "explanation": explanation,
+        "reason": ret.reason,
+        "reason_display": ret.get_reason_display(),
+        "refund_amount": money_amount(ret.refund_amount),
+        "currency": order.currency,
+        "requested_at": _iso(ret.created_at),
+        "approved_at": _iso(ret.approved_at),
+        "received_at": _iso(ret.received_at),
+        "refunded_at": _iso(ret.refunded_at),
+        "rejected_reason": ret.rejected_reason,
+        "lines": [
             {
-                "rma_number": ret.rma_number,
-                "status": ret.status,
-                "status_display": ret.get_status_display(),
-                "explanation": explanation,
-                "reason": ret.reason,
-                "reason_display": ret.get_reason_display(),
-                "refund_amount": _money(ret.refund_amount),
-                "currency": order.currency,
-                "requested_at": _iso(ret.created_at),
-                "approved_at": _iso(ret.approved_at),
-                "received_at": _iso(ret.received_at),
-                "refunded_at": _iso(ret.refunded_at),
-                "rejected_reason": ret.rejected_reason,
-                "lines": [
-                    {
-                        "name": rl.order_line.product_name,
-                        "variant_label": rl.order_line.variant_label,
-                        "sku": rl.order_line.sku,
-                        "qty": rl.quantity,
-                        "unit_price": _money(rl.order_line.unit_price),
-                    }
-                    for rl in ret.lines.all()
-                ],
+                "name": rl.order_line.product_name,
+                "variant_label": rl.order_line.variant_label,
+                "sku": rl.order_line.sku,
+                "qty": rl.quantity,
+                "unit_price": money_amount(rl.order_line.unit_price),
             }
-        )
-    return result
+            for rl in ret.lines.all()
+        ],
+    }
 
 
-def order_summary(*, order: Order) -> dict:
+def order_summary(*, order: Order, policy: ShopPolicy | None = None) -> dict:
     """What a verified shopper may see about their order (never call it before verification)."""
-    policy = ShopPolicy.current()
+    policy = _policy(policy)
     method = order.shipping_method
     cancelled = order.status == Order.Status.CANCELLED
     return {
@@ -401,15 +400,15 @@ def order_summary(*, order: Order) -> dict:
                 "variant_label": line.variant_label,
                 "sku": line.sku,
                 "qty": line.quantity,
-                "unit_price": _money(line.unit_price),
-                "line_total": _money(line.line_total),
+                "unit_price": money_amount(line.unit_price),
+                "line_total": money_amount(line.line_total),
             }
             # all(): a caller's prefetch_related("lines") is used instead of a second query.
             for line in sorted(order.lines.all(), key=lambda line: line.pk)
         ],
-        "subtotal": _money(order.subtotal),
-        "shipping_price": _money(order.shipping_price),
-        "total": _money(order.total),
+        "subtotal": money_amount(order.subtotal),
+        "shipping_price": money_amount(order.shipping_price),
+        "total": money_amount(order.total),
         "currency": order.currency,
         "payment_method": order.payment_method,
         "shipping_method": method.name if method else "",
@@ -459,8 +458,8 @@ def shipping_options(*, country: str | None = None) -> list[dict]:
                 "name": method.name,
                 "carrier": method.carrier,
                 "countries": [str(c).upper() for c in (method.countries or [])],
-                "price": _money(method.price),
-                "free_over": _money(method.free_over),
+                "price": money_amount(method.price),
+                "free_over": money_amount(method.free_over),
                 "currency": method.currency,
                 "min_days": method.min_days,
                 "max_days": method.max_days,

@@ -37,6 +37,7 @@ from .errors import (
 )
 from .models import Customer, Order, OrderEvent, OrderLine, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
 from .mail_limits import mail_limit_take
+from .money import money_amount, money_quantize
 from .tasks import send_account_email, send_newsletter_email, send_order_email
 
 ACTOR_MAX_LENGTH = OrderEvent._meta.get_field("actor").max_length
@@ -65,6 +66,47 @@ def _event(
     )
 
 
+# What each kind of order event records in its ``data``: the services and the demo seed both build
+# it with ``order_event_data``, so what the e-mails read ("cancellation_fee", "was_paid") is there.
+# Notes are free-form.
+ORDER_EVENT_DATA_KEYS = {
+    OrderEvent.Type.PLACED: ("subtotal", "total", "payment_method"),
+    OrderEvent.Type.PAID: ("payment_method",),
+    OrderEvent.Type.PROCESSING: (),
+    OrderEvent.Type.SHIPPED: ("carrier", "tracking_number", "estimated_delivery"),
+    OrderEvent.Type.DELIVERED: ("delivered_at",),
+    OrderEvent.Type.CANCELLED: ("previous_status", "reason", "was_paid", "cancellation_fee", "refund_due", "stock_released"),
+    OrderEvent.Type.ADDRESS_CHANGED: ("old", "new"),
+    OrderEvent.Type.RETURN_REQUESTED: ("rma_number", "reason", "refund_amount", "lines"),
+    OrderEvent.Type.RETURN_APPROVED: (),
+    OrderEvent.Type.RETURN_RECEIVED: (),
+    OrderEvent.Type.RETURN_REFUNDED: ("refund_amount", "requested_amount", "order_status", "previous_order_status"),
+    OrderEvent.Type.RETURN_REJECTED: ("reason",),
+}
+
+
+def order_event_data(type: str, **values) -> dict:
+    """The ``data`` of an order event of ``type``; a missing or unknown key is a ValueError."""
+    expected = set(ORDER_EVENT_DATA_KEYS[type])
+    if set(values) != expected:
+        raise ValueError(f"a {type} event records {sorted(expected)}, not {sorted(values)}")
+    return values
+
+
+def order_cancelled_data(*, order: Order, previous_status: str, reason: str, fee: Decimal, stock_released: list) -> dict:
+    """What a cancellation records: the fee kept and the refund due (a pending order was never paid)."""
+    was_paid = previous_status != Order.Status.PENDING
+    return order_event_data(
+        OrderEvent.Type.CANCELLED,
+        previous_status=previous_status,
+        reason=reason,
+        was_paid=was_paid,
+        cancellation_fee=money_amount(fee),
+        refund_due=money_amount(order.total - fee) if was_paid else "0.00",
+        stock_released=stock_released,
+    )
+
+
 def _lock_order(order: Order) -> Order:
     """Re-read the order under a row lock: the caller's copy may be stale, and two requests
     (a shopper in the chat and an agent in the admin) must not both act on the same state.
@@ -77,10 +119,6 @@ def _lock_return(return_request: ReturnRequest) -> tuple[Order, ReturnRequest]:
     order = Order.objects.select_for_update().get(pk=return_request.order_id)
     locked = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
     return order, locked
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 # --- Orders: cancel ---------------------------------------------------------------------------
@@ -126,14 +164,7 @@ def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
         type=OrderEvent.Type.CANCELLED,
         actor=actor,
         message=reason or "Order cancelled",
-        data={
-            "previous_status": previous_status,
-            "reason": reason,
-            "was_paid": was_paid,
-            "cancellation_fee": _money(fee),
-            "refund_due": _money(order.total - fee) if was_paid else "0.00",
-            "stock_released": released,
-        },
+        data=order_cancelled_data(order=order, previous_status=previous_status, reason=reason, fee=fee, stock_released=released),
     )
     send_order_email.delay_on_commit(order.pk, "cancelled", event_id=event.pk)
     return order
@@ -231,7 +262,7 @@ def order_change_shipping_address(*, order: Order, address: dict, actor: str) ->
         type=OrderEvent.Type.ADDRESS_CHANGED,
         actor=actor,
         message=f"Shipping address changed to {order.shipping_address}",
-        data={"old": old, "new": new},
+        data=order_event_data(OrderEvent.Type.ADDRESS_CHANGED, old=old, new=new),
     )
     send_order_email.delay_on_commit(order.pk, "address_changed", event_id=event.pk)
     return order
@@ -261,7 +292,7 @@ def order_mark_paid(*, order: Order, actor: str, payment_method: str = "") -> Or
         order.payment_method = payment_method.strip()[:40]
         fields.append("payment_method")
     order.save(update_fields=fields)
-    _event(order=order, type=OrderEvent.Type.PAID, actor=actor, message="Payment received", data={"payment_method": order.payment_method})
+    _event(order=order, type=OrderEvent.Type.PAID, actor=actor, message="Payment received", data=order_event_data(OrderEvent.Type.PAID, payment_method=order.payment_method))
     return order
 
 
@@ -324,7 +355,9 @@ def order_mark_shipped(
         type=OrderEvent.Type.SHIPPED,
         actor=actor,
         message=f"Shipped with {carrier}" + (f", tracking {tracking_number}" if tracking_number else ""),
-        data={"carrier": carrier, "tracking_number": tracking_number, "estimated_delivery": eta.isoformat() if eta else None},
+        data=order_event_data(
+            OrderEvent.Type.SHIPPED, carrier=carrier, tracking_number=tracking_number, estimated_delivery=eta.isoformat() if eta else None
+        ),
     )
     send_order_email.delay_on_commit(order.pk, "shipped", event_id=event.pk)
     return order
@@ -343,7 +376,7 @@ def order_mark_delivered(*, order: Order, actor: str, delivered_at: datetime | N
     order.status = Order.Status.DELIVERED
     order.delivered_at = delivered_at
     order.save(update_fields=["status", "delivered_at"])
-    _event(order=order, type=OrderEvent.Type.DELIVERED, actor=actor, message="Delivered", data={"delivered_at": delivered_at.isoformat()})
+    _event(order=order, type=OrderEvent.Type.DELIVERED, actor=actor, message="Delivered", data=order_event_data(OrderEvent.Type.DELIVERED, delivered_at=delivered_at.isoformat()))
     return order
 
 
@@ -425,7 +458,9 @@ def order_created_by_staff(*, order: Order, actor: str) -> Order:
         type=OrderEvent.Type.PLACED,
         actor=actor,
         message="Order entered in the admin",
-        data={"subtotal": _money(order.subtotal), "total": _money(order.total)},
+        data=order_event_data(
+            OrderEvent.Type.PLACED, subtotal=money_amount(order.subtotal), total=money_amount(order.total), payment_method=order.payment_method
+        ),
     )
     return order
 
@@ -550,12 +585,13 @@ def return_request_create(
         type=OrderEvent.Type.RETURN_REQUESTED,
         actor=actor,
         message=f"Return {return_request.rma_number} requested ({return_request.get_reason_display()})",
-        data={
-            "rma_number": return_request.rma_number,
-            "reason": reason_code,
-            "refund_amount": _money(refund_amount),
-            "lines": [{"order_line_id": line_id, "sku": by_line[line_id].line.sku, "quantity": qty} for line_id, qty in sorted(wanted.items())],
-        },
+        data=order_event_data(
+            OrderEvent.Type.RETURN_REQUESTED,
+            rma_number=return_request.rma_number,
+            reason=reason_code,
+            refund_amount=money_amount(refund_amount),
+            lines=[{"order_line_id": line_id, "sku": by_line[line_id].line.sku, "quantity": qty} for line_id, qty in sorted(wanted.items())],
+        ),
     )
     send_order_email.delay_on_commit(order.pk, "return_created", return_request_id=return_request.pk, event_id=event.pk)
     return return_request
@@ -629,12 +665,12 @@ def return_request_refund(*, return_request: ReturnRequest, actor: str, amount=N
     requested_amount = return_request.refund_amount
     if amount is not None:
         try:
-            amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+            amount = money_quantize(amount)
         except (InvalidOperation, ValueError):
             raise ShopError("The refund amount must be a number like 19.90.", code="invalid_amount") from None
         if amount <= 0 or amount > requested_amount:
             raise ShopError(
-                f"The refund must be more than 0 and at most {_money(requested_amount)} {order.currency}.", code="invalid_amount"
+                f"The refund must be more than 0 and at most {money_amount(requested_amount)} {order.currency}.", code="invalid_amount"
             )
         return_request.refund_amount = amount
     return_request.status = target
@@ -651,13 +687,14 @@ def return_request_refund(*, return_request: ReturnRequest, actor: str, amount=N
         return_request=return_request,
         type=OrderEvent.Type.RETURN_REFUNDED,
         actor=actor,
-        message=f"Refunded {_money(return_request.refund_amount)} {order.currency} for {return_request.rma_number}",
-        data={
-            "refund_amount": _money(return_request.refund_amount),
-            "requested_amount": _money(requested_amount),
-            "order_status": order.status,
-            "previous_order_status": previous_order_status,
-        },
+        message=f"Refunded {money_amount(return_request.refund_amount)} {order.currency} for {return_request.rma_number}",
+        data=order_event_data(
+            OrderEvent.Type.RETURN_REFUNDED,
+            refund_amount=money_amount(return_request.refund_amount),
+            requested_amount=money_amount(requested_amount),
+            order_status=order.status,
+            previous_order_status=previous_order_status,
+        ),
     )
     send_order_email.delay_on_commit(order.pk, "refund_issued", return_request_id=return_request.pk, event_id=event.pk)
     return return_request
@@ -677,7 +714,7 @@ def return_request_reject(*, return_request: ReturnRequest, actor: str, reason: 
         type=OrderEvent.Type.RETURN_REJECTED,
         actor=actor,
         message=f"Return {return_request.rma_number} rejected" + (f": {return_request.rejected_reason}" if return_request.rejected_reason else ""),
-        data={"reason": return_request.rejected_reason},
+        data=order_event_data(OrderEvent.Type.RETURN_REJECTED, reason=return_request.rejected_reason),
     )
     send_order_email.delay_on_commit(order.pk, "return_rejected", return_request_id=return_request.pk, event_id=event.pk)
     return return_request

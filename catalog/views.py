@@ -2,7 +2,7 @@
 
 These pages only read, except the newsletter's signed links, which call a service on POST.
 The queries here are the page-shaped ones (cards with their price range and stock); the shop
-rules and the chat's reads live in catalog/selectors.py.
+rules and the chat's reads live in catalog/selectors.py, the help centre's in catalog/help.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import newsletter, selectors, services
+from . import help, newsletter, selectors, services
 from .models import Article, Category, Product, ShippingMethod, ShopPolicy, Variant
 from .templatetags.storefront import stock_level
 
@@ -28,15 +28,6 @@ SORTS = {
     "price-desc": ("Price, high to low", lambda p: (-p.card_price, p.name)),
     "new": ("Newest", lambda p: (-p.created_at.timestamp(), p.name)),
 }
-# The help articles linked from the home page and the footer, when they exist.
-FEATURED_ARTICLES = [
-    "shipping-countries-and-costs",
-    "delivery-times",
-    "returns-and-refunds",
-    "how-to-start-a-return",
-    "size-guide",
-    "payment-methods",
-]
 
 
 def _with_variants(products):
@@ -72,10 +63,7 @@ def home(request):
         .order_by("pk")
     )
     new_in = _as_cards(_with_variants(Product.objects.filter(is_active=True)).order_by("-created_at", "name")[:8])
-    articles = {a.slug: a for a in Article.objects.filter(is_published=True, slug__in=FEATURED_ARTICLES)}
-    featured_articles = [articles[s] for s in FEATURED_ARTICLES if s in articles]
-    if not featured_articles:
-        featured_articles = list(Article.objects.filter(is_published=True)[:6])
+    featured_articles = help.articles_featured()
     return render(
         request,
         "catalog/home.html",
@@ -120,8 +108,11 @@ def product_detail(request, slug):
     variants = list(product.variants.all())
     # One table body per colour: the sizes of a colour sit together.
     colours: dict[str, list[Variant]] = {}
+    # Options other than colour and size (flavour, weight, …): a column each, in the shop's order.
+    option_names = list(dict.fromkeys(name for v in variants for name, _ in v.other_options))
     for variant in variants:
         variant.stock_level = stock_level(variant.stock)
+        variant.option_cells = [dict(variant.other_options).get(name, "") for name in option_names]
         colours.setdefault(variant.colour, []).append(variant)
     prices = {v.price for v in variants} or {product.price}
     policy = _policy()
@@ -140,6 +131,7 @@ def product_detail(request, slug):
             "product": product,
             "variants": variants,
             "colour_groups": list(colours.items()),
+            "option_names": option_names,
             "has_colours": any(v.colour for v in variants),
             "has_sizes": any(v.size for v in variants),
             "size_count": len({v.size for v in variants if v.size}),
@@ -174,17 +166,7 @@ def search(request):
 
 def article_list(request):
     query = _query(request)
-    articles = Article.objects.filter(is_published=True)
-    for word in query.split():
-        articles = articles.filter(Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word))
-    by_topic = {}
-    for article in articles.order_by("title"):
-        by_topic.setdefault(article.topic, []).append(article)
-    topics = [
-        {"value": value, "label": label, "articles": by_topic[value]}
-        for value, label in Article.Topic.choices
-        if value in by_topic
-    ]
+    topics = help.articles_by_topic(query=query)
     return render(
         request,
         "catalog/article_list.html",
@@ -194,7 +176,7 @@ def article_list(request):
 
 def article_detail(request, slug):
     article = get_object_or_404(Article, slug=slug, is_published=True)
-    related = Article.objects.filter(is_published=True, topic=article.topic).exclude(pk=article.pk).order_by("title")[:5]
+    related = help.articles_related(article=article)
     return render(request, "catalog/article.html", {"article": article, "related": related})
 
 

@@ -35,7 +35,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-# The SLA watchdog: nobody may wait unnoticed (see support.services.escalation_sla_check).
+# The SLA watchdog: nobody may wait unnoticed (see support.assignment.escalation_sla_check).
 # Added once the configuration is read: touching app.conf here would read the settings while
 # they are still being imported.
 @app.on_after_configure.connect

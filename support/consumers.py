@@ -21,7 +21,8 @@ from django.conf import settings
 from bot import events
 from bot.outages import DatabaseOutageMixin
 
-from . import selectors, services
+from . import agent_actions, presence, selectors
+from .desk import DeskError
 from .models import Escalation
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         self.heartbeat_task = asyncio.ensure_future(self._heartbeat())
 
     def _on_connect(self):
-        profile = services.agent_connect(agent=self.user)
+        profile = presence.agent_connect(agent=self.user)
         queue = [selectors.escalation_frame(e) for e in selectors.escalation_open_list()]
         held = [e.conversation.public_id.hex for e in selectors.escalation_held_by(user=self.user)]
         me = {"username": self.user.username, "name": selectors.agent_name(self.user), "availability": profile.availability}
@@ -77,7 +78,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
             return
         for group in [*self.agent_groups, *(f"watch.{h}" for h in self.watching)]:
             await self.channel_layer.group_discard(group, self.channel_name)
-        await database_sync_to_async(services.agent_disconnect)(agent=self.user)
+        await database_sync_to_async(presence.agent_disconnect)(agent=self.user)
 
     async def _heartbeat(self):
         """Keep the agent routable, and re-join groups (they are lost if Redis restarts)."""
@@ -87,7 +88,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
                 if not await self._access_holds(fresh=True):  # a quiet socket is re-checked too
                     await self._refuse()
                     return
-                await database_sync_to_async(services.agent_heartbeat)(agent=self.user)
+                await database_sync_to_async(presence.agent_heartbeat)(agent=self.user)
                 for group in [*self.agent_groups, *(f"watch.{h}" for h in self.watching)]:
                     await self.channel_layer.group_add(group, self.channel_name)
         except asyncio.CancelledError:
@@ -152,7 +153,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
             return
         try:
             await handler(self, content)
-        except services.DeskError as exc:
+        except DeskError as exc:
             await self.error(exc.code, exc.detail)
 
     async def error(self, code: str, detail: str, **extra):
@@ -162,14 +163,14 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
     def _int(content, key) -> int:
         value = content.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise services.DeskError("bad_frame", f"{key} must be an escalation id (a number).")
+            raise DeskError("bad_frame", f"{key} must be an escalation id (a number).")
         return value
 
     @staticmethod
     def _str(content, key) -> str:
         value = content.get(key)
         if not isinstance(value, str) or not value:
-            raise services.DeskError("bad_frame", f"{key} is required.")
+            raise DeskError("bad_frame", f"{key} is required.")
         return value
 
     async def on_claim(self, content):
@@ -179,7 +180,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         await self.send_json(view)
 
     def _claim(self, escalation_id):
-        escalation = services.escalation_claim(escalation_id=escalation_id, agent=self.user)
+        escalation = agent_actions.escalation_claim(escalation_id=escalation_id, agent=self.user)
         return selectors.conversation_view(escalation=escalation)
 
     async def on_open(self, content):
@@ -191,7 +192,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
     def _open(self, escalation_id):
         escalation = Escalation.objects.select_related("conversation", "assigned_to").filter(pk=escalation_id).first()
         if escalation is None:
-            raise services.DeskError("not_found", "There is no such escalation.")
+            raise DeskError("not_found", "There is no such escalation.")
         return selectors.conversation_view(escalation=escalation)
 
     async def on_reply(self, content):
@@ -200,11 +201,11 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
             conversation = self._str(content, "conversation")
             text = content.get("text")
             if not isinstance(text, str):
-                raise services.DeskError("bad_frame", "text must be a string.")
-            message = await database_sync_to_async(services.agent_reply)(
+                raise DeskError("bad_frame", "text must be a string.")
+            message = await database_sync_to_async(agent_actions.agent_reply)(
                 agent=self.user, conversation_hex=conversation, text=text, client_id=client_id
             )
-        except services.DeskError as exc:
+        except DeskError as exc:
             # With the reply's client_id: the workspace marks that reply as not sent and drops
             # it from what it resends on reconnect (the refusal is final).
             ok_id = client_id if isinstance(client_id, str) and len(client_id) <= 64 else None
@@ -214,19 +215,19 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
 
     async def on_typing(self, content):
         conversation = self._str(content, "conversation")
-        await database_sync_to_async(services.agent_typing)(agent=self.user, conversation_hex=conversation)
+        await database_sync_to_async(agent_actions.agent_typing)(agent=self.user, conversation_hex=conversation)
 
     async def on_release(self, content):
         conversation = self._str(content, "conversation")
-        await database_sync_to_async(services.escalation_release)(agent=self.user, conversation_hex=conversation)
+        await database_sync_to_async(agent_actions.escalation_release)(agent=self.user, conversation_hex=conversation)
         await self._unwatch(conversation)
 
     async def on_resolve(self, content):
         escalation_id = self._int(content, "escalation")
         intent = content.get("intent")
         if intent is not None and not isinstance(intent, str):
-            raise services.DeskError("bad_frame", "intent is a label from intents.yaml or null.")
-        escalation = await database_sync_to_async(services.escalation_resolve)(
+            raise DeskError("bad_frame", "intent is a label from intents.yaml or null.")
+        escalation = await database_sync_to_async(agent_actions.escalation_resolve)(
             escalation_id=escalation_id,
             agent=self.user,
             intent=intent or None,
@@ -238,13 +239,13 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         await self._unwatch(hexid)
 
     async def on_availability(self, content):
-        profile = await database_sync_to_async(services.agent_availability_set)(
+        profile = await database_sync_to_async(presence.agent_availability_set)(
             agent=self.user, availability=self._str(content, "availability")
         )
         await self.send_json({"type": "availability", "availability": profile.availability})
 
     async def on_ping(self, content):
-        await database_sync_to_async(services.agent_heartbeat)(agent=self.user)
+        await database_sync_to_async(presence.agent_heartbeat)(agent=self.user)
         await self.send_json({"type": "pong"})
 
     HANDLERS = {

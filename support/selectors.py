@@ -51,10 +51,6 @@ def queue_position(*, escalation: Escalation) -> int | None:
     return ahead + 1
 
 
-def escalation_open_for(*, conversation) -> Escalation | None:
-    return Escalation.objects.filter(conversation=conversation, status__in=Escalation.OPEN).first()
-
-
 def escalation_open_list() -> list[Escalation]:
     """Every open escalation a workspace shows: active ones first, then the waiting queue."""
     rows = (
@@ -241,24 +237,25 @@ def canned_reply_list() -> list[dict]:
     ]
 
 
-def _order_summary(order) -> dict:
+def _order_summary(order, policy) -> dict:
+    """The desk's view of an order: what the shopper sees (catalog.selectors.order_summary),
+    plus the admin link, the returns and the amounts written for people."""
+    from catalog.money import money_format
+    from catalog.selectors import order_summary
+
+    summary = order_summary(order=order, policy=policy)
     return {
-        "number": order.number,
-        "status": order.status,
-        "status_label": order.get_status_display(),
-        "placed": order.placed_at.isoformat(),
-        "total": f"{order.total} {order.currency}",
-        "carrier": order.carrier,
-        "tracking_number": order.tracking_number,
+        **summary,
+        "total_text": money_format(summary["total"], summary["currency"]),
         "admin_url": order.get_absolute_url(),
         "lines": [str(line) for line in order.lines.all()],
         "returns": [
             {
                 "rma_number": r.rma_number,
                 "status": r.status,
-                "status_label": r.get_status_display(),
-                "reason": r.get_reason_display(),
-                "refund": f"{r.refund_amount} {order.currency}",
+                "status_display": r.get_status_display(),
+                "reason_display": r.get_reason_display(),
+                "refund_text": money_format(r.refund_amount, order.currency),
             }
             for r in order.returns.all()
         ],
@@ -271,7 +268,7 @@ def customer_orders(*, conversation, context: dict) -> dict:
     A verified order (number + its e-mail) vouches for that e-mail's orders; a logged-in
     shopper's customer record vouches for its own. An e-mail typed into the chat does not.
     """
-    from catalog.models import Order
+    from catalog.models import Order, ShopPolicy
 
     emails: set[str] = set()
     numbers = set()
@@ -295,15 +292,17 @@ def customer_orders(*, conversation, context: dict) -> dict:
             emails.add(customer.email)
     if not numbers and customer is None:
         return {"customer": None, "orders": []}
-    orders = (
+    orders = list(
         Order.objects.filter(query)
+        .select_related("shipping_method")
         .prefetch_related("lines", "returns")
         .order_by("-placed_at")
         .distinct()[:20]
     )
+    policy = ShopPolicy.current() if orders else None
     return {
         "customer": {"email": sorted(emails)[0] if emails else None, "name": customer.name if customer else ""},
-        "orders": [_order_summary(o) for o in orders],
+        "orders": [_order_summary(o, policy) for o in orders],
     }
 
 
@@ -343,19 +342,3 @@ def training_candidates(*, escalation: Escalation, limit: int = 5):
     if previous_end:
         rows = rows.filter(created_at__gt=previous_end)
     return list(reversed(list(rows.order_by("-pk")[:limit])))
-
-
-def escalation_sla_breaches(*, now=None, claim_within: timedelta, reassign_after: timedelta):
-    """What the SLA watchdog acts on: (unrouted queued ones, assigned but unclaimed ones)."""
-    now = now or timezone.now()
-    queued = list(
-        Escalation.objects.filter(status=Escalation.Status.QUEUED, created_at__lte=now - claim_within).values_list(
-            "pk", flat=True
-        )
-    )
-    unclaimed = list(
-        Escalation.objects.filter(
-            status=Escalation.Status.ASSIGNED, assigned_at__lte=now - claim_within
-        ).values_list("pk", flat=True)
-    )
-    return queued, unclaimed

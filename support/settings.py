@@ -261,9 +261,24 @@ SHOP_BASE_URL = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:8000")
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR").strip().upper()
 if not (len(SHOP_CURRENCY) == 3 and SHOP_CURRENCY.isalpha()):
     raise ValueError(f"SHOP_CURRENCY must be a 3-letter ISO 4217 code such as EUR, not {SHOP_CURRENCY!r}")
+# import_help files an article whose topic is missing or unknown under this topic.
+HELP_IMPORT_DEFAULT_TOPIC = os.environ.get("HELP_IMPORT_DEFAULT_TOPIC", "orders").strip().lower()
+# Hosts besides the site that product pictures may come from (imported picture addresses, e.g.
+# Shopify's CDN): added to the Content-Security-Policy's img-src.
+IMAGE_SOURCES = env_list("IMAGE_SOURCES", "https://cdn.shopify.com")
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += IMAGE_SOURCES
 # The shipped SLM artifact; train_slm writes new versions beside it.
 SLM_ARTIFACT_DIR = Path(os.environ.get("SLM_ARTIFACT_DIR", BASE_DIR / "bot" / "slm_artifact"))
 SLM_THREADS = int(os.environ.get("SLM_THREADS", "1"))
+# What `manage.py adapt_assistant` fits to this shop (its catalogue vocabulary) goes here, never
+# into the shipped model; the chat re-reads it when it changes (bot.adaptation).
+ASSISTANT_DATA_DIR = Path(os.environ.get("ASSISTANT_DATA_DIR", BASE_DIR / "var" / "assistant"))
+# An out_of_scope message that mentions a product kind of the shop (or a help article's subject)
+# becomes that question, with this confidence, unless the model's out_of_scope probability is above
+# ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE (1, the default: a mention of the shop's products always counts;
+# the model is most sure of "out of scope" exactly for products it never saw).
+ASSISTANT_ADAPT_CONFIDENCE = float(os.environ.get("ASSISTANT_ADAPT_CONFIDENCE", "0.8"))
+ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE = float(os.environ.get("ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE", "1"))
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", BASE_DIR.parent / "shared"))
 # An open agent workspace socket re-reads its access (active staff agent, session still logged
 # in) at most this often, on a frame from or to the agent; removals that fire signals (logout,

@@ -13,7 +13,7 @@ import smtplib
 from celery import shared_task
 from django.db import DatabaseError
 
-from . import services
+from . import assignment, emails
 
 logger = logging.getLogger(__name__)
 
@@ -33,31 +33,31 @@ COMMON = {
 @shared_task(soft_time_limit=15, time_limit=30, **COMMON)
 def route_escalation(escalation_id: int) -> bool:
     """Assign a new escalation to the least-loaded online agent (no-op if none is free)."""
-    return services.escalation_route(escalation_id=escalation_id) is not None
+    return assignment.escalation_route(escalation_id=escalation_id) is not None
 
 
 @shared_task(soft_time_limit=30, time_limit=60, **COMMON)
 def route_waiting() -> int:
     """An agent came online: try every queued escalation."""
-    return services.escalation_route_waiting()
+    return assignment.escalation_route_waiting()
 
 
 @shared_task(soft_time_limit=10, time_limit=20, **COMMON)
 def notify_escalation(escalation_id: int) -> bool:
     """Push an assignment to the workspaces through the channel layer."""
-    return services.escalation_notify(escalation_id=escalation_id)
+    return assignment.escalation_notify(escalation_id=escalation_id)
 
 
 @shared_task(soft_time_limit=30, time_limit=60, **COMMON)
 def send_claim_reminder(escalation_id: int) -> bool:
     """E-mail an agent who has not claimed what was assigned to them."""
-    return services.escalation_remind_send(escalation_id=escalation_id)
+    return emails.escalation_remind_send(escalation_id=escalation_id)
 
 
 @shared_task(soft_time_limit=50, time_limit=60, **COMMON)
 def sla_watchdog() -> dict:
     """Celery beat, every 30 s: route, remind, re-route, raise priority, re-queue abandoned ones."""
-    report = services.escalation_sla_check()
+    report = assignment.escalation_sla_check()
     if any(report.values()):
         logger.info("SLA watchdog: %s", report)
     return report
@@ -66,10 +66,10 @@ def sla_watchdog() -> dict:
 @shared_task(soft_time_limit=30, time_limit=60, **COMMON)
 def send_followup_confirmation(ticket_id: int) -> bool:
     """After hours: confirm to the shopper that their question reached us."""
-    return services.followup_confirmation_send(ticket_id=ticket_id)
+    return emails.followup_confirmation_send(ticket_id=ticket_id)
 
 
 @shared_task(soft_time_limit=30, time_limit=60, **COMMON)
 def send_transcript(escalation_id: int) -> bool:
     """After resolution: the transcript to the shopper's e-mail."""
-    return services.transcript_send(escalation_id=escalation_id)
+    return emails.transcript_send(escalation_id=escalation_id)

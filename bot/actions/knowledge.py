@@ -6,8 +6,9 @@ from .base import handles
 
 @handles(dialogue.Knowledge)
 def knowledge(executor, action: dialogue.Knowledge, state):
-    from ..knowledge import knowledge_search
+    from ..knowledge import knowledge_index_refresh_if_due, knowledge_search
 
+    knowledge_index_refresh_if_due()
     passages = knowledge_search(query=action.query, intent=action.intent, limit=2)
     if not passages:
         return dialogue.Outcome(action="knowledge", ok=True, found=False)

@@ -3,10 +3,9 @@
 from catalog import selectors as shop
 from catalog.invoices import invoice_url
 from catalog.models import ShopPolicy
-from catalog.money import money_format
 
 from .. import dialogue, intents
-from ..order_facts import invoice_text, order_card, refund_text, tracking_text
+from ..order_facts import invoice_text, order_card, refund_text, return_card, tracking_text
 from .base import handles
 
 
@@ -28,17 +27,7 @@ def order_info(executor, action: dialogue.OrderInfo, state):
             )
         for item in refunds:
             reply.say(refund_text(item))
-            reply.cards.append(
-                {
-                    "kind": "return",
-                    "rma_number": item["rma_number"],
-                    "status": item["status"],
-                    "status_display": item["status_display"],
-                    "refund_amount": str(item["refund_amount"]),
-                    "currency": item["currency"],
-                    "refund_text": money_format(item["refund_amount"], item["currency"]),
-                }
-            )
+            reply.cards.append(return_card(item))
     elif invoice:
         reply.say(invoice_text(summary))
     else:

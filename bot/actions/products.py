@@ -9,7 +9,7 @@ from .base import handles
 @handles(dialogue.Products)
 def products(executor, action: dialogue.Products, state):
     from catalog.options import size_key
-    from ..products import availability_text, product_card, product_get, product_search
+    from ..products import availability_text, product_card, product_get, product_index_refresh_if_due, product_search
 
     product = product_get(slug=action.product) if action.product else None
     if product is not None and action.intent in ("product_availability", "product_info"):
@@ -31,6 +31,7 @@ def products(executor, action: dialogue.Products, state):
             executor.reply.say(" ".join(details))
         executor.reply.cards.append(product_card(product, colour=action.colour, size=action.size))
         return dialogue.Outcome(action="products", ok=True)
+    product_index_refresh_if_due()
     found = product_search(
         query=action.query,
         colour=action.colour,

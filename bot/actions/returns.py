@@ -4,7 +4,7 @@ from catalog import selectors as shop
 from catalog import services as shop_services
 from catalog.money import money_format
 
-from ..order_facts import line_list, return_offer_card
+from ..order_facts import line_list, return_card, return_offer_card
 from .operations import YES_NO, OrderOperation, operation
 
 
@@ -40,14 +40,4 @@ class Return(OrderOperation):
             f"Your return {rr.rma_number} is registered. We've e-mailed you the return instructions; "
             f"once we receive the items we'll refund {money_format(rr.refund_amount, order.currency)}."
         )
-        executor.reply.cards.append(
-            {
-                "kind": "return",
-                "rma_number": rr.rma_number,
-                "status": rr.status,
-                "status_display": rr.get_status_display(),
-                "refund_amount": str(rr.refund_amount),
-                "currency": order.currency,
-                "refund_text": money_format(rr.refund_amount, order.currency),
-            }
-        )
+        executor.reply.cards.append(return_card(shop.return_summary(return_request=rr, order=order)))

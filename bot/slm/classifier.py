@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from bot.slm.encoding import encode_feeds
 from bot.slm.entities import Gazetteer, extract_entities
+from bot.slm.onnx import inference_session
 from bot.slm.understanding import OUT_OF_SCOPE, Understanding
 
 # The model reads at most max_length tokens; no message needs more characters than this to fill
@@ -44,16 +44,10 @@ class IntentClassifier:
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.pad_id = int(self.config.get("pad_token_id", 0))
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         model_path = self.artifact_dir / self.config.get("model_file", "model.onnx")
         if not model_path.exists():
             raise ArtifactError(f"the SLM artifact has no model file: {model_path}")
-        # InferenceSession.run is thread-safe: one session serves every thread of the process.
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.session = inference_session(model_path, threads=threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.gazetteer = gazetteer
         if OUT_OF_SCOPE not in self.labels:

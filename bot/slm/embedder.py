@@ -13,10 +13,10 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from bot.slm.encoding import encode_feeds
+from bot.slm.onnx import inference_session
 
 DEFAULT_ARTIFACT_DIR = Path(__file__).resolve().parent.parent / "embedder_artifact"
 MAX_TEXT_CHARS = 5000
@@ -31,13 +31,7 @@ class SentenceEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=int(self.config["max_length"]))
         self.pad_id = int(self.config.get("pad_token_id", 0))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(self.artifact_dir / self.config.get("model_file", "model.onnx")), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = inference_session(self.artifact_dir / self.config.get("model_file", "model.onnx"), threads=threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.search_index import RefreshingIndex
 from bot.slm.entities import Gazetteer
 
 SHOP_VOCABULARY = Path(__file__).resolve().parent.parent / "data" / "products.yaml"
@@ -28,6 +29,37 @@ def catalog_gazetteer() -> Gazetteer | None:
     except DatabaseError:
         return None
     return Gazetteer(products=products, colours=colours, sizes=sizes)
+
+
+# The cached gazetteer follows product changes within CHECK_SECONDS; colours and sizes (variants
+# carry no change time) within MAX_AGE_SECONDS.
+CHECK_SECONDS = 30.0
+MAX_AGE_SECONDS = 300.0
+
+
+def _catalog_version():
+    from django.db import DatabaseError
+    from django.db.models import Count, Max
+
+    from catalog.models import Product
+
+    try:
+        found = Product.objects.filter(is_active=True).aggregate(n=Count("pk"), last=Max("updated_at"))
+    except DatabaseError:  # no tables yet: catalog_gazetteer says None
+        return None
+    return found["n"], found["last"]
+
+
+_cached = RefreshingIndex(version=_catalog_version, build=catalog_gazetteer, check_seconds=CHECK_SECONDS, max_age_seconds=MAX_AGE_SECONDS)
+
+
+def cached_catalog_gazetteer() -> Gazetteer | None:
+    """``catalog_gazetteer``, built once and kept per process until the catalog changes."""
+    return _cached.get()
+
+
+def reset_cached_gazetteer() -> None:
+    _cached.invalidate()
 
 
 def vocabulary_gazetteer() -> Gazetteer:

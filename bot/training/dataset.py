@@ -7,11 +7,14 @@ Sources (all read-only):
   validation split is never used here: evaluate_slm measures out-of-scope recall on it;
 - the project's own examples (bot/data/intents/*.yaml), literal lines and templates filled
   from the shop vocabulary (bot/data/products.yaml, bot/data/slots.yaml, the live catalog);
+- shop-independent requests (bot.training.open_shop, bot/data/open_shop.yaml): templates
+  crossed with open product vocabularies (product taxonomy leaves, ten domains, five markets);
 - agent-labelled shopper messages from the database (bot.models.TrainingExample).
 
 Splits are made per *group* before any augmentation: near-duplicate Bitext sentences share a
 group, and all expansions of one template share a group, so the dev and test splits hold
-phrasings the model never saw in training. bot/data/eval_shoppers.yaml is never read here.
+phrasings the model never saw in training. bot/data/eval_shoppers.yaml and the other shops'
+shopper sets (bot/data/shops/*.yaml) are read here only to keep their sentences out of training.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 OUT_OF_SCOPE = "out_of_scope"
 SAYS_ORDER_NUMBER = intents.names(says_order_number=True)
 CONVERSATION = intents.names(small_talk=True, model=True) - {OUT_OF_SCOPE}
+OPEN_SHOP_SOURCE = "own:open_shop"  # bot.training.open_shop
 
 
 @dataclass(frozen=True)
@@ -390,6 +394,16 @@ def shopper_style(text: str, intent: str, rng: random.Random, vocab: Vocabulary)
 # --- putting it together -----------------------------------------------------------------
 
 
+def load_open_shop_examples(shared_dir: Path, seed: int = 13, **kwargs) -> list[Example]:
+    """The shop-independent requests (bot.training.open_shop) as examples of source own:open_shop,
+    without any sentence of the held-out shopper sets."""
+    from bot.training.open_shop import load_open_shop
+
+    held_out = {normalise(ex.text) for ex in load_eval_shoppers() + load_shop_shoppers()}
+    triples = load_open_shop(shared_dir, held_out=held_out, normalise=normalise, seed=seed, **kwargs)
+    return [Example(text, intent, OPEN_SHOP_SOURCE, f"{OPEN_SHOP_SOURCE}:{intent}:t{j}") for text, intent, j in triples]
+
+
 def build_splits(
     *,
     shared_dir: Path,
@@ -400,16 +414,20 @@ def build_splits(
     test: float = 0.1,
     max_per_intent: int | None = None,
     include_agent_labels: bool = True,
+    open_shop: bool = True,
 ) -> Splits:
     """Load every source, split by group, then balance and augment the train split only.
 
     max_per_intent caps every split per intent (the tiny CI run); None keeps everything.
+    open_shop adds the shop-independent requests of bot.training.open_shop (open product nouns).
     """
     rng = random.Random(seed)
     labels = load_labels(shared_dir)
     vocab = load_vocabulary(load_catalog_products())
     bitext = load_bitext(shared_dir)
     own = load_own(vocab, rng)
+    if open_shop:
+        own += load_open_shop_examples(shared_dir, seed=seed)
     clinc = load_clinc_train(shared_dir, rng)
     agent = load_agent_labelled(labels) if include_agent_labels else []
 
@@ -417,9 +435,9 @@ def build_splits(
     if unknown:
         raise ValueError(f"examples with intents that are not in intents.yaml: {sorted(unknown)}")
 
-    # The independent shopper set stays unseen: a sentence of it written again in any source
+    # The independent shopper sets stay unseen: a sentence of them written again in any source
     # (or labelled by an agent) is dropped from every split.
-    held_out = {normalise(ex.text) for ex in load_eval_shoppers()}
+    held_out = {normalise(ex.text) for ex in load_eval_shoppers() + load_shop_shoppers()}
     dropped_held_out = 0
 
     # One sentence, one label: exact duplicates across sources are dropped (first source wins).
@@ -455,8 +473,10 @@ def build_splits(
         for ex in bitext_items:
             text = shopper_style(ex.text, intent, rng, vocab) if rng.random() < 0.55 else ex.text
             balanced.append(Example(text, intent, ex.source, ex.group))
-        own_items = [ex for ex in other if ex.source.startswith("own")]
-        rest = [ex for ex in other if not ex.source.startswith("own")]
+        # The generated shop-independent requests come on top: they never stand in for the
+        # restyled copies of the hand-written lines.
+        own_items = [ex for ex in other if ex.source.startswith("own") and ex.source != OPEN_SHOP_SOURCE]
+        rest = [ex for ex in other if not ex.source.startswith("own") or ex.source == OPEN_SHOP_SOURCE]
         balanced += rest
         # The project's own lines: each kept as written once, then restyled copies up to the minimum.
         balanced += own_items
@@ -513,6 +533,20 @@ def load_eval_shoppers() -> list[Example]:
     """The independent shopper set: evaluation only."""
     data = yaml.safe_load((DATA_DIR / "eval_shoppers.yaml").read_text(encoding="utf-8"))
     return [Example(str(text), intent, "eval_shoppers", f"eval:{i}") for intent, texts in data.items() for i, text in enumerate(texts)]
+
+
+SHOPS_DIR = DATA_DIR / "shops"
+
+
+def load_shop_shoppers(path: Path | None = None) -> list[Example]:
+    """Shopper sets written for other shops (bot/data/shops/<shop>_shoppers.yaml, intent -> messages):
+    evaluation only (bench/bench_shop.py), like eval_shoppers.yaml. `path`: one file; default all."""
+    paths = [path] if path else sorted(SHOPS_DIR.glob("*.yaml"))
+    examples = []
+    for one in paths:
+        data = yaml.safe_load(Path(one).read_text(encoding="utf-8")) or {}
+        examples += [Example(str(text), intent, f"shop:{Path(one).stem}", f"shop:{Path(one).stem}:{i}") for intent, texts in data.items() for i, text in enumerate(texts)]
+    return examples
 
 
 def load_clinc_val(shared_dir: Path) -> tuple[list[Example], list[Example]]:

@@ -356,9 +356,6 @@
       ["Estimated delivery", formatDay(card.estimated_delivery)]
     ]);
     if (dl) node.appendChild(dl);
-    if (tracking && safeUrl(card.tracking_url)) {
-      node.appendChild(safeLink(card.tracking_url, "sc-card__cta", "Track parcel"));
-    }
     if (safeUrl(card.invoice_url)) {
       // A new tab, so the chat stays open beside the printable invoice.
       var invoice = safeLink(card.invoice_url, "sc-card__cta", "Open invoice");

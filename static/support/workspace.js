@@ -354,11 +354,11 @@
         ? el("a", { href: order.admin_url, target: "_blank", rel: "noopener" }, "Order " + order.number)
         : el("strong", {}, "Order " + order.number);
       div.append(link);
-      div.append(el("div", {}, order.status_label + " · " + order.total + " · " + new Date(order.placed).toLocaleDateString()));
+      div.append(el("div", {}, order.status_display + " · " + order.total_text + " · " + new Date(order.placed_at).toLocaleDateString()));
       if (order.tracking_number) div.append(el("div", { class: "ws-muted" }, (order.carrier || "") + " " + order.tracking_number));
       for (const line of order.lines) div.append(el("div", { class: "ws-muted" }, line));
       for (const ret of order.returns) {
-        div.append(el("div", {}, "Return " + ret.rma_number + ": " + ret.status_label + " (" + ret.reason + ", " + ret.refund + ")"));
+        div.append(el("div", {}, "Return " + ret.rma_number + ": " + ret.status_display + " (" + ret.reason_display + ", " + ret.refund_text + ")"));
       }
       box.append(div);
     }

@@ -34,3 +34,16 @@ def test_no_peer_at_all_is_unknown(settings):
     settings.TRUSTED_PROXY = False
     assert client_address(scope(client=None)) == "unknown"
     assert client_address({"type": "websocket", "headers": []}) == "unknown"
+
+
+def test_a_request_address_for_sign_in_throttling_follows_the_same_rule(settings, rf):
+    from bot.clients import request_client_address
+
+    settings.TRUSTED_PROXY = False
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.1", REMOTE_ADDR="10.0.0.5")
+    assert request_client_address(request) == "10.0.0.5"
+    settings.TRUSTED_PROXY = True
+    assert request_client_address(request) == "198.51.100.1"
+    request.META.pop("REMOTE_ADDR")
+    request.META.pop("HTTP_X_FORWARDED_FOR")
+    assert request_client_address(request) is None  # axes keeps addresses in an IP column

@@ -1,7 +1,11 @@
 """The shopper chat against abuse: per-address limits across sockets, no rows for bare connects,
 text no database stores, a client_id reused for other text (issue #11, findings 4, 5, 8).
 
-In-process (WebsocketCommunicator); CI's PostgreSQL pass runs them on PostgreSQL too.
+In-process (WebsocketCommunicator); CI's PostgreSQL pass runs them on PostgreSQL and the Redis
+cache too (the limits count in the cache). They run on the in-memory channel layer: they are not
+about pushes, and with the Redis layer a socket refused at connect intermittently left a layer
+receive that never finished cancelling when the test's event loop closed (a hang in teardown,
+about one run in five; see the closing note of issue #11).
 """
 
 import pytest
@@ -17,6 +21,16 @@ from support.models import Escalation
 from tests.bot.test_consumers import ORIGIN, _no_reply, cid, frames_until, session, stored
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_layer(settings):
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 async def connect_from(address, path="/ws/chat/", headers=ORIGIN):

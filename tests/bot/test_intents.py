@@ -2,7 +2,7 @@
 
 from bot import dialogue, intents, knowledge
 from support import selectors
-from support import services as desk_services
+from support import handoff as desk_handoff
 
 
 def test_every_label_the_shipped_model_serves_has_a_registry_row_and_every_model_row_is_served():
@@ -32,7 +32,7 @@ def test_the_other_lists_are_the_registry_s():
     assert dialogue.ORDER_INTENTS == {r.name for r in intents.INTENTS if r.kind == intents.ORDER}
     assert knowledge.INTENT_TOPICS == {r.name: r.topic for r in intents.INTENTS if r.topic}
     assert set(knowledge.INTENT_TOPICS) == dialogue.KNOWLEDGE_INTENTS  # every knowledge answer has a topic
-    assert desk_services.SMALL_TALK == {"greeting", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "followup_email"}
+    assert desk_handoff.SMALL_TALK == {"greeting", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "followup_email"}
     # The desk's intent picker offers what the model serves, without reading ../shared.
     assert list(selectors.intent_labels()) == list(intents.artifact_labels())
 

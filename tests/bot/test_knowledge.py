@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.knowledge import knowledge_search
+from bot.knowledge import knowledge_index_refresh_if_due, knowledge_search
 from bot.models import ArticlePassage
 from catalog.models import Article
 from tests.factories import ArticleFactory
@@ -10,45 +10,58 @@ from tests.factories import ArticleFactory
 pytestmark = pytest.mark.django_db
 
 
+def searched(**kwargs):
+    """What the chat does: bring the index up to date (when due), then search."""
+    knowledge_index_refresh_if_due()
+    return knowledge_search(**kwargs)
+
+
 def test_finds_the_relevant_passage_with_its_article_link(shop_with_kb):
-    results = knowledge_search(query="can I pay with paypal?", intent="check_payment_methods")
+    results = searched(query="can I pay with paypal?", intent="check_payment_methods")
     assert results[0].title == "Payment methods"
     assert "PayPal" in results[0].text
     assert results[0].url == "/help/payment-methods/"
 
 
 def test_quotes_the_paragraph_that_answers(shop_with_kb):
-    results = knowledge_search(query="how long until my refund arrives", intent="check_refund_policy")
+    results = searched(query="how long until my refund arrives", intent="check_refund_policy")
     assert results and "5 business days" in results[0].text
 
 
 @pytest.mark.parametrize("query", ["what is the meaning of life", "tell me a joke", "who won the football yesterday"])
 def test_nothing_relevant_returns_nothing(shop_with_kb, query):
-    assert knowledge_search(query=query) == []
+    assert searched(query=query) == []
 
 
 def test_unpublished_articles_are_never_quoted(shop_with_kb, django_capture_on_commit_callbacks):
     article = Article.objects.get(slug="payment-methods")
-    knowledge_search(query="paypal")  # index it
+    searched(query="paypal")  # index it
     with django_capture_on_commit_callbacks(execute=True):
         article.is_published = False
         article.save()
-    assert all(r.title != "Payment methods" for r in knowledge_search(query="can I pay with paypal?"))
+    assert all(r.title != "Payment methods" for r in searched(query="can I pay with paypal?"))
     assert not ArticlePassage.objects.filter(article=article).exists()
 
 
 def test_an_edited_article_is_reindexed_after_commit(shop_with_kb, django_capture_on_commit_callbacks):
-    knowledge_search(query="paypal")
+    searched(query="paypal")
     article = Article.objects.get(slug="payment-methods")
     with django_capture_on_commit_callbacks(execute=True):
         article.body = "We only accept bank transfer (SEPA) and cash on pickup in Hamburg."
         article.save()
     passages = list(ArticlePassage.objects.filter(article=article).values_list("text", flat=True))
     assert passages == ["We only accept bank transfer (SEPA) and cash on pickup in Hamburg."]
-    assert "SEPA" in knowledge_search(query="can I pay by bank transfer?", intent="check_payment_methods")[0].text
+    assert "SEPA" in searched(query="can I pay by bank transfer?", intent="check_payment_methods")[0].text
 
 
 def test_a_new_article_becomes_searchable(shop_with_kb):
     ArticleFactory(title="Gift wrapping", slug="gift-wrapping", topic=Article.Topic.ORDERS, tags="gift, wrapping",
                    body="Every order can be gift wrapped in recycled paper for EUR 3.50; choose it at checkout.")
-    assert knowledge_search(query="can you gift wrap my order?")[0].title == "Gift wrapping"
+    assert searched(query="can you gift wrap my order?")[0].title == "Gift wrapping"
+
+
+def test_the_search_only_reads_a_new_article_waits_for_the_index_service(shop_with_kb):
+    ArticleFactory(title="Gift wrapping", slug="gift-wrapping", topic=Article.Topic.ORDERS, tags="gift, wrapping",
+                   body="Every order can be gift wrapped in recycled paper for EUR 3.50; choose it at checkout.")
+    assert knowledge_search(query="can you gift wrap my order?") == []  # nothing indexed yet, and it indexes nothing
+    assert not ArticlePassage.objects.exists()

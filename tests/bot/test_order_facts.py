@@ -6,7 +6,6 @@ Each turn goes through the real assistant (the shipped SLM, the policy, the shop
 the demo shop (seed_demo); the checks read the rows back from the database.
 """
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -15,8 +14,12 @@ from django.test import Client
 
 from bot.services import order_card, parse_address
 from catalog import selectors
+from catalog.money import money_format
 from catalog.models import Order, OrderLine
-from tests.bot.test_conversations import Chat, demo, emailed_code  # noqa: F401 — demo is the seeded shop
+from tests.bot import test_conversations
+from tests.bot.test_conversations import Chat, emailed_code
+
+demo = test_conversations.demo  # the seeded demo shop (a module-scoped fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -167,11 +170,12 @@ def test_a_return_offer_for_a_mixed_order_names_the_item_it_cannot_take_and_the_
 
     _, reply = verified_chat(entry, "I want to return")
     refund = sum(e.line.unit_price * e.returnable_quantity for e in taken)
-    said = re.search(r"You'd get ([A-Z]{3}) ([\d,.]+) back", reply.text)
-    assert said and Decimal(said.group(2).replace(",", "")) == refund, reply.text
+    said = money_format(refund, order.currency)  # the one money format, as the card shows it too
+    assert f"You'd get {said} back" in reply.text, reply.text
     [card] = [c for c in reply.data["cards"] if c["kind"] == "return"]
     assert not order_cards(reply)  # no card with the whole order's total beside the refund
-    assert Decimal(card["refund_amount"]) == refund and card["currency"] == said.group(1)
+    assert Decimal(card["refund_amount"]) == refund and card["currency"] == order.currency
+    assert card["refund_text"] == said
     assert [(i["name"], i["quantity"]) for i in card["items"]] == [(e.line.product_name, e.returnable_quantity) for e in taken]
     assert [(i["name"], i["reason"]) for i in card["not_returnable"]] == [(e.line.product_name, e.reason) for e in kept]
     for e in kept:

@@ -26,6 +26,7 @@ def catalog(db):
         for colour, size, stock in variants:
             VariantFactory(product=product, colour=colour, size=size, stock=stock, sku=f"{slug}-{colour}-{size}")
         made[slug] = product
+    products.product_index_refresh()  # what the chat does before it searches
     yield made
     products.reset_caches()
 
@@ -53,9 +54,48 @@ def test_the_limit_keeps_the_best_ranked(catalog):
     assert slugs(products.product_search(query="something for the home or to wear", limit=2)) == slugs(everything)[:2]
 
 
+def test_the_search_only_reads_a_changed_product_waits_for_the_index_service(catalog):
+    from bot.models import ProductEmbedding
+
+    jumper = catalog["merino-jumper"]
+    jumper.name, jumper.description = "Merino Beanie Hat", "A warm hat"
+    jumper.save()
+    before = ProductEmbedding.objects.get(product=jumper).text_hash
+    found = products.product_search(query="a warm hat")
+    assert ProductEmbedding.objects.get(product=jumper).text_hash == before  # nothing written
+    assert "merino-jumper" not in slugs(found)  # its stored vector is of the old text: left out
+    assert products.product_index_refresh() == 1
+    assert slugs(products.product_search(query="a warm hat"))[0] == "merino-jumper"
+
+
+def test_the_chat_brings_the_index_up_to_date_before_it_searches(catalog):
+    products.reset_caches()
+    ProductFactory(name="Stovetop Kettle", slug="stovetop-kettle", category=catalog["duvet-cover"].category, description="A kettle")
+    products.product_index_refresh_if_due()
+    assert slugs(products.product_search(query="a kettle for the stove"))[0] == "stovetop-kettle"
+
+
 def test_filters_hold_for_one_and_the_same_variant(catalog):
     # The jumper has a navy M in stock and a grey L sold out: navy L is not an option.
     assert slugs(products.product_search(query="wool knitwear", colour="navy", size="l")) == []
     assert slugs(products.product_search(query="wool knitwear", colour="grey", in_stock=True)) == []
     assert slugs(products.product_search(query="wool knitwear", colour="grey")) == ["merino-jumper"]
 
+
+
+def test_the_catalog_gazetteer_follows_a_new_product_and_expires_with_age(catalog, monkeypatch):
+    import time
+
+    from bot.search_index import RefreshingIndex
+    from bot.slm import gazetteer
+
+    monkeypatch.setattr(gazetteer._cached, "_check_seconds", 0)  # look at the version on every call
+    assert "stovetop-kettle" not in {slug for _name, slug in gazetteer.cached_catalog_gazetteer().products}
+    ProductFactory(name="Stovetop Kettle", slug="stovetop-kettle", category=catalog["duvet-cover"].category)
+    assert "stovetop-kettle" in {slug for _name, slug in gazetteer.cached_catalog_gazetteer().products}
+
+    builds = []
+    aged = RefreshingIndex(version=lambda: "same", build=lambda: builds.append(1) or len(builds), check_seconds=60, max_age_seconds=0.05)
+    assert aged.get() == 1 and aged.get() == 1  # kept while young, the version unchanged
+    time.sleep(0.06)
+    assert aged.get() == 2  # too old: built again though the version did not change

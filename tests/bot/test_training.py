@@ -145,3 +145,15 @@ def test_no_sentence_of_the_independent_shopper_set_is_in_any_split(splits):
     held_out = {ds.normalise(ex.text) for ex in ds.load_eval_shoppers()}
     for part in (splits.train, splits.dev, splits.test):
         assert not [ex.text for ex in part if ds.normalise(ex.text) in held_out]
+
+
+def test_a_shop_shopper_sentence_is_dropped_from_every_split(shared_dir, splits, tmp_path, monkeypatch):
+    # A sentence the project's own data trains on, once written into a shop's shopper set
+    # (bot/data/shops/*.yaml), is in no split any more.
+    sentence = ds.normalise("do you have it in stock")
+    assert any(ds.normalise(ex.text) == sentence for ex in splits.train + splits.dev + splits.test)
+    (tmp_path / "some_shop_shoppers.yaml").write_text('product_availability:\n  - "Do you have it in stock?"\n', encoding="utf-8")
+    monkeypatch.setattr(ds, "SHOPS_DIR", tmp_path)
+    held_out = ds.build_splits(shared_dir=shared_dir, include_agent_labels=False)
+    for part in (held_out.train, held_out.dev, held_out.test):
+        assert not [ex.text for ex in part if ds.normalise(ex.text) == sentence]

@@ -271,6 +271,25 @@ def test_returns_agree_with_their_orders(seeded):
 # --- The demo scenarios hold in the database ------------------------------------------------------
 
 
+def test_seeded_events_record_what_the_services_record(seeded):
+    from catalog.services import ORDER_EVENT_DATA_KEYS
+
+    kinds = Counter()
+    for event in OrderEvent.objects.exclude(type=OrderEvent.Type.NOTE):
+        assert set(event.data) == set(ORDER_EVENT_DATA_KEYS[event.type]), (event.type, event.data)
+        kinds[event.type] += 1
+    assert kinds[OrderEvent.Type.CANCELLED] and kinds[OrderEvent.Type.RETURN_REFUNDED]
+
+
+def test_the_cancellation_e_mail_reads_a_seeded_cancellation(seeded):
+    from catalog.emails import order_email_message
+
+    event = OrderEvent.objects.filter(type=OrderEvent.Type.CANCELLED, order__paid_at__isnull=False).select_related("order").first()
+    assert event.data["cancellation_fee"] == "0.00" and event.data["was_paid"] is True
+    body = order_email_message(order=event.order, kind="cancelled", data=event.data).body
+    assert "We will refund your payment of" in body and "You have not been charged" not in body
+
+
 def test_demo_orders_belong_to_the_fixed_demo_customer(demo):
     assert {item["email"] for item in demo.values()} == {DEMO_EMAIL}
     assert len({item["number"] for item in demo.values()}) == len(SCENARIOS)

@@ -686,3 +686,10 @@ def test_newsletter_subscribe_and_unsubscribe():
 def test_unsubscribing_an_unknown_address_creates_no_record():
     assert services.newsletter_unsubscribe(email="stranger@example.com") is None
     assert not Customer.objects.filter(email="stranger@example.com").exists()
+
+
+def test_an_order_event_with_a_key_its_kind_does_not_record_is_refused():
+    from catalog.models import OrderEvent
+
+    with pytest.raises(ValueError, match="cancellation_fee"):
+        services.order_event_data(OrderEvent.Type.CANCELLED, fee="0.00")

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from support import services
+from support import handoff
 from support.asgi import application
 from tests.support.conftest import PACKET, make_agent, make_conversation
 
@@ -166,7 +166,7 @@ async def test_a_frame_after_access_is_removed_without_a_signal_is_refused_withi
     settings.SUPPORT_AGENT_RECHECK_SECONDS = 0.3
     ada = await database_sync_to_async(make_agent)("ada")
     conversation = await database_sync_to_async(make_conversation)("my order")
-    escalation = await database_sync_to_async(services.conversation_escalate)(
+    escalation = await database_sync_to_async(handoff.conversation_escalate)(
         conversation=conversation, reason="requested", context=PACKET
     )
     comm = await agent_socket(await database_sync_to_async(logged_in_client)(ada))
@@ -190,7 +190,7 @@ async def test_pushes_stop_and_the_socket_closes_once_access_is_gone_without_a_s
         await database_sync_to_async(User.objects.filter(pk=ada.pk).update)(is_active=False)
         await asyncio.sleep(0.4)
         conversation = await database_sync_to_async(make_conversation)("private matter")
-        await database_sync_to_async(services.conversation_escalate)(conversation=conversation, reason="requested", context=PACKET)
+        await database_sync_to_async(handoff.conversation_escalate)(conversation=conversation, reason="requested", context=PACKET)
         output = await comm.receive_output(timeout=5)
         assert output == {"type": "websocket.close", "code": 4403}  # not the escalation frame
     finally:

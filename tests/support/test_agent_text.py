@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 
 from bot.models import Message
 from bot.text import refusable_text
-from support import services
+from support import agent_actions, handoff
 from support.models import Escalation
 from tests.support.conftest import PACKET, make_agent, make_conversation
 from tests.support.test_consumers import agent_socket, until
@@ -28,8 +28,8 @@ def test_ordinary_text_is_not_refusable(text):
 def held_conversation():
     ada = make_agent("ada", online=True)
     conversation = make_conversation("help")
-    escalation = services.conversation_escalate(conversation=conversation, reason="requested", context=PACKET)
-    services.escalation_claim(escalation_id=escalation.pk, agent=ada)
+    escalation = handoff.conversation_escalate(conversation=conversation, reason="requested", context=PACKET)
+    agent_actions.escalation_claim(escalation_id=escalation.pk, agent=ada)
     return ada, conversation, escalation
 
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from bot.models import Conversation, Message
-from support import services
+from support import agent_actions, handoff
 from tests.live import LiveServer, artifacts_dir
 from tests.support.conftest import PACKET, make_agent, open_workspace
 
@@ -37,8 +37,8 @@ def test_a_refused_reply_is_shown_as_not_sent_and_is_not_resent_after_reconnect(
     ada = make_agent("ada", online=True)
     conversation = Conversation.objects.create()
     Message.objects.create(conversation=conversation, sender="shopper", text="I need a person")
-    escalation = services.conversation_escalate(conversation=conversation, reason="requested", context=PACKET)
-    services.escalation_claim(escalation_id=escalation.pk, agent=ada)
+    escalation = handoff.conversation_escalate(conversation=conversation, reason="requested", context=PACKET)
+    agent_actions.escalation_claim(escalation_id=escalation.pk, agent=ada)
     server = LiveServer(CELERY_TASK_ALWAYS_EAGER="1", CHANNELS_PREFIX=f"asgi-refused-{uuid.uuid4().hex[:8]}")
     try:
         context = browser.new_context(viewport={"width": 1400, "height": 900})

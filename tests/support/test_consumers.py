@@ -10,7 +10,7 @@ from django.test import Client
 
 from bot import conversations, events
 from bot.models import Conversation
-from support import services
+from support import agent_actions, handoff
 from support.asgi import application
 from support.models import AgentProfile, Escalation
 from tests.support.conftest import PACKET, make_agent, make_conversation
@@ -94,7 +94,7 @@ async def test_new_escalations_appear_live_and_claim_reply_release_work():
 
         conversation = await database_sync_to_async(make_conversation)("where is my parcel")
         layer, shopper = await shopper_listener(conversation)
-        escalation = await database_sync_to_async(services.conversation_escalate)(
+        escalation = await database_sync_to_async(handoff.conversation_escalate)(
             conversation=conversation, reason="requested", context=PACKET
         )
         frame = await until(comm, "escalation", id=escalation.pk)
@@ -149,10 +149,10 @@ async def test_claiming_what_a_colleague_holds_is_an_error_and_bad_frames_get_er
     ada = await database_sync_to_async(make_agent)("ada", online=True)
     bob = await database_sync_to_async(make_agent)("bob")
     conversation = await database_sync_to_async(make_conversation)("help")
-    escalation = await database_sync_to_async(services.conversation_escalate)(
+    escalation = await database_sync_to_async(handoff.conversation_escalate)(
         conversation=conversation, reason="complaint", context=PACKET
     )
-    await database_sync_to_async(services.escalation_claim)(escalation_id=escalation.pk, agent=ada)
+    await database_sync_to_async(agent_actions.escalation_claim)(escalation_id=escalation.pk, agent=ada)
     comm, connected, _ = await agent_socket(bob)
     try:
         queue = await until(comm, "queue")
@@ -189,10 +189,10 @@ async def test_claiming_what_a_colleague_holds_is_an_error_and_bad_frames_get_er
 async def test_an_agent_who_reconnects_keeps_receiving_messages_of_held_conversations():
     ada = await database_sync_to_async(make_agent)("ada", online=True)
     conversation = await database_sync_to_async(make_conversation)("help")
-    escalation = await database_sync_to_async(services.conversation_escalate)(
+    escalation = await database_sync_to_async(handoff.conversation_escalate)(
         conversation=conversation, reason="requested", context=PACKET
     )
-    await database_sync_to_async(services.escalation_claim)(escalation_id=escalation.pk, agent=ada)
+    await database_sync_to_async(agent_actions.escalation_claim)(escalation_id=escalation.pk, agent=ada)
     comm, _, _ = await agent_socket(ada)
     try:
         await until(comm, "queue")
@@ -229,10 +229,10 @@ async def test_an_agent_only_hears_the_conversations_they_hold():
     ada = await database_sync_to_async(make_agent)("ada", online=True)
     bob = await database_sync_to_async(make_agent)("bob")
     conversation = await database_sync_to_async(make_conversation)("private matter")
-    escalation = await database_sync_to_async(services.conversation_escalate)(
+    escalation = await database_sync_to_async(handoff.conversation_escalate)(
         conversation=conversation, reason="requested", context=PACKET
     )
-    await database_sync_to_async(services.escalation_claim)(escalation_id=escalation.pk, agent=ada)
+    await database_sync_to_async(agent_actions.escalation_claim)(escalation_id=escalation.pk, agent=ada)
     comm, _, _ = await agent_socket(bob)
     try:
         await until(comm, "queue")
@@ -253,10 +253,10 @@ async def test_waiting_shoppers_hear_their_new_place_when_someone_ahead_is_taken
     ada = await database_sync_to_async(make_agent)("ada")
     first_conv = await database_sync_to_async(make_conversation)("first")
     second_conv = await database_sync_to_async(make_conversation)("second")
-    first = await database_sync_to_async(services.conversation_escalate)(conversation=first_conv, reason="requested", context=PACKET)
-    await database_sync_to_async(services.conversation_escalate)(conversation=second_conv, reason="requested", context=PACKET)
+    first = await database_sync_to_async(handoff.conversation_escalate)(conversation=first_conv, reason="requested", context=PACKET)
+    await database_sync_to_async(handoff.conversation_escalate)(conversation=second_conv, reason="requested", context=PACKET)
     layer, channel = await shopper_listener(second_conv)
-    await database_sync_to_async(services.escalation_claim)(escalation_id=first.pk, agent=ada)
+    await database_sync_to_async(agent_actions.escalation_claim)(escalation_id=first.pk, agent=ada)
     assert await next_shopper_frame(layer, channel, "queue") == {"type": "queue", "position": 1}
 
 

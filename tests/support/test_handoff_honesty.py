@@ -13,7 +13,7 @@ from django.core import mail
 from bot import conversations
 from bot.models import Message
 from bot.services import assistant_reply
-from support import services
+from support import agent_actions, assignment, handoff
 from support.asgi import application
 from support.models import Escalation
 from tests.support.conftest import make_agent
@@ -111,9 +111,9 @@ def test_an_email_given_for_the_follow_up_is_only_the_answer_never_a_new_questio
     escalation = Escalation.objects.get(conversation=conversation)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.escalation_claim(escalation_id=escalation.pk, agent=ada)
+        agent_actions.escalation_claim(escalation_id=escalation.pk, agent=ada)
     with django_capture_on_commit_callbacks(execute=True):
-        services.escalation_resolve(escalation_id=escalation.pk, agent=ada, intent="contact_human_agent")
+        agent_actions.escalation_resolve(escalation_id=escalation.pk, agent=ada, intent="contact_human_agent")
     assert not [m for m in mail.outbox if "your conversation" in m.subject]
     transcript = "\n".join(conversation.messages.values_list("text", flat=True))
     assert answer in transcript and f"ticket #{ticket.pk}" in transcript
@@ -139,14 +139,14 @@ async def test_the_watchdog_tells_no_one_a_place_in_the_queue_while_nobody_is_on
 
     settings.SUPPORT_QUEUE_SLA_SECONDS = 0
     conversation = await database_sync_to_async(make_conversation)("anyone there?")
-    await database_sync_to_async(services.conversation_escalate)(conversation=conversation, reason="requested", context=PACKET)
+    await database_sync_to_async(handoff.conversation_escalate)(conversation=conversation, reason="requested", context=PACKET)
     layer, channel = await shopper_listener(conversation)
-    report = await database_sync_to_async(services.escalation_sla_check)()
+    report = await database_sync_to_async(assignment.escalation_sla_check)()
     assert report["raised"] == 1
     assert [f for f in await _frames_for(layer, channel) if f["type"] == "queue"] == []
 
     # Someone is online: a place in the queue is true again.
     await database_sync_to_async(make_agent)("ada", online=True, capacity=0)
-    report = await database_sync_to_async(services.escalation_sla_check)()
+    report = await database_sync_to_async(assignment.escalation_sla_check)()
     assert report["raised"] == 1
     assert [f for f in await _frames_for(layer, channel) if f["type"] == "queue"] == [{"type": "queue", "position": 1}]

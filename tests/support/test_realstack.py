@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from bot.conversations import conversation_from_token
 from bot.models import Conversation, TrainingExample
-from support import services
+from support import handoff
 from support.celery import app as celery_app
 from support.models import Escalation
 from tests.support import stack
@@ -129,7 +129,7 @@ def test_a_worker_killed_mid_task_loses_no_escalation(real_stack):
         blocker.execute("SELECT id FROM support_agentprofile FOR UPDATE").fetchall()
         first = stack.start_worker(env)
         procs.append(first)
-        escalation = services.conversation_escalate(conversation=conversation, reason="requested", context=PACKET)
+        escalation = handoff.conversation_escalate(conversation=conversation, reason="requested", context=PACKET)
         deadline = time.monotonic() + 30
         waiting = []
         while time.monotonic() < deadline and not waiting:

@@ -7,10 +7,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from bot.handoff import handoff_packet
 from bot.models import Conversation, Message, TrainingExample
-from support import selectors, services
+from support import agent_actions, assignment, emails, handoff, presence, selectors
 from support.models import AgentProfile, Escalation, FollowUpTicket
-from support.services import DeskError
+from support.desk import DeskError
 from tests.factories import CustomerFactory, OrderFactory
 from tests.support.conftest import make_agent, make_conversation, minutes_ago
 
@@ -23,7 +24,7 @@ def escalate(django_capture_on_commit_callbacks, packet):
 
     def run(conversation, reason="requested", priority=None, context=None):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.conversation_escalate(
+            return handoff.conversation_escalate(
                 conversation=conversation, reason=reason, context=context or packet, priority=priority
             )
 
@@ -49,15 +50,23 @@ def test_handoff_puts_the_conversation_in_the_queue_with_the_packet(escalate):
 
 
 def test_the_dialogue_states_intent_pairs_become_labelled_items(escalate):
-    escalation = escalate(
-        make_conversation("x"), context={"intents": [["greeting", 0.97], ["track_order", 0.52]], "actions": []}
-    )
+    conversation = make_conversation("x")
+    state = {"history": [["greeting", 0.97], ["track_order", 0.52]], "actions": []}
+    escalation = escalate(conversation, context=handoff_packet(conversation=conversation, state=state))
     assert escalation.context["intents"] == [
         {"intent": "greeting", "confidence": 0.97}, {"intent": "track_order", "confidence": 0.52}
     ]
     assert "bot understood track_order (0.52)" in escalation.summary
-    # The caller did not know the last message: the desk reads it from the transcript.
+    # The dialogue state does not hold the last message: the packet reads it from the transcript.
     assert escalation.context["last_message"] == "x" and "“x”" in escalation.summary
+
+
+def test_the_desk_refuses_a_packet_the_bot_did_not_build(escalate):
+    with pytest.raises(ValueError, match="intent, confidence"):
+        escalate(make_conversation("x"), context={"intents": [["greeting", 0.97]]})
+    with pytest.raises(ValueError, match="too large"):
+        escalate(make_conversation("y"), context={"actions": [{"detail": "z" * 30000}]})
+    assert not Escalation.objects.exists()
 
 
 def test_handoff_is_idempotent_and_only_raises_priority(escalate):
@@ -78,7 +87,7 @@ def test_handoff_refuses_unknown_reason_and_priority(escalate):
     with pytest.raises(ValueError):
         escalate(conversation, priority="whenever")
     with pytest.raises(ValueError):
-        services.conversation_escalate(conversation=conversation, reason="requested", context=["not", "a", "dict"])
+        handoff.conversation_escalate(conversation=conversation, reason="requested", context=["not", "a", "dict"])
     assert not Escalation.objects.exists()
 
 
@@ -155,7 +164,7 @@ def test_after_hours_tells_the_truth_and_asks_for_an_email(escalate):
 def test_followup_email_opens_a_ticket_and_confirms_once(escalate, on_commit):
     conversation = make_conversation("can someone call me")
     escalation = escalate(conversation)
-    ticket = on_commit(services.followup_email_capture, conversation=conversation, email=" shopper@example.com ")
+    ticket = on_commit(handoff.followup_email_capture, conversation=conversation, email=" shopper@example.com ")
     conversation.refresh_from_db()
     assert ticket.email == "shopper@example.com" and ticket.escalation == escalation
     assert conversation.shopper_email == "shopper@example.com"
@@ -165,7 +174,7 @@ def test_followup_email_opens_a_ticket_and_confirms_once(escalate, on_commit):
     assert f"ticket #{ticket.pk}" in mail.outbox[0].subject
     assert f"ticket #{ticket.pk}" in mail.outbox[0].body and "A person from our team will reply" in mail.outbox[0].body
     # The task running again (a redelivery) sends nothing more.
-    assert services.followup_confirmation_send(ticket_id=ticket.pk) is False
+    assert emails.followup_confirmation_send(ticket_id=ticket.pk) is False
     assert len(mail.outbox) == 1
 
 
@@ -173,7 +182,7 @@ def test_followup_confirmation_contains_none_of_the_shoppers_words(escalate, on_
     bait = "Zq7-WIN-A-PRIZE-at-evil.example"
     conversation = make_conversation(f"{bait} I want to talk to a person")
     escalate(conversation)
-    on_commit(services.followup_email_capture, conversation=conversation, email="stranger@example.com")
+    on_commit(handoff.followup_email_capture, conversation=conversation, email="stranger@example.com")
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     for word in ("Zq7", "PRIZE", "evil.example", "talk to a person"):
@@ -185,7 +194,7 @@ def test_the_ticket_email_has_no_double_full_stop_after_a_shop_name_ending_in_on
     settings.SHOP_NAME = "Northwind & Co."
     conversation = make_conversation("can someone call me")
     escalate(conversation)
-    on_commit(services.followup_email_capture, conversation=conversation, email="shopper@example.com")
+    on_commit(handoff.followup_email_capture, conversation=conversation, email="shopper@example.com")
     (sent,) = mail.outbox
     assert "Northwind & Co." in sent.body and "Northwind & Co." in sent.subject
     assert ".." not in sent.body and ".." not in sent.subject
@@ -196,7 +205,7 @@ def test_a_fourth_followup_to_one_address_in_a_day_sends_no_mail_but_opens_the_t
     for n in range(4):
         conversation = make_conversation(f"question {n}")
         escalate(conversation)
-        tickets.append(on_commit(services.followup_email_capture, conversation=conversation, email="Target@Example.com"))
+        tickets.append(on_commit(handoff.followup_email_capture, conversation=conversation, email="Target@Example.com"))
     assert [t.confirmation_queued for t in tickets] == [True, True, True, False]
     assert len(mail.outbox) == 3
     fourth = FollowUpTicket.objects.get(pk=tickets[3].pk)
@@ -208,7 +217,7 @@ def test_one_conversation_cannot_send_followups_to_many_addresses(escalate, on_c
     conversation = make_conversation("x")
     escalate(conversation)
     queued = [
-        on_commit(services.followup_email_capture, conversation=conversation, email=f"victim{n}@example.com").confirmation_queued
+        on_commit(handoff.followup_email_capture, conversation=conversation, email=f"victim{n}@example.com").confirmation_queued
         for n in range(3)
     ]
     assert queued == [True, True, False]
@@ -222,7 +231,7 @@ def test_one_client_address_cannot_send_followups_from_many_conversations(escala
         conversation = make_conversation(f"x{n}")
         escalate(conversation)
         on_commit(
-            services.followup_email_capture, conversation=conversation, email=f"v{n}@example.com", client_address="203.0.113.9"
+            handoff.followup_email_capture, conversation=conversation, email=f"v{n}@example.com", client_address="203.0.113.9"
         )
     assert len(mail.outbox) == 2 and FollowUpTicket.objects.count() == 3
 
@@ -231,8 +240,8 @@ def test_the_same_address_again_neither_mails_nor_counts_twice(escalate, on_comm
     settings.MAIL_LIMIT_PER_ADDRESS = 1
     conversation = make_conversation("x")
     escalate(conversation)
-    first = on_commit(services.followup_email_capture, conversation=conversation, email="a@example.com")
-    again = on_commit(services.followup_email_capture, conversation=conversation, email="a@example.com")
+    first = on_commit(handoff.followup_email_capture, conversation=conversation, email="a@example.com")
+    again = on_commit(handoff.followup_email_capture, conversation=conversation, email="a@example.com")
     assert first.confirmation_queued and not again.confirmation_queued and again.confirmation_sent_at is not None
     assert len(mail.outbox) == 1
 
@@ -250,7 +259,7 @@ def test_transcript_goes_only_to_a_proved_address(escalate):
         conversation.shopper_email = typed
         conversation.state = {"verified": list(verified)}
         conversation.save()
-        return services.transcript_recipient(escalation=escalate(conversation))
+        return emails.transcript_recipient(escalation=escalate(conversation))
 
     assert recipient(typed="typed@example.com") is None  # typed after hours: not proof
     assert recipient(typed="typed@example.com", verified=["20001"]) == "owner@example.com"
@@ -262,15 +271,15 @@ def test_followup_email_rejects_what_is_not_an_email(escalate):
     conversation = make_conversation("x")
     escalate(conversation)
     with pytest.raises(ValidationError):
-        services.followup_email_capture(conversation=conversation, email="not-an-email")
+        handoff.followup_email_capture(conversation=conversation, email="not-an-email")
     assert not FollowUpTicket.objects.exists()
 
 
 def test_a_second_email_updates_the_open_ticket(escalate, on_commit):
     conversation = make_conversation("x")
     escalate(conversation)
-    first = on_commit(services.followup_email_capture, conversation=conversation, email="a@example.com")
-    second = on_commit(services.followup_email_capture, conversation=conversation, email="b@example.com")
+    first = on_commit(handoff.followup_email_capture, conversation=conversation, email="a@example.com")
+    second = on_commit(handoff.followup_email_capture, conversation=conversation, email="b@example.com")
     assert first.pk == second.pk and FollowUpTicket.objects.get().email == "b@example.com"
     assert [m.to for m in mail.outbox] == [["a@example.com"], ["b@example.com"]]
 
@@ -280,17 +289,17 @@ def test_claim_stops_the_bot_and_nobody_else_can_take_it(escalate, on_commit):
     bob = make_agent("bob", online=True)
     conversation = make_conversation("help")
     escalation = escalate(conversation)
-    claimed = on_commit(services.escalation_claim, escalation_id=escalation.pk, agent=bob)
+    claimed = on_commit(agent_actions.escalation_claim, escalation_id=escalation.pk, agent=bob)
     conversation.refresh_from_db()
     assert claimed.status == "active" and claimed.assigned_to == bob and claimed.claimed_at
     assert conversation.status == Conversation.Status.AGENT
     with pytest.raises(DeskError) as exc:
-        services.escalation_claim(escalation_id=escalation.pk, agent=ada)
+        agent_actions.escalation_claim(escalation_id=escalation.pk, agent=ada)
     assert exc.value.code == "already_claimed"
     # The holder clicking again changes nothing.
-    assert services.escalation_claim(escalation_id=escalation.pk, agent=bob).pk == escalation.pk
+    assert agent_actions.escalation_claim(escalation_id=escalation.pk, agent=bob).pk == escalation.pk
     with pytest.raises(DeskError) as exc:
-        services.escalation_claim(escalation_id=999999, agent=ada)
+        agent_actions.escalation_claim(escalation_id=999999, agent=ada)
     assert exc.value.code == "not_found"
 
 
@@ -300,19 +309,19 @@ def test_reply_needs_the_claim_and_is_stored_once(escalate, on_commit):
     escalation = escalate(conversation)
     hexid = conversation.public_id.hex
     with pytest.raises(DeskError) as exc:
-        services.agent_reply(agent=ada, conversation_hex=hexid, text="hi", client_id="c1")
+        agent_actions.agent_reply(agent=ada, conversation_hex=hexid, text="hi", client_id="c1")
     assert exc.value.code == "not_yours"
-    on_commit(services.escalation_claim, escalation_id=escalation.pk, agent=ada)
-    message = services.agent_reply(agent=ada, conversation_hex=hexid, text="  Hi, Ada here.  ", client_id="c1")
-    again = services.agent_reply(agent=ada, conversation_hex=hexid, text="Hi, Ada here.", client_id="c1")
+    on_commit(agent_actions.escalation_claim, escalation_id=escalation.pk, agent=ada)
+    message = agent_actions.agent_reply(agent=ada, conversation_hex=hexid, text="  Hi, Ada here.  ", client_id="c1")
+    again = agent_actions.agent_reply(agent=ada, conversation_hex=hexid, text="Hi, Ada here.", client_id="c1")
     assert message.pk == again.pk
     assert (message.sender, message.text, message.agent, message.data["agent_name"]) == ("agent", "Hi, Ada here.", ada, "Ada")
     for text, code in (("", "empty"), ("x" * 4001, "too_long")):
         with pytest.raises(DeskError) as exc:
-            services.agent_reply(agent=ada, conversation_hex=hexid, text=text, client_id=None)
+            agent_actions.agent_reply(agent=ada, conversation_hex=hexid, text=text, client_id=None)
         assert exc.value.code == code
     with pytest.raises(DeskError) as exc:
-        services.agent_reply(agent=ada, conversation_hex="not-a-uuid", text="x", client_id=None)
+        agent_actions.agent_reply(agent=ada, conversation_hex="not-a-uuid", text="x", client_id=None)
     assert exc.value.code == "bad_conversation"
 
 
@@ -320,8 +329,8 @@ def test_release_hands_back_to_the_bot(escalate, on_commit):
     ada = make_agent("ada", online=True)
     conversation = make_conversation("help")
     escalation = escalate(conversation)
-    on_commit(services.escalation_claim, escalation_id=escalation.pk, agent=ada)
-    on_commit(services.escalation_release, agent=ada, conversation_hex=conversation.public_id.hex)
+    on_commit(agent_actions.escalation_claim, escalation_id=escalation.pk, agent=ada)
+    on_commit(agent_actions.escalation_release, agent=ada, conversation_hex=conversation.public_id.hex)
     conversation.refresh_from_db()
     escalation.refresh_from_db()
     assert conversation.status == Conversation.Status.BOT
@@ -335,12 +344,12 @@ def test_resolve_stores_the_label_as_training_examples_and_mails_the_transcript(
     conversation.state = {"verified": ["10234"]}  # the shopper proved the order's e-mail in the chat
     conversation.save()
     escalation = escalate(conversation)
-    on_commit(services.escalation_claim, escalation_id=escalation.pk, agent=ada)
-    services.agent_reply(agent=ada, conversation_hex=conversation.public_id.hex, text="Let me check.", client_id="r1")
+    on_commit(agent_actions.escalation_claim, escalation_id=escalation.pk, agent=ada)
+    agent_actions.agent_reply(agent=ada, conversation_hex=conversation.public_id.hex, text="Let me check.", client_id="r1")
     Message.objects.create(conversation=conversation, sender="shopper", text="thanks, after the hand-off")
     mail.outbox.clear()
     on_commit(
-        services.escalation_resolve, escalation_id=escalation.pk, agent=ada, intent="track_order",
+        agent_actions.escalation_resolve, escalation_id=escalation.pk, agent=ada, intent="track_order",
         note="Parcel was at the depot", better_answer="Your parcel is at the DHL depot.",
     )
     escalation.refresh_from_db()
@@ -359,7 +368,7 @@ def test_resolve_stores_the_label_as_training_examples_and_mails_the_transcript(
     assert "You: my parcel never came" in body and "Ada: Let me check." in body
     escalation.refresh_from_db()
     assert escalation.transcript_sent_at is not None
-    assert services.transcript_send(escalation_id=escalation.pk) is False  # once
+    assert emails.transcript_send(escalation_id=escalation.pk) is False  # once
 
 
 def test_resolve_checks_labels_messages_and_holder(escalate, on_commit):
@@ -368,7 +377,7 @@ def test_resolve_checks_labels_messages_and_holder(escalate, on_commit):
     conversation = make_conversation("help")
     other = make_conversation("someone else's words")
     escalation = escalate(conversation)
-    on_commit(services.escalation_claim, escalation_id=escalation.pk, agent=ada)
+    on_commit(agent_actions.escalation_claim, escalation_id=escalation.pk, agent=ada)
     cases = [
         (dict(agent=ada, intent="not_an_intent"), "bad_intent"),
         (dict(agent=bob, intent="track_order"), "already_claimed"),
@@ -378,25 +387,25 @@ def test_resolve_checks_labels_messages_and_holder(escalate, on_commit):
     ]
     for kwargs, code in cases:
         with pytest.raises(DeskError) as exc:
-            services.escalation_resolve(escalation_id=escalation.pk, **kwargs)
+            agent_actions.escalation_resolve(escalation_id=escalation.pk, **kwargs)
         assert exc.value.code == code
     escalation.refresh_from_db()
     assert escalation.status == "active" and not TrainingExample.objects.exists()
-    on_commit(services.escalation_resolve, escalation_id=escalation.pk, agent=ada, intent=None)
+    on_commit(agent_actions.escalation_resolve, escalation_id=escalation.pk, agent=ada, intent=None)
     assert not TrainingExample.objects.exists()
     assert not mail.outbox  # no address the shopper gave or proved: no transcript e-mail
     with pytest.raises(DeskError) as exc:
-        services.escalation_resolve(escalation_id=escalation.pk, agent=ada, intent=None)
+        agent_actions.escalation_resolve(escalation_id=escalation.pk, agent=ada, intent=None)
     assert exc.value.code == "resolved"
 
 
 def test_resolving_an_after_hours_ticket_closes_it_without_mailing_the_transcript_to_the_typed_address(escalate, on_commit):
     conversation = make_conversation("call me")
     escalation = escalate(conversation)
-    on_commit(services.followup_email_capture, conversation=conversation, email="s@example.com")
+    on_commit(handoff.followup_email_capture, conversation=conversation, email="s@example.com")
     ada = make_agent("ada")
     mail.outbox.clear()
-    on_commit(services.escalation_resolve, escalation_id=escalation.pk, agent=ada, intent="contact_human_agent", note="Called back")
+    on_commit(agent_actions.escalation_resolve, escalation_id=escalation.pk, agent=ada, intent="contact_human_agent", note="Called back")
     assert FollowUpTicket.objects.get().status == "done"
     # The agent answers the ticket by e-mail themselves; the transcript needs a proved address.
     assert not mail.outbox
@@ -414,15 +423,15 @@ def test_watchdog_reminds_then_reroutes_then_raises(escalate, settings):
     mail.outbox.clear()
 
     Escalation.objects.filter(pk=escalation.pk).update(assigned_at=minutes_ago(4))
-    report = services.escalation_sla_check()
+    report = assignment.escalation_sla_check()
     assert report["reminded"] == 1
     assert [m.to for m in mail.outbox] == [["ada@desk.example"]]
     assert "Escalation #%d" % escalation.pk in mail.outbox[0].subject
-    assert services.escalation_sla_check()["reminded"] == 0 and len(mail.outbox) == 1  # once
+    assert assignment.escalation_sla_check()["reminded"] == 0 and len(mail.outbox) == 1  # once
 
     bob = make_agent("bob", online=True)
     Escalation.objects.filter(pk=escalation.pk).update(assigned_at=minutes_ago(6))
-    report = services.escalation_sla_check()
+    report = assignment.escalation_sla_check()
     escalation.refresh_from_db()
     assert report["rerouted"] == 1 and escalation.assigned_to == bob
     assert escalation.priority == "high" and escalation.route_count == 2
@@ -430,7 +439,7 @@ def test_watchdog_reminds_then_reroutes_then_raises(escalate, settings):
     # Nobody else is free now: it stays with bob, more urgent, and he is reminded again later.
     AgentProfile.objects.filter(user=ada).update(availability="offline")
     Escalation.objects.filter(pk=escalation.pk).update(assigned_at=minutes_ago(6))
-    services.escalation_sla_check()
+    assignment.escalation_sla_check()
     escalation.refresh_from_db()
     assert escalation.assigned_to == bob and escalation.priority == "urgent" and escalation.status == "assigned"
 
@@ -439,13 +448,13 @@ def test_watchdog_raises_priority_of_unrouted_ones_once_per_sla(escalate, settin
     settings.SUPPORT_QUEUE_SLA_SECONDS = 300
     escalation = escalate(make_conversation("help"))
     Escalation.objects.filter(pk=escalation.pk).update(created_at=minutes_ago(6))
-    assert services.escalation_sla_check()["raised"] == 1
-    assert services.escalation_sla_check()["raised"] == 0
+    assert assignment.escalation_sla_check()["raised"] == 1
+    assert assignment.escalation_sla_check()["raised"] == 0
     escalation.refresh_from_db()
     assert escalation.priority == "high"
     # An agent comes online: the watchdog routes what waits.
     make_agent("ada", online=True)
-    assert services.escalation_sla_check()["routed"] == 1
+    assert assignment.escalation_sla_check()["routed"] == 1
 
 
 def test_watchdog_requeues_a_conversation_whose_agent_vanished(escalate, on_commit, settings):
@@ -453,9 +462,9 @@ def test_watchdog_requeues_a_conversation_whose_agent_vanished(escalate, on_comm
     ada = make_agent("ada", online=True)
     conversation = make_conversation("help")
     escalation = escalate(conversation)
-    on_commit(services.escalation_claim, escalation_id=escalation.pk, agent=ada)
+    on_commit(agent_actions.escalation_claim, escalation_id=escalation.pk, agent=ada)
     AgentProfile.objects.filter(user=ada).update(open_sockets=0, availability="offline", last_seen_at=minutes_ago(6))
-    assert services.escalation_sla_check()["requeued"] == 1
+    assert assignment.escalation_sla_check()["requeued"] == 1
     escalation.refresh_from_db()
     conversation.refresh_from_db()
     assert escalation.status == "queued" and escalation.assigned_to is None
@@ -464,17 +473,17 @@ def test_watchdog_requeues_a_conversation_whose_agent_vanished(escalate, on_comm
 
 def test_presence_follows_the_workspace_sockets():
     ada = make_agent("ada")
-    assert services.agent_connect(agent=ada).availability == "online"
-    services.agent_connect(agent=ada)
-    assert services.agent_disconnect(agent=ada).availability == "online"  # one tab still open
-    assert services.agent_disconnect(agent=ada).availability == "offline"
-    services.agent_availability_set(agent=ada, availability="away")
-    assert services.agent_connect(agent=ada).availability == "away"  # a chosen "away" stays
+    assert presence.agent_connect(agent=ada).availability == "online"
+    presence.agent_connect(agent=ada)
+    assert presence.agent_disconnect(agent=ada).availability == "online"  # one tab still open
+    assert presence.agent_disconnect(agent=ada).availability == "offline"
+    presence.agent_availability_set(agent=ada, availability="away")
+    assert presence.agent_connect(agent=ada).availability == "away"  # a chosen "away" stays
     # A server died without counting its sockets down: after a silence the count starts again.
     AgentProfile.objects.filter(user=ada).update(open_sockets=5, last_seen_at=minutes_ago(10))
-    assert services.agent_connect(agent=ada).open_sockets == 1
+    assert presence.agent_connect(agent=ada).open_sockets == 1
     with pytest.raises(DeskError):
-        services.agent_availability_set(agent=ada, availability="sleeping")
+        presence.agent_availability_set(agent=ada, availability="sleeping")
 
 
 def test_the_desk_starts_with_canned_replies_the_workspace_offers():

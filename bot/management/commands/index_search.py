@@ -9,13 +9,13 @@ class Command(BaseCommand):
     help = "Build (or bring up to date) the knowledge-base and product search indexes."
 
     def handle(self, *args, **options):
-        from bot.knowledge import index_missing
-        from bot.products import _load_or_embed
+        from bot.knowledge import knowledge_index_refresh
+        from bot.products import product_index_refresh
 
         started = time.perf_counter()
-        articles = index_missing()
-        products, _ = _load_or_embed()
+        articles = knowledge_index_refresh()
+        products = product_index_refresh()
         self.stdout.write(
-            f"Indexed {articles} changed article(s); {len(products)} products searchable "
+            f"Indexed {articles} changed article(s) and {products} changed product(s) "
             f"({time.perf_counter() - started:.1f} s)."
         )

@@ -59,7 +59,8 @@ from catalog.models import (
     ShopPolicy,
     Variant,
 )
-from catalog.money import money_format
+from catalog.money import money_amount, money_format, money_quantize
+from catalog.services import ADDRESS_FIELDS, order_cancelled_data, order_event_data
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 SEED = 2026
@@ -304,10 +305,6 @@ def _colour_code(colour: str) -> str:
     return words[0][:5] if len(words) == 1 else "".join(w[:3] for w in words)[:9]
 
 
-def _money(value) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
 class DemoShop:
     """Builds the demo shop from DemoData with one seeded random generator."""
 
@@ -355,10 +352,10 @@ class DemoShop:
                     raise CommandError(f"catalog.yaml: a product in {category.slug} needs a name and a price")
                 sizes = spec.get("sizes", default_sizes)
                 if isinstance(sizes, dict):
-                    size_prices = {str(size): _money(price) for size, price in sizes.items()}
+                    size_prices = {str(size): money_quantize(price) for size, price in sizes.items()}
                 else:
                     size_prices = {str(size): None for size in sizes}
-                price = _money(spec["price"])
+                price = money_quantize(spec["price"])
                 if any(p is not None for p in size_prices.values()):
                     price = min(p for p in size_prices.values() if p is not None)
                 slug = slugify(_ascii(name))
@@ -438,8 +435,8 @@ class DemoShop:
                     name=spec["name"],
                     carrier=spec.get("carrier", ""),
                     countries=list(spec["countries"]),
-                    price=_money(spec["price"]),
-                    free_over=_money(spec["free_over"]) if spec.get("free_over") is not None else None,
+                    price=money_quantize(spec["price"]),
+                    free_over=money_quantize(spec["free_over"]) if spec.get("free_over") is not None else None,
                     currency="EUR",
                     min_days=spec.get("min_days", 2),
                     max_days=spec.get("max_days", 5),
@@ -922,7 +919,7 @@ def write_shop(shop: DemoShop, orders: list[PlannedOrder]):
         pk=1,
         return_window_days=policy_spec.get("return_window_days", 30),
         cancellation_window=policy_spec.get("cancellation_window", ShopPolicy.CancellationWindow.BEFORE_SHIPMENT),
-        cancellation_fee=_money(policy_spec.get("cancellation_fee", "0")),
+        cancellation_fee=money_quantize(policy_spec.get("cancellation_fee", "0")),
         address_change_allowed_until_shipment=policy_spec.get("address_change_allowed_until_shipment", True),
         currency=policy_spec.get("currency", "EUR"),
         support_hours=policy_spec.get("support_hours", ShopPolicy._meta.get_field("support_hours").default),
@@ -1036,20 +1033,34 @@ def _order_events(plan: PlannedOrder, order: Order) -> list[OrderEvent]:
             "shopper",
             ngettext("Order placed: %(n)d item", "Order placed: %(n)d items", items) % {"n": items}
             + f", {money_format(order.total)}, {plan.method.name}.",
-            {"total": str(order.total), "payment_method": plan.payment_method},
+            order_event_data(
+                OrderEvent.Type.PLACED,
+                subtotal=money_amount(order.subtotal),
+                total=money_amount(order.total),
+                payment_method=plan.payment_method,
+            ),
         )
     ]
     if plan.paid_at:
-        out.append(event(OrderEvent.Type.PAID, plan.paid_at, "system", f"Payment of {money_format(order.total)} received via {plan.payment_method}."))
+        out.append(
+            event(
+                OrderEvent.Type.PAID,
+                plan.paid_at,
+                "system",
+                f"Payment of {money_format(order.total)} received via {plan.payment_method}.",
+                order_event_data(OrderEvent.Type.PAID, payment_method=plan.payment_method),
+            )
+        )
     if plan.address_changed_at and plan.previous_address:
-        old = plan.previous_address
+        old = {ADDRESS_FIELDS[k][0]: v for k, v in plan.previous_address.items() if k in ADDRESS_FIELDS}
+        new = {f: getattr(order, f) for f in old}
         out.append(
             event(
                 OrderEvent.Type.ADDRESS_CHANGED,
                 plan.address_changed_at,
                 "shopper",
                 "Delivery address changed before shipment.",
-                {"previous": f"{old['line1']}, {old['postcode']} {old['city']}, {old['country']}"},
+                order_event_data(OrderEvent.Type.ADDRESS_CHANGED, old=old, new=new),
             )
         )
     if plan.processing_at:
@@ -1061,18 +1072,32 @@ def _order_events(plan: PlannedOrder, order: Order) -> list[OrderEvent]:
                 plan.shipped_at,
                 "system",
                 f"Shipped with {plan.method.carrier}, tracking number {plan.tracking_number}.",
-                {"carrier": plan.method.carrier, "tracking_number": plan.tracking_number},
+                order_event_data(
+                    OrderEvent.Type.SHIPPED,
+                    carrier=plan.method.carrier,
+                    tracking_number=plan.tracking_number,
+                    estimated_delivery=order.estimated_delivery.isoformat() if order.estimated_delivery else None,
+                ),
             )
         )
     if plan.delivered_at:
-        out.append(event(OrderEvent.Type.DELIVERED, plan.delivered_at, "system", f"Delivered by {plan.method.carrier}."))
+        out.append(
+            event(
+                OrderEvent.Type.DELIVERED,
+                plan.delivered_at,
+                "system",
+                f"Delivered by {plan.method.carrier}.",
+                order_event_data(OrderEvent.Type.DELIVERED, delivered_at=plan.delivered_at.isoformat()),
+            )
+        )
     if plan.cancelled_at:
         message = plan.cancel_message
         if plan.paid_at:
             message += f" Refunded {money_format(order.total)} in full; cancellation fee {money_format(0)}."
-        out.append(
-            event(OrderEvent.Type.CANCELLED, plan.cancelled_at, plan.cancel_actor, message, {"fee": "0.00"})
-        )
+        before = Order.Status.PROCESSING if plan.processing_at else Order.Status.PAID if plan.paid_at else Order.Status.PENDING
+        # The demo's cancellations keep no fee and release no stock (its stock levels are today's).
+        data = order_cancelled_data(order=order, previous_status=before, reason=plan.cancel_message, fee=Decimal("0.00"), stock_released=[])
+        out.append(event(OrderEvent.Type.CANCELLED, plan.cancelled_at, plan.cancel_actor, message, data))
     if plan.note:
         at, actor, message = plan.note
         out.append(event(OrderEvent.Type.NOTE, at, actor, message))
@@ -1092,7 +1117,13 @@ def _return_events(ret: PlannedReturn, rr: ReturnRequest, order: Order, lines: l
             ret.created_at,
             "shopper",
             f"Return {rr.rma_number} requested ({rr.get_reason_display().lower()}): {items}.",
-            {"rma_number": rr.rma_number},
+            order_event_data(
+                OrderEvent.Type.RETURN_REQUESTED,
+                rma_number=rr.rma_number,
+                reason=rr.reason,
+                refund_amount=money_amount(sum((lines[i].unit_price * q for i, q in ret.lines), Decimal("0.00"))),
+                lines=[{"order_line_id": lines[i].pk, "sku": lines[i].sku, "quantity": q} for i, q in ret.lines],
+            ),
         )
     ]
     if ret.approved_at:
@@ -1113,11 +1144,25 @@ def _return_events(ret: PlannedReturn, rr: ReturnRequest, order: Order, lines: l
                 ret.refunded_at,
                 "system",
                 f"Refunded {money_format(rr.refund_amount)} to {order.payment_method}.",
-                {"amount": str(rr.refund_amount)},
+                order_event_data(
+                    OrderEvent.Type.RETURN_REFUNDED,
+                    refund_amount=money_amount(rr.refund_amount),
+                    requested_amount=money_amount(rr.refund_amount),
+                    order_status=order.status,
+                    previous_order_status=Order.Status.DELIVERED,  # the demo's refunds come after delivery
+                ),
             )
         )
     if ret.rejected_at:
-        out.append(event(OrderEvent.Type.RETURN_REJECTED, ret.rejected_at, ret.handled_by, f"Return {rr.rma_number} rejected: {ret.rejected_reason}"))
+        out.append(
+            event(
+                OrderEvent.Type.RETURN_REJECTED,
+                ret.rejected_at,
+                ret.handled_by,
+                f"Return {rr.rma_number} rejected: {ret.rejected_reason}",
+                order_event_data(OrderEvent.Type.RETURN_REJECTED, reason=ret.rejected_reason),
+            )
+        )
     return out
 
 
