@@ -1,12 +1,18 @@
-"""Conversation and message storage: tokens, idempotent message writes, transcripts.
+"""Conversation and message storage: tokens, idempotent message writes, the assistant's turn,
+state writes, transcripts.
 
-The consumer and the support desk call these; they never save rows themselves.
+The one owner of conversation and message rows: the consumer, the assistant (bot.services,
+bot.actions) and the support desk call these and never save those rows themselves. It alone
+chooses between the PostgreSQL fast paths (bot.rows, one statement per write) and the generic
+ORM path, merges the dialogue state unless a person holds the chat (state_merge), and pushes
+every stored message to the clients after storing it (_store_and_push).
 """
 
 from __future__ import annotations
 
 import uuid
 from contextlib import nullcontext
+from functools import partial
 
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
@@ -116,9 +122,7 @@ def shopper_message_receive(
         return _message_instance(fields, message)
 
     fields = _message_fields(conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id)
-    message, created = _store_once(fields, insert_and_read)
-    if created:
-        events.message_created(message)
+    message, created = _store_and_push(fields, insert_and_read)
     return message, created, replying[0] if created else None
 
 
@@ -159,13 +163,12 @@ def message_store(
         conversation=conversation, sender=sender, text=text, client_id=client_id, agent=agent, intent=intent,
         confidence=confidence, data=data,
     )
-    message, created = _store_once(fields, _message_insert)
-    if not created:
-        return message, False
-    if touch_conversation:
-        Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
-    events.message_created(message)
-    return message, True
+
+    def touch(message: Message) -> None:
+        if touch_conversation:
+            Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
+
+    return _store_and_push(fields, _message_insert, then=touch)
 
 
 def _message_fields(*, conversation, sender, text, client_id=None, agent=None, intent="", confidence=None, data=None) -> dict:
@@ -199,6 +202,19 @@ def _store_once(fields: dict, insert) -> tuple[Message, bool]:
         return Message.objects.get(conversation=fields["conversation"], client_id=fields["client_id"]), False
 
 
+def _store_and_push(fields: dict, insert, *, then=None) -> tuple[Message | None, bool]:
+    """Store a message (once per client_id, see _store_once) and push a new one to the clients
+    (bot.events, after the commit): every stored message of every sender comes through here.
+    `insert` may store nothing and return None (a person took the chat); `then(message)` runs
+    on a new row before the push."""
+    message, created = _store_once(fields, insert)
+    if created and message is not None:
+        if then is not None:
+            then(message)
+        events.message_created(message)
+    return message, created
+
+
 def _row_values(fields: dict) -> dict:
     return {**fields, "conversation": fields["conversation"].pk, "agent": fields["agent"].pk if fields["agent"] else None}
 
@@ -224,3 +240,117 @@ def conversation_rate(*, conversation: Conversation, score: int, comment: str = 
     conversation.rating = score
     conversation.rating_comment = comment[:2000]
     conversation.save(update_fields=["rating", "rating_comment", "updated_at"])
+
+
+def conversation_shopper_email_set(conversation: Conversation, email: str) -> None:
+    """The shopper's proved e-mail address (a verified order's), on the row and the instance."""
+    conversation.shopper_email = email
+    Conversation.objects.filter(pk=conversation.pk).update(shopper_email=email)
+
+
+def conversation_state_write(conversation: Conversation, *, status: str | None = None, put: dict | None = None,
+                             drop: tuple = (), **fields) -> None:
+    """Save `conversation` (a row the caller has locked or just read in its transaction) with
+    keys of its state put or dropped, a new status and other fields: the desk's state writes."""
+    update_fields = ["updated_at", *fields]
+    if put or drop:  # else the state column is not written at all (a turn may be merging into it)
+        state = dict(conversation.state or {})
+        state.update(put or {})
+        for key in drop:
+            state.pop(key, None)
+        conversation.state = state
+        update_fields.append("state")
+    if status is not None:
+        conversation.status = status
+        update_fields.append("status")
+    for name, value in fields.items():
+        setattr(conversation, name, value)
+    conversation.save(update_fields=update_fields)
+
+
+# --- The assistant's turn -----------------------------------------------------------------------
+
+# A person holding the chat: the assistant's turn then writes no state and no reply.
+HELD_BY_PERSON = Conversation.Status.AGENT
+
+
+def turn_store(*, conversation: Conversation, message: Message, annotation: dict, patch: dict, reply: dict,
+               escalations=(), after_turn=()) -> Message | None:
+    """Store the assistant's turn: annotate the shopper's `message`, merge the dialogue state
+    `patch`, store the `reply` (Message fields), run the hand-offs (`escalations`, callables of
+    the conversation) and queue `after_turn`, all in one transaction, unless a person claimed
+    the chat meanwhile (then nothing but the annotation is written and None returned).
+
+    PostgreSQL without a hand-off: the three writes as one statement (bot.rows.turn_finish_pg),
+    one round trip and one commit.
+    """
+    if connection.vendor == "postgresql" and not escalations:
+        bot_message, _ = _store_and_push(
+            _message_fields(conversation=conversation, **reply),
+            partial(_turn_insert_pg, message=message, annotation=annotation, patch=patch),
+        )
+        if bot_message is not None:
+            for send in after_turn:
+                send()
+        return bot_message
+    with transaction.atomic():
+        # One transaction for every write of the turn: one commit, not one per statement.
+        message_annotate(message=message, **annotation)
+        if not state_merge(conversation, patch):
+            return None  # a person claimed the conversation while the assistant was thinking
+        bot_message, _ = message_store(conversation=conversation, touch_conversation=False, **reply)
+        for escalate in escalations:
+            escalate(conversation)
+        for send in after_turn:
+            send()  # queued to run after the commit, with the state that awaits the code
+    return bot_message
+
+
+def _turn_insert_pg(fields: dict, *, message: Message, annotation: dict, patch: dict) -> Message | None:
+    """PostgreSQL: annotate, merge unless a person holds the chat, and insert the reply only if
+    the merge happened: the same writes as turn_store's generic path, in one statement."""
+    conversation = fields["conversation"]
+    data = {**message.data, **annotation["data"]}
+    bot_id = rows.turn_finish_pg(
+        message_id=message.pk,
+        annotation={**annotation, "data": data},
+        conversation_id=conversation.pk,
+        state_patch=patch,
+        not_status=HELD_BY_PERSON,
+        reply={k: v for k, v in fields.items() if k not in ("conversation", "client_id", "agent")},
+    )
+    message.intent, message.confidence, message.data = annotation["intent"], annotation["confidence"], data
+    if bot_id is None:
+        return None
+    _state_merged(conversation, patch, fields["created_at"])
+    return _message_instance(fields, bot_id)
+
+
+def state_merge(conversation: Conversation, patch: dict) -> bool:
+    """Merge a turn's dialogue state into the stored one, unless a person holds the chat.
+
+    Keys the turn did not touch keep what others wrote meanwhile (the desk writes its own).
+    Returns False, writing nothing, when the conversation is with an agent. On PostgreSQL this
+    is one conditional UPDATE (jsonb ||); elsewhere the row is locked, read and saved.
+    """
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        updated = rows.json_merge(
+            Conversation, conversation.pk, "state", patch, also={"updated_at": now}, exclude={"status": HELD_BY_PERSON}
+        )
+        if updated:
+            _state_merged(conversation, patch, now)
+        return bool(updated)
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.status == HELD_BY_PERSON:
+        return False
+    conversation.state = {**(locked.state or {}), **patch}
+    conversation.status = locked.status
+    conversation.save(update_fields=["state", "updated_at"])
+    return True
+
+
+def _state_merged(conversation: Conversation, patch: dict, now) -> None:
+    """Keep the caller's instance in step with a merge done in SQL."""
+    conversation.state = {**(conversation.state or {}), **patch}
+    conversation.updated_at = now

@@ -12,85 +12,31 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 
-# --- Intents and their needs ----------------------------------------------------------------
+from . import intents
 
-# Intents that need a verified order before anything about the order is said.
-ORDER_INTENTS = {
-    "track_order",
-    "cancel_order",
-    "change_order",
-    "change_shipping_address",
-    "get_refund",
-    "track_refund",
-    "return_item",
-    "check_invoice",
-    "get_invoice",
-}
-# Answered from the knowledge base.
-KNOWLEDGE_INTENTS = {
-    "check_refund_policy",
-    "set_up_shipping_address",
-    "check_payment_methods",
-    "payment_issue",
-    "check_cancellation_fee",
-    "create_account",
-    "delete_account",
-    "edit_account",
-    "recover_password",
-    "registration_problems",
-    "switch_account",
-    "contact_customer_service",
-    "discount_code",
-}
+# --- Intents and their needs (all from the registry, bot.intents) ---------------------------
+
+ORDER_INTENTS = intents.ORDER_INTENTS  # need a verified order before anything about it is said
+KNOWLEDGE_INTENTS = intents.KNOWLEDGE_INTENTS  # answered from the knowledge base
 # Knowledge answers that hand over to a person when the shopper comes back with the same problem.
-PERSISTENT_INTENTS = {"payment_issue", "registration_problems"}
-PRODUCT_INTENTS = {"product_availability", "product_info", "product_recommendation", "place_order"}
+PERSISTENT_INTENTS = intents.PERSISTENT_INTENTS
+PRODUCT_INTENTS = intents.PRODUCT_INTENTS
+SHIPPING_INTENTS = intents.SHIPPING_INTENTS
 
 MAX_FAILED_VERIFICATIONS = 5
 # Two intents this close (and the top one not sure) get a clarifying question.
 CLARIFY_MARGIN = 0.15
 CLARIFY_BELOW = 0.75
 
-# Short, human names of intents for clarifying quick replies.
-INTENT_LABELS = {
-    "track_order": "Track my order",
-    "cancel_order": "Cancel my order",
-    "change_order": "Change my order",
-    "place_order": "Help me order",
-    "delivery_options": "Shipping options",
-    "delivery_period": "Delivery times",
-    "change_shipping_address": "Change my address",
-    "set_up_shipping_address": "Manage saved addresses",
-    "check_refund_policy": "Refund policy",
-    "get_refund": "Get a refund",
-    "track_refund": "Refund status",
-    "return_item": "Return an item",
-    "check_payment_methods": "Payment methods",
-    "payment_issue": "Payment problem",
-    "check_invoice": "See my invoice",
-    "get_invoice": "Download my invoice",
-    "check_cancellation_fee": "Cancellation fee",
-    "create_account": "Create an account",
-    "delete_account": "Delete my account",
-    "edit_account": "Edit my account",
-    "recover_password": "Reset my password",
-    "registration_problems": "Sign-up problem",
-    "switch_account": "Switch account",
-    "contact_customer_service": "Contact details",
-    "contact_human_agent": "Talk to a person",
-    "complaint": "Make a complaint",
-    "review": "Leave feedback",
-    "newsletter_subscription": "Newsletter",
-    "product_availability": "Check stock",
-    "product_info": "Product details",
-    "product_recommendation": "Find a product",
-    "discount_code": "Discount codes",
-}
-LABEL_TO_INTENT = {label.lower(): intent for intent, label in INTENT_LABELS.items()}
-
 YES, NO = "Yes", "No"
-TALK_TO_PERSON = INTENT_LABELS["contact_human_agent"]
+
+
+def talk_to_person() -> str:
+    """The "Talk to a person" button, in the active language."""
+    return intents.label("contact_human_agent")
+
 
 # --- Events --------------------------------------------------------------------------------
 
@@ -127,11 +73,26 @@ class Verified:
     left: int | None = None  # failed checks left before that lock, when fewer than this chat's
 
 
+class Stage(Enum):
+    """The step of an order operation an Outcome reports."""
+
+    PREPARE = "prepare"  # checked against the shop's rules; the shopper is asked (Next)
+    EXECUTE = "execute"  # carried out
+
+
+class Next(Enum):
+    """What a prepared order operation asks the shopper next."""
+
+    CONFIRM = "confirm"  # yes/no to carry it out (the executor asked, with the order's facts)
+    ASK_ADDRESS = "needs_text"  # the new address, typed in one message
+    OFFER_HANDOVER = "handover"  # yes/no to hand over to a person (the chat cannot do it)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """Result of an action the executor performed (a change, a check or a look-up)."""
 
-    action: str
+    action: str  # an order operation ("cancel") or a look-up ("knowledge", "send_code", ...)
     ok: bool
     found: bool = True
     # refused: the shop's rules said no (an honest answer, not a failure).
@@ -141,6 +102,16 @@ class Outcome:
     message: str = ""
     # What to carry out on "yes" for a prepared change (e.g. the parsed address).
     params: dict = field(default_factory=dict)
+    stage: Stage | None = None  # set for an order operation's outcome
+    next: Next | None = None  # set for a prepared operation the shopper is asked about
+
+    @property
+    def log_name(self) -> str:
+        """The name in the hand-off packet's list of actions ("prepare:cancel", "execute:return")."""
+        if self.stage is None:
+            return self.action
+        suffix = "" if self.next in (None, Next.CONFIRM) else f"_{self.next.value}"
+        return f"{self.stage.value}:{self.action}{suffix}"
 
 
 # --- Actions -------------------------------------------------------------------------------
@@ -367,7 +338,7 @@ def _on_message(state: dict, msg: Understood) -> list:
         pending
         and pending.get("need") == "address"
         and msg.intent not in {"deny", "contact_human_agent", "complaint"}
-        and msg.text.strip().lower() != TALK_TO_PERSON.lower()
+        and msg.text.strip().lower() != talk_to_person().lower()
         and (_address_like(msg.text) or msg.intent not in ORDER_INTENTS)
     ):
         # The new address asked for: its postcode is no order number, whatever the model read,
@@ -389,14 +360,14 @@ def _on_message(state: dict, msg: Understood) -> list:
         return actions
 
     # The shopper can always ask for a person.
-    if intent == "contact_human_agent" or msg.text.strip().lower() == TALK_TO_PERSON.lower():
+    if intent == "contact_human_agent" or msg.text.strip().lower() == talk_to_person().lower():
         state["pending"] = None
         _record_intent(state, "contact_human_agent", msg.confidence)
         return _escalate(state, "requested")
 
     # A clarifying question was asked: a quick reply names the intent.
     if pending and pending.get("kind") == "clarify":
-        chosen = LABEL_TO_INTENT.get(msg.text.strip().lower())
+        chosen = intents.label_to_intent(msg.text)
         if chosen in pending.get("options", []):
             state["pending"] = None
             return _handle_intent(state, msg, chosen)
@@ -453,14 +424,14 @@ def _on_message(state: dict, msg: Understood) -> list:
         if (
             p1 < CLARIFY_BELOW
             and p1 - p2 < CLARIFY_MARGIN
-            and first in INTENT_LABELS
-            and second in INTENT_LABELS
+            and first in intents.INTENT_LABELS
+            and second in intents.INTENT_LABELS
             and first != second
             and not (msg.entity("product") and first in PRODUCT_INTENTS)  # a named product: answer about it
         ):
             state["pending"] = {"kind": "clarify", "options": [first, second]}
             _record_intent(state, "clarify", p1)
-            return [Say("clarify", {}, (INTENT_LABELS[first], INTENT_LABELS[second]))]
+            return [Say("clarify", {}, (intents.label(first), intents.label(second)))]
 
     return _handle_intent(state, msg, intent)
 
@@ -473,7 +444,7 @@ def _carry_over(state: dict, msg: Understood) -> str | None:
         return last
     if last in PRODUCT_INTENTS and (msg.entity("colour") or msg.entity("size") or msg.entity("product")):
         return last
-    if last in ("delivery_options", "delivery_period") and msg.entity("country"):
+    if last in SHIPPING_INTENTS and msg.entity("country"):
         return last
     return None
 
@@ -484,7 +455,7 @@ def _unsure(state: dict, msg: Understood) -> list:
     state["pending"] = None
     if state["unsure_streak"] >= 2:
         return _escalate(state, "low_confidence")
-    return [Say("unsure", {}, (INTENT_LABELS["track_order"], INTENT_LABELS["return_item"], TALK_TO_PERSON))]
+    return [Say("unsure", {}, (intents.label("track_order"), intents.label("return_item"), talk_to_person()))]
 
 
 def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
@@ -511,7 +482,7 @@ def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
         return [Say("persistent_issue")] + _escalate(state, "persistent_issue")
     if intent in KNOWLEDGE_INTENTS:
         return [Knowledge(intent=intent, query=msg.text)]
-    if intent in ("delivery_options", "delivery_period"):
+    if intent in SHIPPING_INTENTS:
         if intent == "delivery_period" and msg.entity("order_number"):
             return _order_flow(state, msg, "track_order")
         return [Shipping(intent=intent, country=msg.entity("country") or slots.get("country"))]
@@ -606,23 +577,10 @@ def _on_verified(state: dict, event: Verified) -> list:
 
 
 def _order_action(state: dict, intent: str, number: str) -> list:
-    if intent == "track_order":
-        return [OrderInfo(number=number, what="track")]
-    if intent == "track_refund":
-        return [OrderInfo(number=number, what="refund")]
-    if intent == "check_invoice":
-        return [OrderInfo(number=number, what="invoice")]
-    if intent == "get_invoice":
-        return [OrderInfo(number=number, what="invoice_link")]
-    if intent == "cancel_order":
-        return [Prepare(action="cancel", number=number)]
-    if intent in ("return_item", "get_refund"):
-        return [Prepare(action="return", number=number)]
-    if intent == "change_shipping_address":
-        return [Prepare(action="change_address", number=number)]
-    if intent == "change_order":
-        return [Prepare(action="change_order", number=number)]
-    return [OrderInfo(number=number, what="track")]  # pragma: no cover
+    row = intents.BY_NAME[intent]
+    if row.operation:
+        return [Prepare(action=row.operation, number=number)]
+    return [OrderInfo(number=number, what=row.shows or "track")]
 
 
 # --- Outcomes of the executor's work ---------------------------------------------------------
@@ -630,7 +588,7 @@ def _order_action(state: dict, intent: str, number: str) -> list:
 
 def _log_action(state: dict, event: Outcome) -> None:
     outcome = "ok" if event.ok else "failed" if event.failed else "refused" if event.refused else "not_found"
-    state["actions"] = (state["actions"] + [{"action": event.action, "outcome": outcome, "detail": event.message[:200]}])[-10:]
+    state["actions"] = (state["actions"] + [{"action": event.log_name, "outcome": outcome, "detail": event.message[:200]}])[-10:]
 
 
 def _on_outcome(state: dict, event: Outcome) -> list:
@@ -639,21 +597,20 @@ def _on_outcome(state: dict, event: Outcome) -> list:
     if event.failed:
         return [Say("action_failed")] + _escalate(state, "action_failed")
 
-    if action.startswith("prepare:"):
-        kind = action.split(":", 1)[1]
+    if event.stage is Stage.PREPARE:
         number = state.get("active_order")
-        if event.ok and kind == "change_address_needs_text":
+        if event.ok and event.next is Next.ASK_ADDRESS:
             state["pending"] = {"kind": "slot", "intent": "change_shipping_address", "need": "address", "number": number}
             return []
-        if event.ok and kind == "change_order_handover":
+        if event.ok and event.next is Next.OFFER_HANDOVER:
             state["pending"] = {"kind": "confirm", "action": "handover", "number": number}
             return []
         if event.ok:
             # The executor already asked "Cancel order …?" (Yes/No buttons) with the order's facts.
-            state["pending"] = {"kind": "confirm", "action": kind, "number": number, "params": event.params}
+            state["pending"] = {"kind": "confirm", "action": action, "number": number, "params": event.params}
             return []
-        if kind == "cancel" and event.refused:
-            return [Say("offer_return", {}, (INTENT_LABELS["return_item"], INTENT_LABELS["track_order"]))]
+        if action == "cancel" and event.refused:
+            return [Say("offer_return", {}, (intents.label("return_item"), intents.label("track_order")))]
         return []
 
     if action in ("send_code", "check_code"):
@@ -667,7 +624,7 @@ def _on_outcome(state: dict, event: Outcome) -> list:
         state["misses"] = state.get("misses", 0) + 1
         if state["misses"] >= 2:
             return _escalate(state, "low_confidence")
-        return [Say("no_knowledge" if action == "knowledge" else "nothing_found", {}, (TALK_TO_PERSON,))]
+        return [Say("no_knowledge" if action == "knowledge" else "nothing_found", {}, (talk_to_person(),))]
     return []
 
 
@@ -678,7 +635,7 @@ def _on_code(state: dict, event: Outcome) -> list:
     if event.action == "send_code":
         if not event.ok:
             state["pending"] = None
-            return [Say("code_send_limited", {}, (TALK_TO_PERSON,))]
+            return [Say("code_send_limited", {}, (talk_to_person(),))]
         pending.update(email=event.params["email"], digest=event.params["digest"], expires_at=event.params["expires_at"])
         pending["left"] = event.params["tries"]
         return [Say("code_sent", {"email": event.params["email"], "minutes": event.params["minutes"]})]
@@ -694,7 +651,7 @@ def _on_code(state: dict, event: Outcome) -> list:
     pending["left"] = pending.get("left", 1) - 1
     if pending["left"] <= 0:
         state["pending"] = None
-        return [Say("code_too_many", {"action": pending["action"], "number": pending["number"]}, (TALK_TO_PERSON,))]
+        return [Say("code_too_many", {"action": pending["action"], "number": pending["number"]}, (talk_to_person(),))]
     return [Say("code_wrong", {"left": pending["left"]})]
 
 

@@ -18,6 +18,7 @@ from django.db.models import Count, Max, Q
 
 from catalog.models import Article
 
+from . import intents
 from .models import ArticlePassage
 from .search_index import RefreshingIndex
 
@@ -35,21 +36,7 @@ STOPWORDS = frozenset(
 )
 # Passages of the article topic that matches the shopper's intent get a small boost.
 TOPIC_BOOST = 0.06
-INTENT_TOPICS = {
-    "check_refund_policy": "returns",
-    "set_up_shipping_address": "account",
-    "check_payment_methods": "payments",
-    "payment_issue": "payments",
-    "check_cancellation_fee": "orders",
-    "create_account": "account",
-    "delete_account": "account",
-    "edit_account": "account",
-    "recover_password": "account",
-    "registration_problems": "account",
-    "switch_account": "account",
-    "contact_customer_service": "contact",
-    "discount_code": "promotions",
-}
+INTENT_TOPICS = intents.INTENT_TOPICS  # the registry's topic of each knowledge intent
 
 
 @dataclass(frozen=True)

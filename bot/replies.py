@@ -6,20 +6,7 @@ import re
 
 from django.utils.translation import ngettext
 
-ORDER_PURPOSE = {
-    "track_order": "look up your order",
-    "cancel_order": "cancel your order",
-    "change_order": "change your order",
-    "change_shipping_address": "change the delivery address",
-    "get_refund": "start your refund",
-    "track_refund": "check your refund",
-    "return_item": "start your return",
-    "check_invoice": "find your invoice",
-    "get_invoice": "find your invoice",
-}
-
-ACTION_NAMES = {"cancel": "cancel", "return": "start the return for", "change_address": "change the address of"}
-ACTIONS_DONE = {"cancel": "cancelled", "return": "started the return for", "change_address": "changed the address of"}
+from . import intents
 
 TEXTS = {
     "greeting": "Hi! I'm the {shop} assistant. I can track orders, cancel or return them, check refunds, "
@@ -75,11 +62,12 @@ def render(key: str, params: dict, *, shop: str) -> str:
     values = dict(params)
     values.setdefault("shop", shop)
     if key == "ask_order_number":
-        values["purpose"] = ORDER_PURPOSE.get(values.get("intent", ""), "help with your order")
+        values["purpose"] = intents.ORDER_PURPOSE.get(values.get("intent", ""), "help with your order")
+    # The order operation's own words (bot.actions.say passes them in), else the generic ones.
     if key == "declined":
-        values["action_name"] = ACTION_NAMES.get(values.get("action", ""), "change")
+        values.setdefault("action_name", "change")
     if key in ("code_expired", "code_too_many"):
-        values["action_done"] = ACTIONS_DONE.get(values.get("action", ""), "changed")
+        values.setdefault("action_done", "changed")
     # Counts in words, singular or plural (ngettext, so they can be translated).
     if "left" in values:
         values["tries_left"] = ngettext("%(n)s try left", "%(n)s tries left", _count(values["left"])) % {"n": values["left"]}

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bot import events
-from bot.conversations import message_store
+from bot.conversations import conversation_state_write, message_store
 from bot.models import Conversation, Message, TrainingExample
 from bot.text import refusable_text
 
@@ -70,11 +70,7 @@ def escalation_claim(*, escalation_id: int, agent) -> Escalation:
     escalation.claimed_at = now
     escalation.save(update_fields=["status", "assigned_to", "assigned_at", "claimed_at"])
     conversation = escalation.conversation
-    conversation.status = Conversation.Status.AGENT
-    state = dict(conversation.state or {})
-    state.pop("awaiting_followup_email", None)
-    conversation.state = state
-    conversation.save(update_fields=["status", "state", "updated_at"])
+    conversation_state_write(conversation, status=Conversation.Status.AGENT, drop=("awaiting_followup_email",))
     name = selectors.agent_name(agent)
     events.agent_joined(conversation, agent_name=name)
     escalation_changed_push(escalation)
@@ -132,8 +128,7 @@ def escalation_release(*, agent, conversation_hex: str) -> Escalation:
     escalation.resolved_at = now
     escalation.save(update_fields=["status", "outcome", "resolved_at"])
     conversation = escalation.conversation
-    conversation.status = Conversation.Status.BOT
-    conversation.save(update_fields=["status", "updated_at"])
+    conversation_state_write(conversation, status=Conversation.Status.BOT)
     events.agent_left(conversation)
     escalation_changed_push(escalation)
     return escalation
@@ -204,11 +199,7 @@ def escalation_resolve(
         status=FollowUpTicket.Status.DONE, closed_at=now
     )
     if conversation.status in (Conversation.Status.AGENT, Conversation.Status.WAITING):
-        conversation.status = Conversation.Status.BOT
-        state = dict(conversation.state or {})
-        state.pop("awaiting_followup_email", None)
-        conversation.state = state
-        conversation.save(update_fields=["status", "state", "updated_at"])
+        conversation_state_write(conversation, status=Conversation.Status.BOT, drop=("awaiting_followup_email",))
     if was_with_agent:
         events.agent_left(conversation)
     recipient = transcript_recipient(escalation=escalation)

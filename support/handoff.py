@@ -12,7 +12,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bot import events
+from bot import events, intents
+from bot.conversations import conversation_state_write
 from bot.models import Conversation
 
 from . import selectors
@@ -27,7 +28,7 @@ DEFAULT_PRIORITY = {
     Escalation.Reason.VERIFICATION_LOCKED: Escalation.Priority.HIGH,
     Escalation.Reason.ACTION_FAILED: Escalation.Priority.HIGH,
 }
-SMALL_TALK = {"greeting", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "followup_email"}
+SMALL_TALK = intents.SMALL_TALK
 MAX_CONTEXT_CHARS = 20000
 
 
@@ -120,15 +121,10 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
         # makes this rare; the unique constraint makes it impossible to have two).
         return Escalation.objects.get(conversation=locked, status__in=Escalation.OPEN)
 
-    state = dict(locked.state or {})
-    if not online:
-        state["awaiting_followup_email"] = True
-    locked.status = Conversation.Status.WAITING
-    locked.state = state
-    locked.save(update_fields=["status", "state", "updated_at"])
+    conversation_state_write(locked, status=Conversation.Status.WAITING, put=None if online else {"awaiting_followup_email": True})
     # Keep the caller's instance in step so a later save of it does not undo the hand-off.
     conversation.status = locked.status
-    conversation.state = state
+    conversation.state = locked.state
 
     # One story for the shopper. Online: the `escalated` frame gives their place in the queue.
     # After hours: no place in the queue (nobody will join), and the follow-up by e-mail goes
@@ -177,12 +173,8 @@ def followup_email_capture(*, conversation, email: str, client_address: str | No
         ticket.email = email
         ticket.confirmation_sent_at = None
         ticket.save(update_fields=["email", "confirmation_sent_at"])
-    state = dict(locked.state or {})
-    state.pop("awaiting_followup_email", None)
-    locked.state = state
-    locked.shopper_email = email
-    locked.save(update_fields=["state", "shopper_email", "updated_at"])
-    conversation.state = state
+    conversation_state_write(locked, drop=("awaiting_followup_email",), shopper_email=email)
+    conversation.state = locked.state
     conversation.shopper_email = email
     # The assistant thanks the shopper in its own reply (bot.services); no second message here.
     if escalation is not None and escalation.is_open:

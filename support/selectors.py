@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 
-import yaml
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+
+from bot import intents
 
 from .models import AgentProfile, CannedReply, Escalation
 
@@ -225,13 +225,9 @@ def escalation_frame(escalation: Escalation) -> dict:
     }
 
 
-@lru_cache(maxsize=1)
 def intent_labels() -> tuple[str, ...]:
-    """The labels agents may give (spec/intents.yaml), read once per process."""
-    path = settings.SHARED_DIR / "spec" / "intents.yaml"
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return tuple(item["name"] for item in data.get("intents", []))
+    """The labels agents may give: the model's intents (bot.intents, the labels it serves)."""
+    return intents.model_intents()
 
 
 def canned_reply_list() -> list[dict]:

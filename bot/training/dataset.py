@@ -31,11 +31,13 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ImproperlyConfigured
 
+from bot import intents
 from bot.slm.entities import COMMON_WORDS_FILE
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 OUT_OF_SCOPE = "out_of_scope"
-CONVERSATION = {"greeting", "goodbye", "thanks", "affirm", "deny"}
+SAYS_ORDER_NUMBER = intents.names(says_order_number=True)
+CONVERSATION = intents.names(small_talk=True, model=True) - {OUT_OF_SCOPE}
 OPEN_SHOP_SOURCE = "own:open_shop"  # bot.training.open_shop
 
 
@@ -360,8 +362,7 @@ def _typo(word: str, rng: random.Random) -> str:
 def shopper_style(text: str, intent: str, rng: random.Random, vocab: Vocabulary) -> str:
     """One random rewrite of a clean sentence the way shoppers type."""
     out = text
-    if intent in {"track_order", "cancel_order", "change_order", "get_refund", "get_invoice", "check_invoice",
-                  "change_shipping_address", "delivery_period", "track_refund", "payment_issue"}:
+    if intent in SAYS_ORDER_NUMBER:
         if rng.random() < 0.35 and not re.search(r"\d", out):
             number = _order_number(rng, vocab)
             if _ORDER_WORD.search(out):

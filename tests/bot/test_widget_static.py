@@ -177,7 +177,9 @@ def test_message_limit_matches_the_server(tree):
         for n in _walk(tree)
         if n.get("type") == "VariableDeclarator" and (n.get("id") or {}).get("name") == "MAX_LEN"
     ]
-    assert limits == [2000]
+    from bot.consumers import MAX_TEXT
+
+    assert limits == [MAX_TEXT]
 
 
 def test_backoff_bounds(tree):
