@@ -18,8 +18,10 @@ def demo():
     for size, stock in (("M", 3), ("L", 0), ("XL", 4)):
         VariantFactory(product=jacket, colour="Olive", size=size, stock=stock)
     jumper = ProductFactory(name="Merino Crew-Neck Jumper", slug="merino-crew-neck-jumper", description="A fine merino knit.")
-    for size in ("S", "M"):
+    for size in ("S", "M", "XL"):
         VariantFactory(product=jumper, colour="Charcoal", size=size, stock=5)
+    shell = ProductFactory(name="Packable Rain Shell", slug="packable-rain-shell", description="A light rain jacket.")
+    VariantFactory(product=shell, colour="Navy", size="XL", stock=2)
 
 
 @database_sync_to_async
@@ -61,9 +63,11 @@ async def test_a_product_named_in_the_message_wins_over_the_page(demo):
 
 
 async def test_without_a_page_the_same_words_name_no_product(demo):
+    # Three products come in XL: without the page, "this" singles out none of them.
     slug, _ = await liner_jacket()
     reply = await ask("do u have this in XL")
-    assert f"/p/{slug}/" not in [c.get("url") for c in reply.get("cards", [])]
+    products = [c["url"] for c in reply.get("cards", []) if c["kind"] == "product"]
+    assert products != [f"/p/{slug}/"], reply
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from tests.factories import ArticleFactory, CategoryFactory, ProductFactory, Var
 
 pytestmark = pytest.mark.django_db
 
-WIDGET_MOUNT = '<div id="chat-widget" data-ws-path="/ws/chat/"></div>'
+WIDGET_MOUNT = '<div id="chat-widget" data-ws-path="/ws/chat/"'  # product pages add data-product
 
 
 @pytest.fixture
