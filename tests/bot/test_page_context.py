@@ -62,12 +62,12 @@ async def test_a_product_named_in_the_message_wins_over_the_page(demo):
     assert products and all(c["url"] != f"/p/{slug}/" for c in products), reply
 
 
-async def test_without_a_page_the_same_words_name_no_product(demo):
-    # Three products come in XL: without the page, "this" singles out none of them.
-    slug, _ = await liner_jacket()
-    reply = await ask("do u have this in XL")
+async def test_the_same_words_on_another_product_page_are_about_that_product(demo):
+    # The page decides which product "this" is, not the catalogue search: three products come in XL.
+    reply = await ask("do u have this in XL", page={"product": "packable-rain-shell"})
     products = [c["url"] for c in reply.get("cards", []) if c["kind"] == "product"]
-    assert products != [f"/p/{slug}/"], reply
+    assert products == ["/p/packable-rain-shell/"], reply
+    assert "Packable Rain Shell" in reply["text"], reply["text"]
 
 
 @pytest.mark.parametrize(
