@@ -24,14 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HEADER = [
-    "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published",
-    "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name", "Option3 Value",
-    "Variant SKU", "Variant Grams", "Variant Inventory Tracker", "Variant Inventory Qty", "Variant Inventory Policy",
-    "Variant Fulfillment Service", "Variant Price", "Variant Compare At Price", "Variant Requires Shipping",
-    "Variant Taxable", "Variant Barcode", "Image Src", "Image Position", "Image Alt Text", "Gift Card",
-    "SEO Title", "SEO Description", "Variant Image", "Variant Weight Unit", "Status",
-]
+from catalog.shopify import SHOPIFY_EXPORT_COLUMNS as HEADER  # noqa: E402 — the repo root is on the path first
+
 KINDS = [
     ("Apparel & Accessories > Clothing > Shirts", "Shirt", "Color", ["Blue", "White", "Black", "Green", "Red"]),
     ("Food, Beverages & Tobacco > Food Items > Protein Powder", "Protein", "Flavour", ["Vanilla", "Chocolate", "Strawberry", "Banana", "Plain"]),

@@ -10,19 +10,11 @@ import yaml
 from django.conf import settings
 
 from catalog.models import Article
+from catalog.shopify import SHOPIFY_EXPORT_COLUMNS
 
 SHOP = Path(settings.BASE_DIR) / "catalog" / "shops" / "electronics"
 TAXONOMY = Path(settings.SHARED_DIR) / "data" / "product_taxonomy" / "google_product_taxonomy.tsv"
 
-# The columns of Shopify's "Export products" CSV, in its order.
-SHOPIFY_HEADER = [
-    "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published",
-    "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name", "Option3 Value",
-    "Variant SKU", "Variant Grams", "Variant Inventory Tracker", "Variant Inventory Qty", "Variant Inventory Policy",
-    "Variant Fulfillment Service", "Variant Price", "Variant Compare At Price", "Variant Requires Shipping",
-    "Variant Taxable", "Variant Barcode", "Image Src", "Image Position", "Image Alt Text", "Gift Card",
-    "SEO Title", "SEO Description", "Variant Image", "Variant Weight Unit", "Status",
-]
 VARIANT_COLUMNS = {
     "Option1 Value", "Option2 Value", "Option3 Value", "Variant SKU", "Variant Grams", "Variant Inventory Tracker",
     "Variant Inventory Qty", "Variant Inventory Policy", "Variant Fulfillment Service", "Variant Price",
@@ -36,7 +28,7 @@ IMAGE_COLUMNS = {"Image Src", "Image Position", "Image Alt Text"}
 def rows():
     with open(SHOP / "products.csv", encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        assert reader.fieldnames == SHOPIFY_HEADER
+        assert reader.fieldnames == SHOPIFY_EXPORT_COLUMNS
         return list(reader)
 
 
