@@ -23,6 +23,9 @@ class Conversation(models.Model):
     # read and written by bot.services around the pure policy in bot.dialogue.
     state = models.JSONField(default=dict, blank=True)
     shopper_email = models.EmailField(blank=True)
+    # The language the shopper is answered in (a code of settings.LANGUAGES): the storefront's at
+    # the start, then the language of the shopper's own messages (bot.language).
+    language = models.CharField(max_length=8, default="en", db_index=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -186,7 +186,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "bot.clients.request_client_address"
 AXES_LOCKOUT_CALLABLE = "support.security.lockout_response"  # templates/admin/locked_out.html, 429
 
-LANGUAGE_CODE = "en-us"
+# The languages one deployment serves (storefront, chat, e-mails); the first is the default.
+# Django's LANGUAGES is derived from it. SHOP_LANGUAGES=en for an English-only shop.
+_LANGUAGE_NAMES = {"en": "English", "ja": "日本語"}
+SHOP_LANGUAGES = [code.strip() for code in os.environ.get("SHOP_LANGUAGES", "en,ja").split(",") if code.strip()]
+LANGUAGES = [(code, _LANGUAGE_NAMES.get(code, code)) for code in SHOP_LANGUAGES]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English keeps Django's own default tag (en-us: CLDR's US formats for money and dates).
+LANGUAGE_CODE = "en-us" if SHOP_LANGUAGES[0] == "en" else SHOP_LANGUAGES[0]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
