@@ -187,12 +187,18 @@ def escalation_resolve(
                     intent=intent,
                     source=TrainingExample.Source.AGENT_LABEL,
                     message=m,
+                    conversation=conversation,
                     better_answer=better_answer.strip()[:5000],
                     created_by=agent,
+                    created_at=now,
+                    labelled_at=now,
                 )
                 for m in messages
             ],
-            ignore_conflicts=True,
+            # A message labelled before (in the review queue, or an earlier hand-off) takes this label.
+            update_conflicts=True,
+            unique_fields=["message"],
+            update_fields=["intent", "source", "conversation", "better_answer", "created_by", "labelled_at"],
         )
 
     FollowUpTicket.objects.filter(escalation=escalation, status=FollowUpTicket.Status.OPEN).update(
