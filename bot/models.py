@@ -33,6 +33,8 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The desk's insights: ratings of a period from the index alone (support/insights.py).
+        indexes = [models.Index(fields=["created_at", "rating"], name="conversation_created_rating")]
 
     def __str__(self):
         return f"Conversation {self.public_id.hex[:8]}"
@@ -61,7 +63,9 @@ class Message(models.Model):
         indexes = [
             # The desk's insights and review queue read messages by period, sender and intent
             # (support/insights.py, support/review.py).
-            models.Index(fields=["sender", "created_at"], name="message_sender_created"),
+            # Covering: counts by period and sender, intents with their confidence, read from the index alone.
+            models.Index(fields=["created_at", "sender"], name="message_created_sender"),
+            models.Index(fields=["sender", "created_at", "intent", "confidence"], name="message_sender_created_intent"),
             models.Index(fields=["conversation", "sender", "created_at"], name="message_conv_sender_created"),
         ]
         constraints = [

@@ -51,7 +51,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='message',
-            index=models.Index(fields=['sender', 'created_at'], name='message_sender_created'),
+            index=models.Index(fields=['created_at', 'sender'], name='message_created_sender'),
+        ),
+        migrations.AddIndex(
+            model_name='message',
+            index=models.Index(fields=['sender', 'created_at', 'intent', 'confidence'], name='message_sender_created_intent'),
+        ),
+        migrations.AddIndex(
+            model_name='conversation',
+            index=models.Index(fields=['created_at', 'rating'], name='conversation_created_rating'),
         ),
         migrations.AddIndex(
             model_name='message',
