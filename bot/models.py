@@ -33,6 +33,8 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The desk's insights: ratings of a period from the index alone (support/insights.py).
+        indexes = [models.Index(fields=["created_at", "rating"], name="conversation_created_rating")]
 
     def __str__(self):
         return f"Conversation {self.public_id.hex[:8]}"
@@ -58,6 +60,14 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            # The desk's insights and review queue read messages by period, sender and intent
+            # (support/insights.py, support/review.py).
+            # Covering: counts by period and sender, intents with their confidence, read from the index alone.
+            models.Index(fields=["created_at", "sender"], name="message_created_sender"),
+            models.Index(fields=["sender", "created_at", "intent", "confidence"], name="message_sender_created_intent"),
+            models.Index(fields=["conversation", "sender", "created_at"], name="message_conv_sender_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["conversation", "client_id"],
@@ -71,23 +81,33 @@ class Message(models.Model):
 
 
 class TrainingExample(models.Model):
-    """A labelled shopper message, from an agent's resolution or correction; train_slm uses them."""
+    """A labelled shopper message, from an agent's resolution, the review queue or a correction;
+    train_slm uses them. One label per message: labelling a message again updates its row
+    (who, when, which intent), so the latest word of an agent is what training reads."""
 
     class Source(models.TextChoices):
         AGENT_LABEL = "agent_label", "Agent's label at resolution"
         CORRECTION = "correction", "Correction"
+        CONFIRMATION = "confirmation", "Agent confirmed the assistant's guess"
 
     text = models.TextField()
     intent = models.CharField(max_length=40)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.AGENT_LABEL)
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The conversation the message came from (kept when the message row goes).
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_examples"
+    )
     better_answer = models.TextField(blank=True)
+    # Who gave the current label, and when (created_at: when the message was first labelled).
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    labelled_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["message", "intent"], name="training_example_unique_label")]
+        # Not partial: ON CONFLICT (message_id) needs a plain unique index (NULLs never clash).
+        constraints = [models.UniqueConstraint(fields=["message"], name="training_example_one_label_per_message")]
 
     def __str__(self):
         return f"{self.intent}: {self.text[:60]}"

@@ -17,6 +17,7 @@ from .desk import DeskError, escalation_changed_push, queue_positions_push, syst
 from .emails import transcript_recipient
 from .jobs import job_after_commit
 from .models import Escalation, FollowUpTicket
+from .review import model_guess
 
 MAX_REPLY_LENGTH = 4000
 
@@ -187,12 +188,18 @@ def escalation_resolve(
                     intent=intent,
                     source=TrainingExample.Source.AGENT_LABEL,
                     message=m,
+                    conversation=conversation,
                     better_answer=better_answer.strip()[:5000],
                     created_by=agent,
+                    created_at=now,
+                    labelled_at=now,
                 )
                 for m in messages
             ],
-            ignore_conflicts=True,
+            # A message labelled before (in the review queue, or an earlier hand-off) takes this label.
+            update_conflicts=True,
+            unique_fields=["message"],
+            update_fields=["intent", "source", "conversation", "better_answer", "created_by", "labelled_at"],
         )
 
     FollowUpTicket.objects.filter(escalation=escalation, status=FollowUpTicket.Status.OPEN).update(
@@ -215,3 +222,28 @@ def escalation_resolve(
     if recipient:
         job_after_commit("send_transcript", escalation.pk)
     return escalation
+
+
+@transaction.atomic
+def message_label(*, message_id: int, intent: str, agent) -> TrainingExample:
+    """An agent's label for a shopper message (review queue or transcript): a training example
+    with who, when and from which conversation. Labelling the message again updates its row."""
+    if intent not in selectors.intent_labels():
+        raise DeskError("bad_intent", f"{intent!r} is not an intent of the model.")
+    message = Message.objects.filter(pk=message_id, sender=Message.Sender.SHOPPER).first()
+    if message is None:
+        raise DeskError("bad_message", "Only a shopper's message can be labelled.")
+    now = timezone.now()
+    source = TrainingExample.Source.CONFIRMATION if intent == model_guess(message) else TrainingExample.Source.CORRECTION
+    TrainingExample.objects.bulk_create(
+        [
+            TrainingExample(
+                text=message.text, intent=intent, source=source, message=message, conversation_id=message.conversation_id,
+                created_by=agent, created_at=now, labelled_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["message"],
+        update_fields=["intent", "source", "conversation", "created_by", "labelled_at"],
+    )
+    return TrainingExample.objects.get(message=message)

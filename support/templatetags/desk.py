@@ -23,6 +23,8 @@ def desk_home(context):
     return {
         "desk": desk,
         "workspace_url": reverse("desk:workspace"),
+        "insights_url": reverse("desk:insights"),
+        "review_url": reverse("desk:review"),
         "mine_url": f"{changelist}?{urlencode(mine)}",
         "queue_url": f"{changelist}?{urlencode({'status__exact': Escalation.Status.QUEUED})}",
     }
