@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from . import selectors
 
@@ -11,10 +12,10 @@ from . import selectors
 @staff_member_required
 def workspace(request):
     if not selectors.user_is_agent(request.user):
-        raise PermissionDenied("You need the support-agent permission (support | Can work in the agent workspace).")
+        raise PermissionDenied(_("You need the support-agent permission (support | Can work in the agent workspace)."))
     context = {
         **admin.site.each_context(request),
-        "title": "Agent workspace",
+        "title": _("Agent workspace"),
         "is_nav_sidebar_enabled": False,  # the workspace needs the width
         "canned_replies": selectors.canned_reply_list(),
         "intent_labels": list(selectors.intent_labels()),
