@@ -73,7 +73,8 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         self.agent_groups.append(events.agent_group(self.user.pk))
         for group in self.agent_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        me, queue, held = await database_sync_to_async(self._on_connect)()
+        with translation.override(self.language):
+            me, queue, held = await database_sync_to_async(self._on_connect)()
         for hexid in held:
             await self._watch(hexid)
         self.ready = True
@@ -249,7 +250,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         escalation_id = self._int(content, "escalation")
         intent = content.get("intent")
         if intent is not None and not isinstance(intent, str):
-            raise DeskError("bad_frame", "intent is a label from intents.yaml or null.")
+            raise DeskError("bad_frame", _("intent is a label from intents.yaml or null."))
         escalation = await database_sync_to_async(agent_actions.escalation_resolve)(
             escalation_id=escalation_id,
             agent=self.user,
@@ -305,4 +306,16 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
             and frame.get("assigned_to") == self.user.username
         ):
             frame = {**frame, "for_you": True}
+        if frame.get("type") == "escalation":
+            frame = self._in_my_language(frame)
         await self.send_json(frame)
+
+    def _in_my_language(self, frame: dict) -> dict:
+        """An escalation frame is built once for every workspace: its reason label is said again
+        in this agent's language."""
+        try:
+            reason = Escalation.Reason(frame.get("reason"))
+        except ValueError:
+            return frame
+        with translation.override(self.language):
+            return {**frame, "reason_label": str(reason.label)}
