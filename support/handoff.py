@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,7 +49,9 @@ class DeskHandoff:
 
 
 def escalation_summary(*, reason: str, context: dict) -> str:
-    parts = [Escalation.Reason(reason).label]
+    # Stored once and read by every agent: written in the shop's default language.
+    with translation.override(settings.LANGUAGE_CODE):
+        parts = [str(Escalation.Reason(reason).label)]
     # The latest request the bot recognised says most (small talk and "unsure" say little).
     guesses = [
         i for i in context.get("intents") or []
