@@ -20,6 +20,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import accounts, selectors, services
@@ -29,14 +31,14 @@ from .models import ReturnRequest
 
 
 class SignUpForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(label=gettext_lazy("E-mail address"), max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password1 = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=lazy(password_validators_help_text_html, str)(),  # what AUTH_PASSWORD_VALIDATORS ask for
     )
-    password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(label=gettext_lazy("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -45,7 +47,7 @@ class SignUpForm(forms.Form):
         data = super().clean()
         email, password = data.get("email"), data.get("password1")
         if password and password != data.get("password2"):
-            self.add_error("password2", "The two passwords are not the same.")
+            self.add_error("password2", _("The two passwords are not the same."))
         elif password:
             try:
                 validate_password(password, get_user_model()(username=email or "", email=email or ""))
@@ -58,7 +60,7 @@ class SignInForm(AuthenticationForm):
     """Django's sign-in form (authenticate() with the request, so django-axes counts failures),
     with the e-mail address as the username."""
 
-    username = forms.CharField(label="E-mail address", max_length=254, widget=forms.TextInput(attrs={"autocomplete": "email", "autofocus": True}))
+    username = forms.CharField(label=gettext_lazy("E-mail address"), max_length=254, widget=forms.TextInput(attrs={"autocomplete": "email", "autofocus": True}))
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
@@ -116,7 +118,7 @@ def sign_up(request):
             form.add_error("email", error.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.info(request, f"Welcome! We have sent a link to {user.email}: open it to confirm the address.")
+            messages.info(request, _("Welcome! We have sent a link to %(email)s: open it to confirm the address.") % {"email": user.email})
             return redirect("catalog:my_orders")
     return render(request, "account/sign_up.html", {"form": form})
 
@@ -148,9 +150,9 @@ def verify_email_resend(request):
     if selectors.account_email_confirmed(user=request.user):
         return redirect("catalog:my_orders")
     if services.account_verification_request(user=request.user, client_address=request.META.get("REMOTE_ADDR")):
-        messages.info(request, f"We have sent a new link to {request.user.email}.")
+        messages.info(request, _("We have sent a new link to %(email)s.") % {"email": request.user.email})
     else:
-        messages.error(request, "We have sent several links to this address already. Please try again tomorrow.")
+        messages.error(request, _("We have sent several links to this address already. Please try again tomorrow."))
     return redirect("catalog:my_orders")
 
 
@@ -196,7 +198,7 @@ def order_return_start(request, number):
     returnable = {item.line.pk: item.returnable_quantity for item in selectors.return_eligibility(order=order)}
     try:
         if picked is None:
-            raise ShopError("Please choose the items to return from the list.", code="invalid_return_quantity")
+            raise ShopError(_("Please choose the items to return from the list."), code="invalid_return_quantity")
         return_request = services.return_request_create(
             order=order,
             lines=[(line_id, returnable.get(line_id) or 1) for line_id in picked],
@@ -207,7 +209,9 @@ def order_return_start(request, number):
     except ShopError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Return {return_request.rma_number} started. We have e-mailed you what happens next.")
+        messages.success(
+            request, _("Return %(rma)s started. We have e-mailed you what happens next.") % {"rma": return_request.rma_number}
+        )
     return redirect("catalog:my_order", number=order.number)
 
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import ShopPolicy
 
@@ -48,19 +50,25 @@ def verify_email_message(*, user) -> EmailMessage:
     hours = max(1, settings.ACCOUNT_VERIFY_MAX_AGE_SECONDS // 3600)
     body = "\n".join(
         [
-            "Hello,",
+            _("Hello,"),
             "",
-            f"Someone created a {shop} account with this e-mail address. If it was you, please confirm",
-            "the address here; then the orders placed with it appear under \"My orders\":",
+            _(
+                "Someone created a %(shop)s account with this e-mail address. If it was you, please confirm\n"
+                "the address here; then the orders placed with it appear under \"My orders\":"
+            ) % {"shop": shop},
             "",
             f"  {verify_url(user=user)}",
             "",
-            f"The link works for {hours} hour{'s' if hours != 1 else ''}. If you did not sign up, ignore this e-mail:",
-            "nothing of yours is shown to that account.",
+            ngettext(
+                "The link works for %(hours)d hour. If you did not sign up, ignore this e-mail:\nnothing of yours is shown to that account.",
+                "The link works for %(hours)d hours. If you did not sign up, ignore this e-mail:\nnothing of yours is shown to that account.",
+                hours,
+            ) % {"hours": hours},
             "",
-            f"Questions? Write to {ShopPolicy.current().support_email}.",
+            _("Questions? Write to %(email)s.") % {"email": ShopPolicy.current().support_email},
             "",
             f"— {shop}",
         ]
     ) + "\n"
-    return EmailMessage(f"{shop}: please confirm your e-mail address", body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    subject = _("%(shop)s: please confirm your e-mail address") % {"shop": shop}
+    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

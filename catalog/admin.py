@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import services
 from .errors import ShopError
@@ -44,12 +46,12 @@ def run_for_each(modeladmin, request, queryset, step, done: str) -> None:
         try:
             step(obj)
         except ShopError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+            modeladmin.message_user(request, _("%(object)s: %(error)s") % {"object": obj, "error": error.message}, messages.ERROR)
         else:
             succeeded += 1
     if succeeded:
         noun = modeladmin.model._meta.verbose_name if succeeded == 1 else modeladmin.model._meta.verbose_name_plural
-        modeladmin.message_user(request, f"{succeeded} {noun} {done}.", messages.SUCCESS)
+        modeladmin.message_user(request, _("%(count)d %(objects)s %(done)s.") % {"count": succeeded, "objects": noun, "done": done}, messages.SUCCESS)
 
 
 def action_with_form(modeladmin, request, queryset, *, form_class, title: str, submit: str, apply):
@@ -86,16 +88,16 @@ class ActionForm(forms.Form):
 
 
 class ShipForm(ActionForm):
-    carrier = forms.CharField(max_length=60, required=False, help_text="Leave empty for the shipping method's carrier.")
+    carrier = forms.CharField(max_length=60, required=False, help_text=gettext_lazy("Leave empty for the shipping method's carrier."))
     tracking_number = forms.CharField(max_length=60, required=False)
     estimated_delivery = forms.DateField(
-        required=False, help_text="YYYY-MM-DD. Leave empty for today plus the method's longest delivery time."
+        required=False, help_text=gettext_lazy("YYYY-MM-DD. Leave empty for today plus the method's longest delivery time.")
     )
 
     def clean_tracking_number(self):
         value = self.cleaned_data["tracking_number"].strip()
         if value and self.selected > 1:
-            raise forms.ValidationError("Each parcel has its own tracking number: ship these orders one at a time.")
+            raise forms.ValidationError(_("Each parcel has its own tracking number: ship these orders one at a time."))
         return value
 
 
@@ -104,19 +106,19 @@ class ReasonForm(ActionForm):
 
 
 class RejectForm(ActionForm):
-    reason = forms.CharField(max_length=300, help_text="Shown to the shopper in the e-mail.", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(max_length=300, help_text=gettext_lazy("Shown to the shopper in the e-mail."), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RefundForm(ActionForm):
     amount = forms.DecimalField(
         max_digits=10, decimal_places=2, required=False, min_value=0,
-        help_text="Leave empty to refund the full amount of each return.",
+        help_text=gettext_lazy("Leave empty to refund the full amount of each return."),
     )
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if amount is not None and self.selected > 1:
-            raise forms.ValidationError("A reduced refund can only be given for one return at a time.")
+            raise forms.ValidationError(_("A reduced refund can only be given for one return at a time."))
         return amount
 
 
@@ -139,7 +141,7 @@ class CategoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("parent").annotate(product_total=Count("products"))
 
-    @admin.display(description="products", ordering="product_total")
+    @admin.display(description=gettext_lazy("products"), ordering="product_total")
     def product_count(self, obj):
         return obj.product_total
 
@@ -165,19 +167,19 @@ class ProductAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("category").annotate(stock_sum=Sum("variants__stock"))
 
-    @admin.display(description="stock", ordering="stock_sum")
+    @admin.display(description=gettext_lazy("stock"), ordering="stock_sum")
     def stock_total(self, obj):
         return obj.stock_sum or 0
 
-    @admin.action(description="Show in the shop")
+    @admin.action(description=gettext_lazy("Show in the shop"))
     def make_active(self, request, queryset):
         updated = queryset.update(is_active=True)
-        self.message_user(request, f"{updated} products are now shown in the shop.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d products are now shown in the shop.") % {"count": updated}, messages.SUCCESS)
 
-    @admin.action(description="Hide from the shop")
+    @admin.action(description=gettext_lazy("Hide from the shop"))
     def make_inactive(self, request, queryset):
         updated = queryset.update(is_active=False)
-        self.message_user(request, f"{updated} products are now hidden from the shop.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d products are now hidden from the shop.") % {"count": updated}, messages.SUCCESS)
 
 
 @admin.register(Variant)
@@ -217,7 +219,7 @@ class CustomerAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user").annotate(order_total=Count("orders"))
 
-    @admin.display(description="orders", ordering="order_total")
+    @admin.display(description=gettext_lazy("orders"), ordering="order_total")
     def order_count(self, obj):
         return obj.order_total
 
@@ -229,11 +231,11 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     search_fields = ("name", "code", "carrier")
     prepopulated_fields = {"code": ("name",)}
 
-    @admin.display(description="countries")
+    @admin.display(description=gettext_lazy("countries"))
     def country_list(self, obj):
         return ", ".join(obj.countries) if obj.countries else "all"
 
-    @admin.display(description="delivery (days)")
+    @admin.display(description=gettext_lazy("delivery (days)"))
     def delivery_time(self, obj):
         return obj.delivery_days
 
@@ -261,7 +263,7 @@ class OrderLineInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return obj is None
 
-    @admin.display(description="line total")
+    @admin.display(description=gettext_lazy("line total"))
     def line_total(self, obj):
         return obj.line_total if obj.pk else "—"
 
@@ -327,9 +329,9 @@ class OrderAdmin(admin.ModelAdmin):
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("number", "status", "customer", "email", "payment_method")}),
-        ("Amounts", {"fields": ("currency", "subtotal", "shipping_price", "total")}),
-        ("Shipping", {"fields": ("shipping_method", "ship_name", "ship_line1", "ship_line2", "ship_postcode", "ship_city", "ship_country", "carrier", "tracking_number", "estimated_delivery")}),
-        ("Timeline", {"fields": ("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")}),
+        (gettext_lazy("Amounts"), {"fields": ("currency", "subtotal", "shipping_price", "total")}),
+        (gettext_lazy("Shipping"), {"fields": ("shipping_method", "ship_name", "ship_line1", "ship_line2", "ship_postcode", "ship_city", "ship_country", "carrier", "tracking_number", "estimated_delivery")}),
+        (gettext_lazy("Timeline"), {"fields": ("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")}),
     )
     # Status, money and history move only through the actions (services), never by hand.
     locked_after_creation = (
@@ -345,7 +347,7 @@ class OrderAdmin(admin.ModelAdmin):
             return ("status", "subtotal", "total", "paid_at", "shipped_at", "delivered_at", "cancelled_at")
         return self.locked_after_creation
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, obj):
         colours = {
             Order.Status.PENDING: "#8a6d3b", Order.Status.PAID: "#31708f", Order.Status.PROCESSING: "#31708f",
@@ -354,7 +356,7 @@ class OrderAdmin(admin.ModelAdmin):
         }
         return format_html('<strong style="color:{}">{}</strong>', colours.get(obj.status, "#333"), obj.get_status_display())
 
-    @admin.display(description="items", ordering="item_sum")
+    @admin.display(description=gettext_lazy("items"), ordering="item_sum")
     def item_total(self, obj):
         return obj.item_sum or 0
 
@@ -371,15 +373,15 @@ class OrderAdmin(admin.ModelAdmin):
         if not change:
             services.order_created_by_staff(order=form.instance, actor=staff_actor(request))
 
-    @admin.action(description="Mark as paid")
+    @admin.action(description=gettext_lazy("Mark as paid"))
     def mark_paid(self, request, queryset):
-        run_for_each(self, request, queryset, lambda o: services.order_mark_paid(order=o, actor=staff_actor(request)), "marked as paid")
+        run_for_each(self, request, queryset, lambda o: services.order_mark_paid(order=o, actor=staff_actor(request)), gettext_lazy("marked as paid"))
 
-    @admin.action(description="Send to the warehouse (processing)")
+    @admin.action(description=gettext_lazy("Send to the warehouse (processing)"))
     def mark_processing(self, request, queryset):
-        run_for_each(self, request, queryset, lambda o: services.order_mark_processing(order=o, actor=staff_actor(request)), "sent to the warehouse")
+        run_for_each(self, request, queryset, lambda o: services.order_mark_processing(order=o, actor=staff_actor(request)), gettext_lazy("sent to the warehouse"))
 
-    @admin.action(description="Mark as shipped…")
+    @admin.action(description=gettext_lazy("Mark as shipped…"))
     def mark_shipped(self, request, queryset):
         def apply(data):
             run_for_each(
@@ -388,27 +390,27 @@ class OrderAdmin(admin.ModelAdmin):
                     order=o, actor=staff_actor(request), carrier=data["carrier"],
                     tracking_number=data["tracking_number"], estimated_delivery=data["estimated_delivery"],
                 ),
-                "marked as shipped; the shoppers have been e-mailed",
+                gettext_lazy("marked as shipped; the shoppers have been e-mailed"),
             )
 
-        return action_with_form(self, request, queryset, form_class=ShipForm, title="Mark orders as shipped", submit="Mark as shipped", apply=apply)
+        return action_with_form(self, request, queryset, form_class=ShipForm, title=_("Mark orders as shipped"), submit=_("Mark as shipped"), apply=apply)
 
-    @admin.action(description="Mark as delivered")
+    @admin.action(description=gettext_lazy("Mark as delivered"))
     def mark_delivered(self, request, queryset):
-        run_for_each(self, request, queryset, lambda o: services.order_mark_delivered(order=o, actor=staff_actor(request)), "marked as delivered")
+        run_for_each(self, request, queryset, lambda o: services.order_mark_delivered(order=o, actor=staff_actor(request)), gettext_lazy("marked as delivered"))
 
-    @admin.action(description="Cancel orders…")
+    @admin.action(description=gettext_lazy("Cancel orders…"))
     def cancel_orders(self, request, queryset):
         def apply(data):
             run_for_each(
                 self, request, queryset,
                 lambda o: services.order_cancel(order=o, actor=staff_actor(request), reason=data["reason"]),
-                "cancelled; stock released and the shoppers e-mailed",
+                gettext_lazy("cancelled; stock released and the shoppers e-mailed"),
             )
 
-        return action_with_form(self, request, queryset, form_class=ReasonForm, title="Cancel orders", submit="Cancel these orders", apply=apply)
+        return action_with_form(self, request, queryset, form_class=ReasonForm, title=_("Cancel orders"), submit=_("Cancel these orders"), apply=apply)
 
-    @admin.action(description="Start a return for every eligible item…")
+    @admin.action(description=gettext_lazy("Start a return for every eligible item…"))
     def start_returns(self, request, queryset):
         def apply(data):
             run_for_each(
@@ -416,10 +418,10 @@ class OrderAdmin(admin.ModelAdmin):
                 lambda o: services.return_request_create(
                     order=o, lines=None, reason=data["reason"], comment=data["comment"], actor=staff_actor(request)
                 ),
-                "given a return request; the shoppers have been e-mailed the instructions",
+                gettext_lazy("given a return request; the shoppers have been e-mailed the instructions"),
             )
 
-        return action_with_form(self, request, queryset, form_class=ReturnStartForm, title="Start returns", submit="Start returns", apply=apply)
+        return action_with_form(self, request, queryset, form_class=ReturnStartForm, title=_("Start returns"), submit=_("Start returns"), apply=apply)
 
 
 @admin.register(OrderLine)
@@ -470,7 +472,7 @@ class ReturnLineInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="unit price")
+    @admin.display(description=gettext_lazy("unit price"))
     def unit_price(self, obj):
         return obj.order_line.unit_price
 
@@ -504,40 +506,40 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=gettext_lazy("order"), ordering="order__number")
     def order_link(self, obj):
         url = reverse("admin:catalog_order_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.order.number)
 
-    @admin.action(description="Approve")
+    @admin.action(description=gettext_lazy("Approve"))
     def approve(self, request, queryset):
-        run_for_each(self, request, queryset, lambda r: services.return_request_approve(return_request=r, actor=staff_actor(request)), "approved")
+        run_for_each(self, request, queryset, lambda r: services.return_request_approve(return_request=r, actor=staff_actor(request)), gettext_lazy("approved"))
 
-    @admin.action(description="Mark as received")
+    @admin.action(description=gettext_lazy("Mark as received"))
     def receive(self, request, queryset):
-        run_for_each(self, request, queryset, lambda r: services.return_request_receive(return_request=r, actor=staff_actor(request)), "marked as received")
+        run_for_each(self, request, queryset, lambda r: services.return_request_receive(return_request=r, actor=staff_actor(request)), gettext_lazy("marked as received"))
 
-    @admin.action(description="Refund…")
+    @admin.action(description=gettext_lazy("Refund…"))
     def refund(self, request, queryset):
         def apply(data):
             run_for_each(
                 self, request, queryset,
                 lambda r: services.return_request_refund(return_request=r, actor=staff_actor(request), amount=data["amount"]),
-                "refunded; the shoppers have been e-mailed",
+                gettext_lazy("refunded; the shoppers have been e-mailed"),
             )
 
-        return action_with_form(self, request, queryset, form_class=RefundForm, title="Refund returns", submit="Refund", apply=apply)
+        return action_with_form(self, request, queryset, form_class=RefundForm, title=_("Refund returns"), submit=_("Refund"), apply=apply)
 
-    @admin.action(description="Reject…")
+    @admin.action(description=gettext_lazy("Reject…"))
     def reject(self, request, queryset):
         def apply(data):
             run_for_each(
                 self, request, queryset,
                 lambda r: services.return_request_reject(return_request=r, actor=staff_actor(request), reason=data["reason"]),
-                "rejected; the shoppers have been e-mailed",
+                gettext_lazy("rejected; the shoppers have been e-mailed"),
             )
 
-        return action_with_form(self, request, queryset, form_class=RejectForm, title="Reject returns", submit="Reject", apply=apply)
+        return action_with_form(self, request, queryset, form_class=RejectForm, title=_("Reject returns"), submit=_("Reject"), apply=apply)
 
 
 @admin.register(ReturnLine)
@@ -566,9 +568,9 @@ class ShopPolicyAdmin(admin.ModelAdmin):
 
     filter_horizontal = ("non_returnable_categories",)
     fieldsets = (
-        ("Orders", {"fields": ("cancellation_window", "cancellation_fee", "address_change_allowed_until_shipment", "currency")}),
-        ("Returns", {"fields": ("return_window_days", "non_returnable_categories")}),
-        ("Support", {"fields": ("support_hours", "support_email")}),
+        (gettext_lazy("Orders"), {"fields": ("cancellation_window", "cancellation_fee", "address_change_allowed_until_shipment", "currency")}),
+        (gettext_lazy("Returns"), {"fields": ("return_window_days", "non_returnable_categories")}),
+        (gettext_lazy("Support"), {"fields": ("support_hours", "support_email")}),
     )
 
     def has_add_permission(self, request):
@@ -591,12 +593,12 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at",)
     actions = ["publish", "unpublish"]
 
-    @admin.action(description="Publish")
+    @admin.action(description=gettext_lazy("Publish"))
     def publish(self, request, queryset):
         updated = queryset.update(is_published=True, updated_at=timezone.now())
-        self.message_user(request, f"{updated} articles published.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d articles published.") % {"count": updated}, messages.SUCCESS)
 
-    @admin.action(description="Unpublish")
+    @admin.action(description=gettext_lazy("Unpublish"))
     def unpublish(self, request, queryset):
         updated = queryset.update(is_published=False, updated_at=timezone.now())
-        self.message_user(request, f"{updated} articles unpublished.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d articles unpublished.") % {"count": updated}, messages.SUCCESS)

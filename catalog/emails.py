@@ -9,13 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import Order, ReturnRequest, ShopPolicy
 from .money import money_format
 
 EMAIL_KINDS = ("cancelled", "address_changed", "return_created", "return_rejected", "refund_issued", "shipped", "verification_code")
-# What a verification code confirms, in the shop's words (never the shopper's).
-CODE_PURPOSES = {"cancel": "cancel", "return": "start a return for", "change_address": "change the delivery address of"}
+# What a verification code confirms, in the shop's words (never the shopper's): whole sentences.
+CODE_REQUESTS = {
+    "cancel": gettext_lazy("Someone asked in our chat to cancel your order %(number)s. To confirm, type this code in the chat:"),
+    "return": gettext_lazy("Someone asked in our chat to start a return for your order %(number)s. To confirm, type this code in the chat:"),
+    "change_address": gettext_lazy(
+        "Someone asked in our chat to change the delivery address of your order %(number)s. To confirm, type this code in the chat:"
+    ),
+}
+CODE_REQUEST_OTHER = gettext_lazy("Someone asked in our chat to change your order %(number)s. To confirm, type this code in the chat:")
 
 
 @dataclass(frozen=True)
@@ -59,80 +69,101 @@ def order_email_message(
     number = order.number
 
     if kind == "cancelled":
-        subject = f"{shop}: order {number} has been cancelled"
-        text = [f"Your order {number} has been cancelled, as requested.", "", "Cancelled items:", _items(order)]
+        subject = _("%(shop)s: order %(number)s has been cancelled") % {"shop": shop, "number": number}
+        text = [_("Your order %(number)s has been cancelled, as requested.") % {"number": number}, "", _("Cancelled items:"), _items(order)]
         fee = data.get("cancellation_fee")
         if data.get("was_paid"):
             if fee and fee != "0.00":
-                text += ["", f"A cancellation fee of {money_format(fee, order.currency)} applies; we will refund the rest of your payment to your original payment method within 5 working days."]
+                text += ["", _(
+                    "A cancellation fee of %(fee)s applies; we will refund the rest of your payment to your original payment method within 5 working days."
+                ) % {"fee": money_format(fee, order.currency)}]
             else:
-                text += ["", f"We will refund your payment of {money_format(order.total, order.currency)} to your original payment method within 5 working days."]
+                text += ["", _(
+                    "We will refund your payment of %(amount)s to your original payment method within 5 working days."
+                ) % {"amount": money_format(order.total, order.currency)}]
         else:
-            text += ["", "You have not been charged for this order."]
+            text += ["", _("You have not been charged for this order.")]
     elif kind == "address_changed":
-        subject = f"{shop}: new shipping address for order {number}"
-        text = [f"The shipping address of your order {number} has been changed. We will deliver to:", "", _address(order), "", "If you did not ask for this change, please contact us straight away."]
+        subject = _("%(shop)s: new shipping address for order %(number)s") % {"shop": shop, "number": number}
+        text = [
+            _("The shipping address of your order %(number)s has been changed. We will deliver to:") % {"number": number},
+            "",
+            _address(order),
+            "",
+            _("If you did not ask for this change, please contact us straight away."),
+        ]
     elif kind == "verification_code":
         # Only the shop's own words, the order number and the code: nothing the chat's writer
         # typed (not even a new address), so the code e-mail can't carry someone else's text.
-        purpose = CODE_PURPOSES.get(data.get("action"), "change")
+        request = CODE_REQUESTS.get(data.get("action"), CODE_REQUEST_OTHER)
         code, minutes = str(data.get("code", "")), int(data.get("minutes", 10))
         if not (code.isdigit() and len(code) == 6):
             raise ValueError("the verification_code e-mail needs its 6-digit code")
-        subject = f"{shop}: your code for order {number}"
+        subject = _("%(shop)s: your code for order %(number)s") % {"shop": shop, "number": number}
         text = [
-            f"Someone asked in our chat to {purpose} your order {number}. To confirm, type this code in the chat:",
+            str(request) % {"number": number},
             "",
             f"  {code}",
             "",
-            f"It is valid for {minutes} minutes. If it wasn't you, ignore this e-mail: nothing changes without the code.",
+            ngettext(
+                "It is valid for %(minutes)d minute. If it wasn't you, ignore this e-mail: nothing changes without the code.",
+                "It is valid for %(minutes)d minutes. If it wasn't you, ignore this e-mail: nothing changes without the code.",
+                minutes,
+            ) % {"minutes": minutes},
         ]
     elif kind == "shipped":
-        subject = f"{shop}: order {number} is on its way"
-        text = [f"Good news: your order {number} has shipped.", "", _items(order), ""]
+        subject = _("%(shop)s: order %(number)s is on its way") % {"shop": shop, "number": number}
+        text = [_("Good news: your order %(number)s has shipped.") % {"number": number}, "", _items(order), ""]
         if order.carrier:
-            text.append(f"Carrier: {order.carrier}")
+            text.append(_("Carrier: %(carrier)s") % {"carrier": order.carrier})
         if order.tracking_number:
-            text.append(f"Tracking number: {order.tracking_number}")
+            text.append(_("Tracking number: %(tracking)s") % {"tracking": order.tracking_number})
         if order.estimated_delivery:
-            text.append(f"Expected delivery: {order.estimated_delivery:%A, %d %B %Y}")
-        text += ["", "Delivery address:", _address(order)]
+            day = formats.date_format(order.estimated_delivery, _("l, d F Y"))
+            text.append(_("Expected delivery: %(day)s") % {"day": day})
+        text += ["", _("Delivery address:"), _address(order)]
     elif kind == "return_created":
-        subject = f"{shop}: return {return_request.rma_number} for order {number}"
+        rma = return_request.rma_number
+        subject = _("%(shop)s: return %(rma)s for order %(number)s") % {"shop": shop, "rma": rma, "number": number}
         text = [
-            f"We have received your return request {return_request.rma_number} for order {number}.",
+            _("We have received your return request %(rma)s for order %(number)s.") % {"rma": rma, "number": number},
             "",
-            "Items to return:",
+            _("Items to return:"),
             _return_items(return_request),
             "",
-            "How to send them back:",
-            "  1. Pack the items securely, in their original packaging if you still have it.",
-            f"  2. Write the return number {return_request.rma_number} clearly on the parcel.",
-            "  3. Send it with the returns label that came with your order (reply to this e-mail if you need a new one).",
+            _("How to send them back:"),
+            "  " + _("1. Pack the items securely, in their original packaging if you still have it."),
+            "  " + _("2. Write the return number %(rma)s clearly on the parcel.") % {"rma": rma},
+            "  " + _("3. Send it with the returns label that came with your order (reply to this e-mail if you need a new one)."),
             "",
-            f"Once the items reach us and are checked, we will refund {money_format(return_request.refund_amount, order.currency)} to your original payment method.",
+            _(
+                "Once the items reach us and are checked, we will refund %(amount)s to your original payment method."
+            ) % {"amount": money_format(return_request.refund_amount, order.currency)},
         ]
     elif kind == "return_rejected":
-        subject = f"{shop}: return {return_request.rma_number} could not be accepted"
-        text = [f"We are sorry: your return {return_request.rma_number} for order {number} could not be accepted."]
+        rma = return_request.rma_number
+        subject = _("%(shop)s: return %(rma)s could not be accepted") % {"shop": shop, "rma": rma}
+        text = [_("We are sorry: your return %(rma)s for order %(number)s could not be accepted.") % {"rma": rma, "number": number}]
         if return_request.rejected_reason:
-            text += ["", f"Reason: {return_request.rejected_reason}"]
-        text += ["", "If you think this is a mistake, just reply to this e-mail and we will look at it again."]
+            text += ["", _("Reason: %(reason)s") % {"reason": return_request.rejected_reason}]
+        text += ["", _("If you think this is a mistake, just reply to this e-mail and we will look at it again.")]
     else:  # refund_issued
-        subject = f"{shop}: refund for return {return_request.rma_number}"
+        rma = return_request.rma_number
+        subject = _("%(shop)s: refund for return %(rma)s") % {"shop": shop, "rma": rma}
         text = [
-            f"We have refunded {money_format(return_request.refund_amount, order.currency)} for your return {return_request.rma_number} (order {number}).",
+            _("We have refunded %(amount)s for your return %(rma)s (order %(number)s).")
+            % {"amount": money_format(return_request.refund_amount, order.currency), "rma": rma, "number": number},
             "",
-            "Refunded items:",
+            _("Refunded items:"),
             _return_items(return_request),
             "",
-            "The money goes back to your original payment method; depending on your bank it can take 3–5 working days to appear.",
+            _("The money goes back to your original payment method; depending on your bank it can take 3–5 working days to appear."),
         ]
 
-    greeting = f"Hello {order.ship_name}," if order.ship_name else "Hello,"
+    greeting = _("Hello %(name)s,") % {"name": order.ship_name} if order.ship_name else _("Hello,")
     footer = [
         "",
-        f"Questions? Reply to this e-mail or write to {policy.support_email} ({policy.support_hours}).",
+        _("Questions? Reply to this e-mail or write to %(email)s (%(hours)s).") % {"email": policy.support_email, "hours": policy.support_hours},
         "",
         f"— {shop}",
     ]

@@ -5,6 +5,7 @@ from django.core import signing
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from .models import Order
@@ -23,9 +24,9 @@ def invoice_view(request, token: str):
     try:
         number = signing.loads(token, salt=SALT, max_age=settings.INVOICE_LINK_MAX_AGE_SECONDS)
     except signing.SignatureExpired:
-        return _refused(request, "This invoice link has expired. Ask the assistant in the chat for a new one.")
+        return _refused(request, _("This invoice link has expired. Ask the assistant in the chat for a new one."))
     except signing.BadSignature:
-        return _refused(request, "This invoice link is not valid. Please open the link exactly as you received it.")
+        return _refused(request, _("This invoice link is not valid. Please open the link exactly as you received it."))
     order = Order.objects.filter(number=number).prefetch_related("lines").select_related("shipping_method").first()
     if order is None:
         raise Http404("No such order.")

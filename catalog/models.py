@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.Model):
@@ -88,7 +89,7 @@ class Variant(models.Model):
     @property
     def label(self) -> str:
         if self.options:
-            return " / ".join(str(value) for _, value in self.options if value)
+            return " / ".join(str(value) for _name, value in self.options if value)
         return " / ".join(part for part in (self.colour, self.size) if part)
 
     @property
@@ -154,14 +155,14 @@ class ShippingMethod(models.Model):
 
 class Order(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending payment"
-        PAID = "paid", "Paid"
-        PROCESSING = "processing", "Processing"
-        SHIPPED = "shipped", "Shipped"
-        DELIVERED = "delivered", "Delivered"
-        CANCELLED = "cancelled", "Cancelled"
-        PARTIALLY_RETURNED = "partially_returned", "Partially returned"
-        RETURNED = "returned", "Returned"
+        PENDING = "pending", _("Pending payment")
+        PAID = "paid", _("Paid")
+        PROCESSING = "processing", _("Processing")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
+        PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
+        RETURNED = "returned", _("Returned")
 
     UNSHIPPED = (Status.PENDING, Status.PAID, Status.PROCESSING)
 
@@ -240,20 +241,20 @@ class OrderLine(models.Model):
 
 class ReturnRequest(models.Model):
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        RECEIVED = "received", "Received"
-        REFUNDED = "refunded", "Refunded"
-        REJECTED = "rejected", "Rejected"
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        RECEIVED = "received", _("Received")
+        REFUNDED = "refunded", _("Refunded")
+        REJECTED = "rejected", _("Rejected")
 
     class Reason(models.TextChoices):
-        TOO_SMALL = "too_small", "Too small"
-        TOO_LARGE = "too_large", "Too large"
-        NOT_AS_DESCRIBED = "not_as_described", "Not as described"
-        DAMAGED = "damaged", "Arrived damaged"
-        WRONG_ITEM = "wrong_item", "Wrong item sent"
-        CHANGED_MIND = "changed_mind", "Changed my mind"
-        OTHER = "other", "Other"
+        TOO_SMALL = "too_small", _("Too small")
+        TOO_LARGE = "too_large", _("Too large")
+        NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+        DAMAGED = "damaged", _("Arrived damaged")
+        WRONG_ITEM = "wrong_item", _("Wrong item sent")
+        CHANGED_MIND = "changed_mind", _("Changed my mind")
+        OTHER = "other", _("Other")
 
     OPEN = (Status.REQUESTED, Status.APPROVED, Status.RECEIVED)
 
@@ -292,19 +293,19 @@ class OrderEvent(models.Model):
     """The audit log: one row for every change to an order or a return."""
 
     class Type(models.TextChoices):
-        PLACED = "placed", "Order placed"
-        PAID = "paid", "Payment received"
-        PROCESSING = "processing", "Processing"
-        SHIPPED = "shipped", "Shipped"
-        DELIVERED = "delivered", "Delivered"
-        CANCELLED = "cancelled", "Cancelled"
-        ADDRESS_CHANGED = "address_changed", "Shipping address changed"
-        RETURN_REQUESTED = "return_requested", "Return requested"
-        RETURN_APPROVED = "return_approved", "Return approved"
-        RETURN_RECEIVED = "return_received", "Return received"
-        RETURN_REFUNDED = "return_refunded", "Refund issued"
-        RETURN_REJECTED = "return_rejected", "Return rejected"
-        NOTE = "note", "Note"
+        PLACED = "placed", _("Order placed")
+        PAID = "paid", _("Payment received")
+        PROCESSING = "processing", _("Processing")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
+        ADDRESS_CHANGED = "address_changed", _("Shipping address changed")
+        RETURN_REQUESTED = "return_requested", _("Return requested")
+        RETURN_APPROVED = "return_approved", _("Return approved")
+        RETURN_RECEIVED = "return_received", _("Return received")
+        RETURN_REFUNDED = "return_refunded", _("Refund issued")
+        RETURN_REJECTED = "return_rejected", _("Return rejected")
+        NOTE = "note", _("Note")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     return_request = models.ForeignKey(
@@ -327,8 +328,8 @@ class ShopPolicy(models.Model):
     """The shop's rules, editable by staff. One row (pk=1); ShopPolicy.current() returns it."""
 
     class CancellationWindow(models.TextChoices):
-        BEFORE_SHIPMENT = "before_shipment", "Until the order ships"
-        BEFORE_PROCESSING = "before_processing", "Until the warehouse starts processing"
+        BEFORE_SHIPMENT = "before_shipment", _("Until the order ships")
+        BEFORE_PROCESSING = "before_processing", _("Until the warehouse starts processing")
 
     return_window_days = models.PositiveSmallIntegerField(default=30)
     non_returnable_categories = models.ManyToManyField(Category, blank=True, related_name="+")
@@ -356,7 +357,7 @@ class ShopPolicy(models.Model):
 
     @classmethod
     def current(cls) -> "ShopPolicy":
-        policy, _ = cls.objects.get_or_create(pk=1)
+        policy, _created = cls.objects.get_or_create(pk=1)
         return policy
 
 
@@ -364,14 +365,14 @@ class Article(models.Model):
     """A knowledge-base article: the shop's own answer to a common question."""
 
     class Topic(models.TextChoices):
-        SHIPPING = "shipping", "Shipping and delivery"
-        RETURNS = "returns", "Returns and refunds"
-        PAYMENTS = "payments", "Payments and invoices"
-        ORDERS = "orders", "Orders"
-        ACCOUNT = "account", "Account"
-        PROMOTIONS = "promotions", "Promotions and newsletter"
-        PRODUCTS = "products", "Products and sizing"
-        CONTACT = "contact", "Contact"
+        SHIPPING = "shipping", _("Shipping and delivery")
+        RETURNS = "returns", _("Returns and refunds")
+        PAYMENTS = "payments", _("Payments and invoices")
+        ORDERS = "orders", _("Orders")
+        ACCOUNT = "account", _("Account")
+        PROMOTIONS = "promotions", _("Promotions and newsletter")
+        PRODUCTS = "products", _("Products and sizing")
+        CONTACT = "contact", _("Contact")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)

@@ -1,4 +1,4 @@
-"""Money and country names for shoppers, from the locale (Babel's CLDR data).
+"""Money, country names and lists for shoppers, from the locale (Babel's CLDR data).
 
 The one place that writes an amount for people: the assistant's texts, the chat's cards (sent
 preformatted, so text and card always match), e-mails and templates (the ``money`` filter).
@@ -9,6 +9,7 @@ amounts read in (forms, seed files) become cents-exact Decimals through ``money_
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.numbers import format_currency
 from django.conf import settings
 from django.utils import translation
@@ -53,3 +54,16 @@ def country_name(code: str | None) -> str:
     """"CH" -> "Switzerland" in the active locale; an unknown code is returned as given."""
     text = (code or "").strip()
     return _locale().territories.get(text.upper(), text) if len(text) == 2 else text
+
+
+def list_format(items) -> str:
+    """["a", "b", "c"] -> "a, b and c" (English), "a、b、c" (Japanese): CLDR's list pattern.
+
+    English lists use the British pattern, without the serial comma, as the shop writes English."""
+    words = [str(item) for item in items]
+    if not words:
+        return ""
+    locale = _locale()
+    if locale.language == "en":
+        locale = Locale.parse("en_GB")
+    return format_list(words, style="standard", locale=locale)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .models import ShopPolicy
@@ -73,33 +74,33 @@ def newsletter_email_message(*, email: str, kind: str) -> EmailMessage:
     leave = unsubscribe_url(email)
     if kind == "confirm":
         days = max(1, settings.NEWSLETTER_CONFIRM_MAX_AGE_SECONDS // 86400)
-        subject = f"{shop}: please confirm your newsletter subscription"
+        subject = _("%(shop)s: please confirm your newsletter subscription") % {"shop": shop}
         text = [
-            f"Someone asked to subscribe this address to the {shop} newsletter.",
-            "If it was you, please confirm here:",
+            _("Someone asked to subscribe this address to the %(shop)s newsletter.\nIf it was you, please confirm here:") % {"shop": shop},
             "",
             f"  {confirm_url(email)}",
             "",
-            ngettext("The link works for %(days)d day.", "The link works for %(days)d days.", days) % {"days": days}
-            + " If you did not ask for this, ignore this "
-            "e-mail: you will not be subscribed.",
+            ngettext(
+                "The link works for %(days)d day. If you did not ask for this, ignore this e-mail: you will not be subscribed.",
+                "The link works for %(days)d days. If you did not ask for this, ignore this e-mail: you will not be subscribed.",
+                days,
+            ) % {"days": days},
         ]
     else:  # unsubscribe_link
-        subject = f"{shop}: unsubscribe from our newsletter"
+        subject = _("%(shop)s: unsubscribe from our newsletter") % {"shop": shop}
         text = [
-            "You asked in our chat how to stop our newsletter. Open the link below and press",
-            "\"Unsubscribe\" — it takes effect at once.",
+            _("You asked in our chat how to stop our newsletter. Open the link below and press\n\"Unsubscribe\" — it takes effect at once."),
         ]
     policy = ShopPolicy.current()
     body = "\n".join(
         [
-            "Hello,",
+            _("Hello,"),
             "",
             *text,
             "",
-            f"Unsubscribe: {leave}",
+            _("Unsubscribe: %(link)s") % {"link": leave},
             "",
-            f"Questions? Write to {policy.support_email}.",
+            _("Questions? Write to %(email)s.") % {"email": policy.support_email},
             "",
             f"— {shop}",
         ]

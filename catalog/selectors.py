@@ -21,7 +21,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Category, Customer, Order, OrderLine, Product, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
 from .money import money_amount
@@ -138,24 +140,25 @@ def order_cancellation_refusal(*, order: Order, policy: ShopPolicy | None = None
     if status in cancellable_statuses(policy=policy):
         return None
     if status == Order.Status.CANCELLED:
-        return f"Order {number} has already been cancelled."
+        return _("Order %(number)s has already been cancelled.") % {"number": number}
+    values = {"number": number, "days": policy.return_window_days}
     if status == Order.Status.PROCESSING:
-        return (
-            f"Order {number} is already being prepared in our warehouse, so it can no longer be cancelled. "
-            f"Once it arrives you can return it within {policy.return_window_days} days for a refund."
-        )
+        return _(
+            "Order %(number)s is already being prepared in our warehouse, so it can no longer be cancelled. "
+            "Once it arrives you can return it within %(days)d days for a refund."
+        ) % values
     if status == Order.Status.SHIPPED:
-        return (
-            f"Order {number} has already shipped, so it can no longer be cancelled. "
-            f"Once it arrives you can return it within {policy.return_window_days} days for a refund."
-        )
+        return _(
+            "Order %(number)s has already shipped, so it can no longer be cancelled. "
+            "Once it arrives you can return it within %(days)d days for a refund."
+        ) % values
     if status == Order.Status.DELIVERED:
-        return (
-            f"Order {number} has already been delivered, so it can no longer be cancelled. "
-            f"You can return it within {policy.return_window_days} days of delivery instead."
-        )
+        return _(
+            "Order %(number)s has already been delivered, so it can no longer be cancelled. "
+            "You can return it within %(days)d days of delivery instead."
+        ) % values
     # Returned or partially returned.
-    return f"Order {number} has already been delivered and returned, so it can no longer be cancelled."
+    return _("Order %(number)s has already been delivered and returned, so it can no longer be cancelled.") % values
 
 
 def address_changeable_statuses(*, policy: ShopPolicy | None = None) -> tuple[str, ...]:
@@ -173,18 +176,18 @@ def order_address_change_refusal(*, order: Order, policy: ShopPolicy | None = No
     if order.status in address_changeable_statuses(policy=policy):
         return None
     if order.status == Order.Status.CANCELLED:
-        return f"Order {number} has been cancelled, so its address cannot be changed."
+        return _("Order %(number)s has been cancelled, so its address cannot be changed.") % {"number": number}
     if order.status == Order.Status.PROCESSING:
-        return (
-            f"Order {number} is already being packed, so its shipping address can no longer be changed. "
+        return _(
+            "Order %(number)s is already being packed, so its shipping address can no longer be changed. "
             "Once it has shipped you can ask the carrier to redirect the parcel."
-        )
+        ) % {"number": number}
     if order.status == Order.Status.SHIPPED:
-        return (
-            f"Order {number} has already shipped, so its shipping address can no longer be changed. "
+        return _(
+            "Order %(number)s has already shipped, so its shipping address can no longer be changed. "
             "You can ask the carrier to redirect the parcel using the tracking number."
-        )
-    return f"Order {number} has already been delivered, so its shipping address can no longer be changed."
+        ) % {"number": number}
+    return _("Order %(number)s has already been delivered, so its shipping address can no longer be changed.") % {"number": number}
 
 
 # --- Returns -------------------------------------------------------------------------------
@@ -219,8 +222,9 @@ def return_deadline(*, order: Order, policy: ShopPolicy | None = None) -> dateti
 
 
 def _format_date(value: date | datetime) -> str:
+    """"3 December 2026", "2026年12月3日": the active language's DATE_FORMAT."""
     day = timezone.localdate(value) if isinstance(value, datetime) else value
-    return f"{day.day} {day:%B %Y}"
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 def _non_returnable_categories(policy: ShopPolicy) -> dict[str, str]:
@@ -256,22 +260,21 @@ def _order_return_refusal(order: Order, policy: ShopPolicy, at: datetime) -> str
     number = order.number
     status = order.status
     if status == Order.Status.CANCELLED:
-        return f"Order {number} was cancelled, so there is nothing to return."
+        return _("Order %(number)s was cancelled, so there is nothing to return.") % {"number": number}
     if status in Order.UNSHIPPED:
-        refusal = order_cancellation_refusal(order=order, policy=policy)
-        instead = " You can cancel it instead." if refusal is None else ""
-        return f"Order {number} has not shipped yet, so it cannot be returned.{instead}"
+        if order_cancellation_refusal(order=order, policy=policy) is None:
+            return _("Order %(number)s has not shipped yet, so it cannot be returned. You can cancel it instead.") % {"number": number}
+        return _("Order %(number)s has not shipped yet, so it cannot be returned.") % {"number": number}
     if status == Order.Status.SHIPPED:
-        return f"Order {number} is still on its way. You can start a return once it has been delivered."
+        return _("Order %(number)s is still on its way. You can start a return once it has been delivered.") % {"number": number}
     if status == Order.Status.RETURNED:
-        return f"All items of order {number} have already been returned."
+        return _("All items of order %(number)s have already been returned.") % {"number": number}
     deadline = return_deadline(order=order, policy=policy)
     if deadline is not None and at > deadline:
-        return (
-            f"The {policy.return_window_days}-day return window for order {number} ended on "
-            f"{_format_date(deadline)}, so it can no longer be returned. "
+        return _(
+            "The %(days)d-day return window for order %(number)s ended on %(day)s, so it can no longer be returned. "
             "If an item is faulty, please contact our support team."
-        )
+        ) % {"days": policy.return_window_days, "number": number, "day": _format_date(deadline)}
     return None
 
 
@@ -304,12 +307,12 @@ def return_eligibility(*, order: Order, at: datetime | None = None) -> list[Line
         if order_refusal:
             reason = order_refusal
         elif slug in blocked:
-            reason = (
-                f"{line.product_name} cannot be returned: items from “{blocked[slug]}” are not returnable. "
+            reason = _(
+                "%(product)s cannot be returned: items from “%(category)s” are not returnable. "
                 "If it is faulty, please contact our support team."
-            )
+            ) % {"product": line.product_name, "category": blocked[slug]}
         elif remaining <= 0:
-            reason = f"{line.product_name} is already part of a return."
+            reason = _("%(product)s is already part of a return.") % {"product": line.product_name}
         else:
             reason = None
         results.append(
@@ -324,11 +327,19 @@ def return_eligibility(*, order: Order, at: datetime | None = None) -> list[Line
 
 
 _RETURN_EXPLANATIONS = {
-    ReturnRequest.Status.REQUESTED: "We have your return request and will confirm it shortly. You can already send the items back with the instructions we e-mailed you.",
-    ReturnRequest.Status.APPROVED: "Your return is approved. As soon as the parcel reaches our warehouse we will check it and refund you.",
-    ReturnRequest.Status.RECEIVED: "The returned items have arrived at our warehouse. Your refund will be issued within a few working days.",
-    ReturnRequest.Status.REFUNDED: "Your refund has been issued to your original payment method. Depending on your bank it can take 3–5 working days to appear.",
-    ReturnRequest.Status.REJECTED: "This return was not accepted.",
+    ReturnRequest.Status.REQUESTED: gettext_lazy(
+        "We have your return request and will confirm it shortly. You can already send the items back with the instructions we e-mailed you."
+    ),
+    ReturnRequest.Status.APPROVED: gettext_lazy(
+        "Your return is approved. As soon as the parcel reaches our warehouse we will check it and refund you."
+    ),
+    ReturnRequest.Status.RECEIVED: gettext_lazy(
+        "The returned items have arrived at our warehouse. Your refund will be issued within a few working days."
+    ),
+    ReturnRequest.Status.REFUNDED: gettext_lazy(
+        "Your refund has been issued to your original payment method. Depending on your bank it can take 3–5 working days to appear."
+    ),
+    ReturnRequest.Status.REJECTED: gettext_lazy("This return was not accepted."),
 }
 
 
@@ -354,9 +365,9 @@ def return_summary(*, return_request: ReturnRequest, order: Order | None = None)
     """One return, its refund and where it stands (the chat's return card and refund texts)."""
     ret = return_request
     order = order if order is not None else ret.order
-    explanation = _RETURN_EXPLANATIONS[ret.status]
+    explanation = str(_RETURN_EXPLANATIONS[ret.status])
     if ret.status == ReturnRequest.Status.REJECTED and ret.rejected_reason:
-        explanation = f"{explanation} Reason: {ret.rejected_reason}"
+        explanation = _("This return was not accepted. Reason: %(reason)s") % {"reason": ret.rejected_reason}
     return {
         "rma_number": ret.rma_number,
         "status": ret.status,

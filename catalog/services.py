@@ -21,7 +21,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import selectors
 from .errors import (
@@ -37,7 +40,7 @@ from .errors import (
 )
 from .models import Customer, Order, OrderEvent, OrderLine, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
 from .mail_limits import mail_limit_take
-from .money import money_amount, money_quantize
+from .money import list_format, money_amount, money_format, money_quantize
 from .tasks import send_account_email, send_newsletter_email, send_order_email
 
 ACTOR_MAX_LENGTH = OrderEvent._meta.get_field("actor").max_length
@@ -166,7 +169,7 @@ def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
         message=reason or "Order cancelled",
         data=order_cancelled_data(order=order, previous_status=previous_status, reason=reason, fee=fee, stock_released=released),
     )
-    send_order_email.delay_on_commit(order.pk, "cancelled", event_id=event.pk)
+    send_order_email.delay_on_commit(order.pk, "cancelled", event_id=event.pk, language=translation.get_language())
     return order
 
 
@@ -174,19 +177,15 @@ def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
 
 # Shopper-facing key -> (model field, what to call it in a message, max length, required).
 ADDRESS_FIELDS = {
-    "name": ("ship_name", "the recipient's name", 150, True),
-    "line1": ("ship_line1", "the street and house number", 200, True),
-    "line2": ("ship_line2", "the second address line", 200, False),
-    "city": ("ship_city", "the city", 100, True),
-    "postcode": ("ship_postcode", "the postcode", 20, True),
-    "country": ("ship_country", "the country", 2, True),
+    "name": ("ship_name", gettext_lazy("the recipient's name"), 150, True),
+    "line1": ("ship_line1", gettext_lazy("the street and house number"), 200, True),
+    "line2": ("ship_line2", gettext_lazy("the second address line"), 200, False),
+    "city": ("ship_city", gettext_lazy("the city"), 100, True),
+    "postcode": ("ship_postcode", gettext_lazy("the postcode"), 20, True),
+    "country": ("ship_country", gettext_lazy("the country"), 2, True),
 }
 _POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 \-]{1,11}$", re.IGNORECASE)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def address_clean(*, address: dict, shipping_method: ShippingMethod | None = None) -> dict:
@@ -213,31 +212,33 @@ def address_clean(*, address: dict, shipping_method: ShippingMethod | None = Non
     missing = [label for key, (_f, label, _n, required) in ADDRESS_FIELDS.items() if required and not values.get(key)]
     if missing:
         raise InvalidAddress(
-            f"The new address is missing {_join(missing)}. Please give the complete address.",
+            _("The new address is missing %(fields)s. Please give the complete address.") % {"fields": list_format(missing)},
             data={"missing": [k for k, (_f, _l, _n, req) in ADDRESS_FIELDS.items() if req and not values.get(k)]},
         )
     for key, (_field, label, max_length, _required) in ADDRESS_FIELDS.items():
         if key != "country" and len(values.get(key, "")) > max_length:
-            raise InvalidAddress(f"{label[0].upper()}{label[1:]} is too long (at most {max_length} characters).")
+            raise InvalidAddress(
+                _("%(field)s is too long (at most %(max_length)d characters).") % {"field": capfirst(label), "max_length": max_length}
+            )
 
     values["postcode"] = values["postcode"].upper()
     if not _POSTCODE.match(values["postcode"]):
-        raise InvalidAddress(f"“{values['postcode']}” does not look like a postcode. Please check it.")
+        raise InvalidAddress(_("“%(postcode)s” does not look like a postcode. Please check it.") % {"postcode": values["postcode"]})
     country = values["country"].upper()
     if not _COUNTRY.match(country):
-        raise InvalidAddress("Please give the country as its two-letter code, for example DE for Germany or FR for France.")
+        raise InvalidAddress(_("Please give the country as its two-letter code, for example DE for Germany or FR for France."))
     values["country"] = country
 
     if shipping_method is not None:
         if not selectors.shipping_method_serves(method=shipping_method, country=country):
             served = ", ".join(str(c).upper() for c in shipping_method.countries)
             raise InvalidAddress(
-                f"{shipping_method.name} does not deliver to {country}; it delivers to {served}. "
-                "Please give an address in one of those countries.",
+                _("%(method)s does not deliver to %(country)s; it delivers to %(served)s. Please give an address in one of those countries.")
+                % {"method": shipping_method.name, "country": country, "served": served},
                 data={"country": country, "served": served},
             )
     elif not selectors.shipping_options(country=country):
-        raise InvalidAddress(f"Sorry, we do not deliver to {country} yet.", data={"country": country})
+        raise InvalidAddress(_("Sorry, we do not deliver to %(country)s yet.") % {"country": country}, data={"country": country})
 
     return {ADDRESS_FIELDS[key][0]: values.get(key, "") for key in ADDRESS_FIELDS}
 
@@ -264,7 +265,7 @@ def order_change_shipping_address(*, order: Order, address: dict, actor: str) ->
         message=f"Shipping address changed to {order.shipping_address}",
         data=order_event_data(OrderEvent.Type.ADDRESS_CHANGED, old=old, new=new),
     )
-    send_order_email.delay_on_commit(order.pk, "address_changed", event_id=event.pk)
+    send_order_email.delay_on_commit(order.pk, "address_changed", event_id=event.pk, language=translation.get_language())
     return order
 
 
@@ -273,9 +274,10 @@ def order_change_shipping_address(*, order: Order, address: dict, actor: str) ->
 
 def _require_status(order: Order, allowed: tuple[str, ...], step: str) -> None:
     if order.status not in allowed:
-        allowed_display = _join([Order.Status(s).label.lower() for s in allowed])
+        allowed_display = list_format([str(Order.Status(s).label).lower() for s in allowed])
         raise InvalidOrderTransition(
-            f"Order {order.number} is {order.get_status_display().lower()}; it can only be {step} when it is {allowed_display}.",
+            _("Order %(number)s is %(status)s; it can only be %(step)s when it is %(allowed)s.")
+            % {"number": order.number, "status": order.get_status_display().lower(), "step": _STEP_WORDS[step], "allowed": allowed_display},
             data={"status": order.status, "allowed": list(allowed)},
         )
 
@@ -318,7 +320,7 @@ def _as_date(value, name: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ShopError(f"The {name} must be a date like 2025-03-14.", code="invalid_date") from None
+        raise ShopError(_("The %(name)s must be a date like 2025-03-14.") % {"name": name}, code="invalid_date") from None
 
 
 @transaction.atomic
@@ -333,16 +335,16 @@ def order_mark_shipped(
     method = order.shipping_method
     carrier = (carrier or "").strip() or (method.carrier if method else "")
     if not carrier:
-        raise ShopError("Please name the carrier the parcel was handed to.", code="carrier_required")
+        raise ShopError(_("Please name the carrier the parcel was handed to."), code="carrier_required")
     tracking_number = (tracking_number or "").strip()
     if len(carrier) > 60 or len(tracking_number) > 60:
-        raise ShopError("The carrier and the tracking number can be at most 60 characters long.", code="too_long")
-    eta = _as_date(estimated_delivery, "estimated delivery")
+        raise ShopError(_("The carrier and the tracking number can be at most 60 characters long."), code="too_long")
+    eta = _as_date(estimated_delivery, _("estimated delivery"))
     today = timezone.localdate()
     if eta is None and method is not None:
         eta = today + timedelta(days=method.max_days)
     if eta is not None and eta < today:
-        raise ShopError("The estimated delivery date cannot be in the past.", code="invalid_date")
+        raise ShopError(_("The estimated delivery date cannot be in the past."), code="invalid_date")
 
     order.status = Order.Status.SHIPPED
     order.shipped_at = timezone.now()
@@ -372,7 +374,7 @@ def order_mark_delivered(*, order: Order, actor: str, delivered_at: datetime | N
     now = timezone.now()
     delivered_at = delivered_at or now
     if delivered_at > now or (order.shipped_at and delivered_at < order.shipped_at):
-        raise ShopError("The delivery time must lie between shipment and now.", code="invalid_date")
+        raise ShopError(_("The delivery time must lie between shipment and now."), code="invalid_date")
     order.status = Order.Status.DELIVERED
     order.delivered_at = delivered_at
     order.save(update_fields=["status", "delivered_at"])
@@ -516,12 +518,12 @@ def _return_reason(reason: str, comment: str) -> tuple[str, str]:
 
 def _as_quantity(value) -> int:
     if isinstance(value, bool):
-        raise InvalidReturnQuantity("Please give the number of items to return as a whole number.")
+        raise InvalidReturnQuantity(_("Please give the number of items to return as a whole number."))
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise InvalidReturnQuantity("Please give the number of items to return as a whole number.")
+    raise InvalidReturnQuantity(_("Please give the number of items to return as a whole number."))
 
 
 @transaction.atomic
@@ -544,10 +546,10 @@ def return_request_create(
         wanted = {item.line.pk: item.returnable_quantity for item in eligibility if item.returnable_quantity > 0}
         if not wanted:
             reasons = list(dict.fromkeys(item.reason for item in eligibility if item.reason))
-            raise ReturnNotAllowed(" ".join(reasons) if reasons else f"Order {order.number} has nothing that can be returned.")
+            raise ReturnNotAllowed(" ".join(reasons) if reasons else _("Order %(number)s has nothing that can be returned.") % {"number": order.number})
     else:
         if not lines:
-            raise InvalidReturnQuantity("Please choose at least one item to return.")
+            raise InvalidReturnQuantity(_("Please choose at least one item to return."))
         for entry in lines:
             try:
                 line, quantity = entry
@@ -555,25 +557,27 @@ def return_request_create(
                 raise ValueError("lines must be (order line, quantity) pairs") from None
             line_id = line.pk if isinstance(line, OrderLine) else line
             if line_id not in by_line:
-                raise InvalidReturnQuantity(f"That item is not part of order {order.number}.")
+                raise InvalidReturnQuantity(_("That item is not part of order %(number)s.") % {"number": order.number})
             quantity = _as_quantity(quantity)
             if quantity < 1:
-                raise InvalidReturnQuantity("Please choose at least one of each item you want to return.")
+                raise InvalidReturnQuantity(_("Please choose at least one of each item you want to return."))
             wanted[line_id] = wanted.get(line_id, 0) + quantity
         for line_id, quantity in wanted.items():
             item = by_line[line_id]
             if item.returnable_quantity == 0:
                 raise ReturnNotAllowed(item.reason)
             if quantity > item.returnable_quantity:
-                already = f" ({item.already_returned} already in a return)" if item.already_returned else ""
+                values = {"count": item.returnable_quantity, "product": item.line.product_name, "already": item.already_returned}
                 raise InvalidReturnQuantity(
-                    f"You can return at most {item.returnable_quantity} × {item.line.product_name}{already}.",
+                    _("You can return at most %(count)d × %(product)s (%(already)d already in a return).") % values
+                    if item.already_returned
+                    else _("You can return at most %(count)d × %(product)s.") % values,
                     data={"line_id": line_id, "returnable_quantity": item.returnable_quantity},
                 )
 
     reason_code, comment = _return_reason(reason, comment)
     if len(comment) > COMMENT_MAX_LENGTH:
-        raise ShopError(f"Please keep the comment under {COMMENT_MAX_LENGTH} characters.", code="comment_too_long")
+        raise ShopError(_("Please keep the comment under %(count)d characters.") % {"count": COMMENT_MAX_LENGTH}, code="comment_too_long")
     refund_amount = sum((by_line[line_id].line.unit_price * qty for line_id, qty in wanted.items()), Decimal("0.00"))
     return_request = _return_request_insert(order=order, reason=reason_code, comment=comment, refund_amount=refund_amount)
     ReturnLine.objects.bulk_create(
@@ -593,7 +597,9 @@ def return_request_create(
             lines=[{"order_line_id": line_id, "sku": by_line[line_id].line.sku, "quantity": qty} for line_id, qty in sorted(wanted.items())],
         ),
     )
-    send_order_email.delay_on_commit(order.pk, "return_created", return_request_id=return_request.pk, event_id=event.pk)
+    send_order_email.delay_on_commit(
+        order.pk, "return_created", return_request_id=return_request.pk, event_id=event.pk, language=translation.get_language()
+    )
     return return_request
 
 
@@ -604,16 +610,26 @@ RETURN_TRANSITIONS = {
     "refund": ((ReturnRequest.Status.RECEIVED,), ReturnRequest.Status.REFUNDED),
     "reject": ((ReturnRequest.Status.REQUESTED, ReturnRequest.Status.APPROVED), ReturnRequest.Status.REJECTED),
 }
-_STEP_WORDS = {"approve": "approved", "receive": "marked as received", "refund": "refunded", "reject": "rejected"}
+# What a step makes of an order or a return, for the messages that refuse it.
+_STEP_WORDS = {
+    "approve": gettext_lazy("approved"),
+    "receive": gettext_lazy("marked as received"),
+    "refund": gettext_lazy("refunded"),
+    "reject": gettext_lazy("rejected"),
+    "shipped": gettext_lazy("shipped"),
+    "marked as delivered": gettext_lazy("marked as delivered"),
+    "marked as paid": gettext_lazy("marked as paid"),
+    "sent to the warehouse": gettext_lazy("sent to the warehouse"),
+}
 
 
 def _return_transition(return_request: ReturnRequest, step: str) -> str:
     allowed, target = RETURN_TRANSITIONS[step]
     if return_request.status not in allowed:
-        allowed_display = _join([ReturnRequest.Status(s).label.lower() for s in allowed])
+        allowed_display = list_format([str(ReturnRequest.Status(s).label).lower() for s in allowed])
         raise InvalidReturnTransition(
-            f"Return {return_request.rma_number} is {return_request.get_status_display().lower()}; "
-            f"it can only be {_STEP_WORDS[step]} when it is {allowed_display}.",
+            _("Return %(rma)s is %(status)s; it can only be %(step)s when it is %(allowed)s.")
+            % {"rma": return_request.rma_number, "status": return_request.get_status_display().lower(), "step": _STEP_WORDS[step], "allowed": allowed_display},
             data={"status": return_request.status, "step": step},
         )
     return target
@@ -667,10 +683,11 @@ def return_request_refund(*, return_request: ReturnRequest, actor: str, amount=N
         try:
             amount = money_quantize(amount)
         except (InvalidOperation, ValueError):
-            raise ShopError("The refund amount must be a number like 19.90.", code="invalid_amount") from None
+            raise ShopError(_("The refund amount must be a number like 19.90."), code="invalid_amount") from None
         if amount <= 0 or amount > requested_amount:
             raise ShopError(
-                f"The refund must be more than 0 and at most {money_amount(requested_amount)} {order.currency}.", code="invalid_amount"
+                _("The refund must be more than 0 and at most %(amount)s.") % {"amount": money_format(requested_amount, order.currency)},
+                code="invalid_amount",
             )
         return_request.refund_amount = amount
     return_request.status = target
@@ -756,7 +773,7 @@ def newsletter_confirmation_request(*, email: str, conversation_id=None, client_
     email = _clean_email(email)
     if not mail_limit_take(kind="newsletter", address=email, conversation_id=conversation_id, client_address=client_address):
         return False
-    send_newsletter_email.delay_on_commit(email, "confirm")
+    send_newsletter_email.delay_on_commit(email, "confirm", language=translation.get_language())
     return True
 
 
@@ -765,7 +782,7 @@ def newsletter_unsubscribe_link_request(*, email: str, conversation_id=None, cli
     email = _clean_email(email)
     if not mail_limit_take(kind="newsletter", address=email, conversation_id=conversation_id, client_address=client_address):
         return False
-    send_newsletter_email.delay_on_commit(email, "unsubscribe_link")
+    send_newsletter_email.delay_on_commit(email, "unsubscribe_link", language=translation.get_language())
     return True
 
 
@@ -807,7 +824,7 @@ def account_sign_up(*, email: str, password: str, client_address: str | None = N
     User = get_user_model()
     if User.objects.filter(username__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():
         raise ShopError(
-            "There is already an account with this e-mail address. Sign in, or reset the password if you forgot it.",
+            _("There is already an account with this e-mail address. Sign in, or reset the password if you forgot it."),
             code="account_exists",
         )
     user = User.objects.create_user(username=email, email=email, password=password)
@@ -819,7 +836,7 @@ def account_verification_request(*, user, client_address: str | None = None) -> 
     """Mail the account's address its confirmation link, within the mail limits (False: not sent)."""
     if not mail_limit_take(kind="account_verify", address=user.email, client_address=client_address):
         return False
-    send_account_email.delay_on_commit(user.pk, "verify")
+    send_account_email.delay_on_commit(user.pk, "verify", language=translation.get_language())
     return True
 
 
@@ -832,11 +849,11 @@ def customer_link_account(*, user, email: str) -> Customer:
     """
     email = _clean_email(email)
     if (user.email or "").strip().lower() != email:
-        raise ShopError("This link was made for another e-mail address. Please sign up again.", code="account_email_changed")
+        raise ShopError(_("This link was made for another e-mail address. Please sign up again."), code="account_email_changed")
     customer = Customer.objects.select_for_update().get(pk=customer_get_or_create(email=email).pk)
     if customer.user_id not in (None, user.pk):
         raise ShopError(
-            "This e-mail address is already confirmed for another account. Please contact our support team.",
+            _("This e-mail address is already confirmed for another account. Please contact our support team."),
             code="account_email_taken",
         )
     Customer.objects.filter(user=user).exclude(pk=customer.pk).update(user=None)  # one customer per account

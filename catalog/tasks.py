@@ -9,13 +9,20 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .emails import EMAIL_KINDS, order_email_message
 from .models import Order, OrderEvent, ReturnRequest
 
 logger = logging.getLogger(__name__)
+
+
+def _language(language: str | None) -> str:
+    """The language a mail is written in: the one the shopper used (passed by whoever queued
+    it), else the shop's default. A code the shop does not serve falls back to the default."""
+    return language if language in settings.SHOP_LANGUAGES else settings.LANGUAGE_CODE
 
 # SMTP failures and network trouble are worth retrying (smtplib.SMTPException is an OSError).
 MAIL_RETRIES = {
@@ -37,13 +44,20 @@ MAIL_RETRIES = {
     **MAIL_RETRIES,
 )
 def send_order_email(
-    self, order_id: int, kind: str, return_request_id: int | None = None, event_id: int | None = None, data: dict | None = None
+    self,
+    order_id: int,
+    kind: str,
+    return_request_id: int | None = None,
+    event_id: int | None = None,
+    data: dict | None = None,
+    language: str | None = None,
 ) -> str:
     """E-mail the shopper about a change to their order; returns "sent", "already_sent" or "missing".
 
     With ``event_id`` (the OrderEvent that recorded the change) the task marks the event once the
     e-mail is out and does nothing when it runs again for the same event. ``data`` holds the
-    details of an e-mail without an event (a verification code).
+    details of an e-mail without an event (a verification code). ``language``: the shopper's
+    (the conversation's or the page's) language, else the shop's default.
     """
     if kind not in EMAIL_KINDS:
         raise ValueError(f"unknown order e-mail kind {kind!r}")
@@ -61,7 +75,8 @@ def send_order_email(
             logger.warning("send_order_email: return %s of order %s is gone; %s e-mail not sent", return_request_id, order.number, kind)
             return "missing"
 
-    message = order_email_message(order=order, kind=kind, return_request=return_request, data=event.data if event else data)
+    with translation.override(_language(language)):
+        message = order_email_message(order=order, kind=kind, return_request=return_request, data=event.data if event else data)
     # No transaction is held while talking to the mail server: with SQLite that would block
     # every other writer for as long as the server takes.
     send_mail(message.subject, message.body, None, [message.to], fail_silently=False)
@@ -75,17 +90,19 @@ def send_order_email(
 
 # Not acks_late: nothing records that the mail went out, so a redelivery would send it twice.
 @shared_task(**MAIL_RETRIES)
-def send_newsletter_email(email: str, kind: str) -> str:
+def send_newsletter_email(email: str, kind: str, language: str | None = None) -> str:
     """A newsletter e-mail (confirmation link, unsubscribe link) to ``email``; returns "sent"."""
     from .newsletter import newsletter_email_message
 
-    newsletter_email_message(email=email, kind=kind).send(fail_silently=False)
+    with translation.override(_language(language)):
+        message = newsletter_email_message(email=email, kind=kind)
+    message.send(fail_silently=False)
     logger.info("send_newsletter_email: %s e-mail sent", kind)
     return "sent"
 
 
 @shared_task(**MAIL_RETRIES)
-def send_account_email(user_id: int, kind: str) -> str:
+def send_account_email(user_id: int, kind: str, language: str | None = None) -> str:
     """An account e-mail ("verify": the link that confirms its address); "sent" or "missing"."""
     from django.contrib.auth import get_user_model
 
@@ -96,6 +113,8 @@ def send_account_email(user_id: int, kind: str) -> str:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email:
         return "missing"
-    verify_email_message(user=user).send(fail_silently=False)
+    with translation.override(_language(language)):
+        message = verify_email_message(user=user)
+    message.send(fail_silently=False)
     logger.info("send_account_email: %s e-mail sent", kind)
     return "sent"

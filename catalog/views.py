@@ -12,6 +12,7 @@ import re
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -23,10 +24,10 @@ PAGE_SIZE = 24
 SEARCH_LIMIT = 48
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 SORTS = {
-    "featured": ("Featured", None),
-    "price-asc": ("Price, low to high", lambda p: (p.card_price, p.name)),
-    "price-desc": ("Price, high to low", lambda p: (-p.card_price, p.name)),
-    "new": ("Newest", lambda p: (-p.created_at.timestamp(), p.name)),
+    "featured": (gettext_lazy("Featured"), None),
+    "price-asc": (gettext_lazy("Price, low to high"), lambda p: (p.card_price, p.name)),
+    "price-desc": (gettext_lazy("Price, high to low"), lambda p: (-p.card_price, p.name)),
+    "new": (gettext_lazy("Newest"), lambda p: (-p.created_at.timestamp(), p.name)),
 }
 
 

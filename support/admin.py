@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .models import AgentProfile, CannedReply, Escalation, FollowUpTicket
@@ -40,7 +41,7 @@ class EscalationAdmin(AgentCanView, admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "workspace_url": reverse("desk:workspace")}
         return super().changelist_view(request, extra_context=extra_context)
 
-    @admin.display(description="Assigned to", ordering="assigned_to__username")
+    @admin.display(description=_("Assigned to"), ordering="assigned_to__username")
     def assigned_agent(self, obj):
         return selectors.agent_name(obj.assigned_to) if obj.assigned_to_id else "—"
 

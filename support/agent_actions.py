@@ -6,6 +6,8 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bot import events
 from bot.conversations import conversation_state_write, message_store
@@ -30,7 +32,7 @@ def _open_escalation_locked(escalation_id) -> Escalation:
         .first()
     )
     if escalation is None:
-        raise DeskError("not_found", "There is no such escalation.")
+        raise DeskError("not_found", _("There is no such escalation."))
     return escalation
 
 
@@ -42,7 +44,7 @@ def _held_escalation_locked(*, agent, conversation_hex: str) -> Escalation:
         .first()
     )
     if escalation is None or escalation.assigned_to_id != agent.pk:
-        raise DeskError("not_yours", "Claim this conversation before you reply to it or release it.")
+        raise DeskError("not_yours", _("Claim this conversation before you reply to it or release it."))
     return escalation
 
 
@@ -50,7 +52,7 @@ def _uuid_or_error(value) -> str:
     try:
         return uuid.UUID(str(value)).hex
     except (ValueError, TypeError, AttributeError) as exc:
-        raise DeskError("bad_conversation", "That is not a conversation id.") from exc
+        raise DeskError("bad_conversation", _("That is not a conversation id.")) from exc
 
 
 @transaction.atomic
@@ -58,11 +60,11 @@ def escalation_claim(*, escalation_id: int, agent) -> Escalation:
     """The agent takes the conversation; from now on the bot stays silent in it."""
     escalation = _open_escalation_locked(escalation_id)
     if not escalation.is_open:
-        raise DeskError("resolved", "This escalation is already resolved.")
+        raise DeskError("resolved", _("This escalation is already resolved."))
     if escalation.status == Escalation.Status.ACTIVE:
         if escalation.assigned_to_id == agent.pk:
             return escalation  # a second click, or a second tab
-        raise DeskError("already_claimed", f"{selectors.agent_name(escalation.assigned_to)} already has this conversation.")
+        raise DeskError("already_claimed", _("%(agent)s already has this conversation.") % {"agent": selectors.agent_name(escalation.assigned_to)})
     now = timezone.now()
     if escalation.assigned_to_id != agent.pk or escalation.assigned_at is None:
         escalation.assigned_at = now  # taken straight from the queue, or from a colleague who never claimed it
@@ -84,13 +86,13 @@ def agent_reply(*, agent, conversation_hex: str, text: str, client_id: str | Non
     """An agent's message to the shopper, stored once per client_id and pushed after commit."""
     text = (text or "").strip()
     if not text:
-        raise DeskError("empty", "The reply is empty.")
+        raise DeskError("empty", _("The reply is empty."))
     if len(text) > MAX_REPLY_LENGTH:
-        raise DeskError("too_long", f"Replies are limited to {MAX_REPLY_LENGTH} characters.")
+        raise DeskError("too_long", _("Replies are limited to %(count)d characters.") % {"count": MAX_REPLY_LENGTH})
     if refusable_text(text):
-        raise DeskError("bad_text", "The reply holds characters that cannot be stored (a NUL or a lone surrogate).")
+        raise DeskError("bad_text", _("The reply holds characters that cannot be stored (a NUL or a lone surrogate)."))
     if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64 or refusable_text(client_id)):
-        raise DeskError("bad_client_id", "client_id must be a string of at most 64 characters.")
+        raise DeskError("bad_client_id", _("client_id must be a string of at most 64 characters."))
     escalation = _held_escalation_locked(agent=agent, conversation_hex=conversation_hex)
     message, created = message_store(
         conversation=escalation.conversation,
@@ -103,7 +105,7 @@ def agent_reply(*, agent, conversation_hex: str, text: str, client_id: str | Non
     # A resend is acknowledged with the stored row; the same client_id for another text (or
     # another sender's message) is a mistake the agent must see, not a silent ack.
     if not created and (message.sender != Message.Sender.AGENT or message.agent_id != agent.pk or message.text != text):
-        raise DeskError("client_id_reused", "This client_id was already used for another message; nothing was sent.")
+        raise DeskError("client_id_reused", _("This client_id was already used for another message; nothing was sent."))
     return message
 
 
@@ -115,7 +117,7 @@ def agent_typing(*, agent, conversation_hex: str) -> None:
         .first()
     )
     if escalation is None:
-        raise DeskError("not_yours", "Claim this conversation first.")
+        raise DeskError("not_yours", _("Claim this conversation first."))
     events.typing(escalation.conversation, sender="agent")
 
 
@@ -151,12 +153,12 @@ def escalation_resolve(
     if not isinstance(note, str) or not isinstance(better_answer, str):
         raise DeskError("bad_frame", "note and better_answer must be text.")
     if refusable_text(note) or refusable_text(better_answer):
-        raise DeskError("bad_text", "The note or answer holds characters that cannot be stored (a NUL or a lone surrogate).")
+        raise DeskError("bad_text", _("The note or answer holds characters that cannot be stored (a NUL or a lone surrogate)."))
     escalation = _open_escalation_locked(escalation_id)
     if not escalation.is_open:
-        raise DeskError("resolved", "This escalation is already resolved.")
+        raise DeskError("resolved", _("This escalation is already resolved."))
     if escalation.status == Escalation.Status.ACTIVE and escalation.assigned_to_id != agent.pk:
-        raise DeskError("already_claimed", "Another agent has this conversation.")
+        raise DeskError("already_claimed", _("Another agent has this conversation."))
     conversation = escalation.conversation
     was_with_agent = escalation.status == Escalation.Status.ACTIVE
     now = timezone.now()
@@ -180,7 +182,7 @@ def escalation_resolve(
                 Message.objects.filter(conversation=conversation, sender=Message.Sender.SHOPPER, pk__in=message_ids)
             )
             if len(messages) != len(set(message_ids)):
-                raise DeskError("bad_messages", "Only the shopper's messages of this conversation can be labelled.")
+                raise DeskError("bad_messages", _("Only the shopper's messages of this conversation can be labelled."))
         TrainingExample.objects.bulk_create(
             [
                 TrainingExample(
@@ -212,9 +214,13 @@ def escalation_resolve(
     recipient = transcript_recipient(escalation=escalation)
     system_message_store(
         conversation,
-        f"{selectors.agent_name(agent)} has marked your request as resolved."
-        + (" A copy of this conversation is on its way to your e-mail." if recipient else "")
-        + " The assistant is here if you need anything else.",
+        gettext_lazy(
+            "%(agent)s has marked your request as resolved. A copy of this conversation is on its way to your e-mail. "
+            "The assistant is here if you need anything else."
+        )
+        if recipient
+        else gettext_lazy("%(agent)s has marked your request as resolved. The assistant is here if you need anything else."),
+        agent=selectors.agent_name(agent),
     )
     escalation_changed_push(escalation)
     if not was_with_agent:

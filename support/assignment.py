@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from bot import events
 from bot.models import Conversation
@@ -204,7 +205,7 @@ def escalation_requeue(*, escalation_id: int) -> bool:
     escalation.save(update_fields=["status", "assigned_to", "claimed_at"])
     Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.WAITING, updated_at=timezone.now())
     events.agent_left(conversation)
-    system_message_store(conversation, "Our agent got disconnected — you're back in the queue and the next person will take over.")
+    system_message_store(conversation, gettext_lazy("Our agent got disconnected — you're back in the queue and the next person will take over."))
     online = selectors.agent_online_exists()
     events.conversation_escalated(
         conversation,

@@ -17,6 +17,8 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from bot import events
 from bot.outages import DatabaseOutageMixin
@@ -32,9 +34,29 @@ MAX_FRAME_BYTES = 16_000
 HEARTBEAT_SECONDS = 25
 
 
+def scope_language(scope) -> str:
+    """The agent's language, as LocaleMiddleware picks it for their admin pages: the language
+    cookie, else Accept-Language, else the shop's default."""
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers") or []}
+    cookies = {}
+    for part in headers.get("cookie", "").split(";"):
+        name, _sep, value = part.strip().partition("=")
+        cookies[name] = value
+    chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    candidates = [chosen] if chosen else []
+    candidates += [code for code, _q in translation.trans_real.parse_accept_lang_header(headers.get("accept-language", ""))]
+    for code in candidates:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
+
+
 class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.user = self.scope.get("user")
+        self.language = scope_language(self.scope)  # the desk's words on this socket (errors)
         self.watching: set[str] = set()
         self.agent_groups = [events.AGENTS_GROUP]
         self.ready = False
@@ -51,7 +73,8 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         self.agent_groups.append(events.agent_group(self.user.pk))
         for group in self.agent_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        me, queue, held = await database_sync_to_async(self._on_connect)()
+        with translation.override(self.language):
+            me, queue, held = await database_sync_to_async(self._on_connect)()
         for hexid in held:
             await self._watch(hexid)
         self.ready = True
@@ -129,10 +152,11 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         if not await self._access_holds():
             await self._refuse()
             return
-        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
-            await self.error("bad_frame", "Send JSON text frames of at most 16 kB.")
-            return
-        await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+        with translation.override(self.language):
+            if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+                await self.error("bad_frame", _("Send JSON text frames of at most 16 kB."))
+                return
+            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -149,7 +173,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
             return
         handler = self.HANDLERS.get(content["type"])
         if handler is None:
-            await self.error("unknown_type", f"Unknown frame type {content['type'][:40]!r}.")
+            await self.error("unknown_type", _("Unknown frame type %(type)r.") % {"type": content["type"][:40]})
             return
         try:
             await handler(self, content)
@@ -192,7 +216,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
     def _open(self, escalation_id):
         escalation = Escalation.objects.select_related("conversation", "assigned_to").filter(pk=escalation_id).first()
         if escalation is None:
-            raise DeskError("not_found", "There is no such escalation.")
+            raise DeskError("not_found", _("There is no such escalation."))
         return selectors.conversation_view(escalation=escalation)
 
     async def on_reply(self, content):
@@ -226,7 +250,7 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
         escalation_id = self._int(content, "escalation")
         intent = content.get("intent")
         if intent is not None and not isinstance(intent, str):
-            raise DeskError("bad_frame", "intent is a label from intents.yaml or null.")
+            raise DeskError("bad_frame", _("intent is a label from intents.yaml or null."))
         escalation = await database_sync_to_async(agent_actions.escalation_resolve)(
             escalation_id=escalation_id,
             agent=self.user,
@@ -282,4 +306,16 @@ class AgentConsumer(DatabaseOutageMixin, AsyncJsonWebsocketConsumer):
             and frame.get("assigned_to") == self.user.username
         ):
             frame = {**frame, "for_you": True}
+        if frame.get("type") == "escalation":
+            frame = self._in_my_language(frame)
         await self.send_json(frame)
+
+    def _in_my_language(self, frame: dict) -> dict:
+        """An escalation frame is built once for every workspace: its reason label is said again
+        in this agent's language."""
+        try:
+            reason = Escalation.Reason(frame.get("reason"))
+        except ValueError:
+            return frame
+        with translation.override(self.language):
+            return {**frame, "reason_label": str(reason.label)}

@@ -4,6 +4,8 @@ system messages that follow a change to an escalation."""
 from __future__ import annotations
 
 from django.db.models import F
+from django.conf import settings
+from django.utils import translation
 
 from bot import events
 from bot.conversations import message_store
@@ -22,9 +24,19 @@ class DeskError(Exception):
         self.detail = detail
 
 
-def system_message_store(conversation, text: str) -> Message:
-    message, _ = message_store(conversation=conversation, sender=Message.Sender.SYSTEM, text=text)
+def system_message_store(conversation, text, **values) -> Message:
+    """Store a system message written in the conversation's language: ``text`` is a lazy
+    translation (gettext_lazy) with named ``%(placeholders)s`` filled from ``values``."""
+    with translation.override(conversation_language(conversation)):
+        words = str(text) % values if values else str(text)
+    message, _created = message_store(conversation=conversation, sender=Message.Sender.SYSTEM, text=words)
     return message
+
+
+def conversation_language(conversation) -> str:
+    """The language the desk writes to this shopper in: the conversation's, if the shop serves it."""
+    language = getattr(conversation, "language", "") or ""
+    return language if language in settings.SHOP_LANGUAGES else settings.LANGUAGE_CODE
 
 
 def escalation_changed_push(escalation: Escalation) -> None:

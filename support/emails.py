@@ -10,10 +10,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from bot.conversations import transcript
 
 from . import selectors
+from .desk import conversation_language
 from .models import Escalation, FollowUpTicket
 
 
@@ -52,11 +55,13 @@ def followup_confirmation_send(*, ticket_id: int) -> bool:
     from catalog.models import ShopPolicy
 
     def compose(ticket):
-        body = render_to_string(
-            "support/email/followup_confirmation.txt",
-            {"ticket": ticket, "shop_name": settings.SHOP_NAME, "support_hours": ShopPolicy.current().support_hours},
-        )
-        return f"{settings.SHOP_NAME}: we have your question (ticket #{ticket.pk})", body, ticket.email
+        with translation.override(conversation_language(ticket.conversation)):
+            body = render_to_string(
+                "support/email/followup_confirmation.txt",
+                {"ticket": ticket, "shop_name": settings.SHOP_NAME, "support_hours": ShopPolicy.current().support_hours},
+            )
+            subject = _("%(shop)s: we have your question (ticket #%(number)s)") % {"shop": settings.SHOP_NAME, "number": ticket.pk}
+        return subject, body, ticket.email
 
     return mail_send_once(model=FollowUpTicket, pk=ticket_id, stamp="confirmation_sent_at", compose=compose)
 
@@ -76,7 +81,7 @@ def escalation_remind_send(*, escalation_id: int) -> bool:
                 "shop_name": settings.SHOP_NAME,
             },
         )
-        subject = f"[{settings.SHOP_NAME} desk] Escalation #{escalation.pk} is waiting for you"
+        subject = _("[%(shop)s desk] Escalation #%(number)s is waiting for you") % {"shop": settings.SHOP_NAME, "number": escalation.pk}
         return subject, body, escalation.assigned_to.email
 
     return mail_send_once(model=Escalation, pk=escalation_id, stamp="reminded_at", compose=compose)
@@ -104,10 +109,12 @@ def transcript_send(*, escalation_id: int) -> bool:
         recipient = transcript_recipient(escalation=escalation)
         if not recipient:
             return None
-        body = render_to_string(
-            "support/email/transcript.txt",
-            {"escalation": escalation, "messages": transcript(escalation.conversation), "shop_name": settings.SHOP_NAME},
-        )
-        return f"{settings.SHOP_NAME}: your conversation with our support team", body, recipient
+        with translation.override(conversation_language(escalation.conversation)):
+            body = render_to_string(
+                "support/email/transcript.txt",
+                {"escalation": escalation, "messages": transcript(escalation.conversation), "shop_name": settings.SHOP_NAME},
+            )
+            subject = _("%(shop)s: your conversation with our support team") % {"shop": settings.SHOP_NAME}
+        return subject, body, recipient
 
     return mail_send_once(model=Escalation, pk=escalation_id, stamp="transcript_sent_at", compose=compose)

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bot import events, intents
 from bot.conversations import conversation_state_write
@@ -46,7 +49,9 @@ class DeskHandoff:
 
 
 def escalation_summary(*, reason: str, context: dict) -> str:
-    parts = [Escalation.Reason(reason).label]
+    # Stored once and read by every agent: written in the shop's default language.
+    with translation.override(settings.LANGUAGE_CODE):
+        parts = [str(Escalation.Reason(reason).label)]
     # The latest request the bot recognised says most (small talk and "unsure" say little).
     guesses = [
         i for i in context.get("intents") or []
@@ -137,8 +142,11 @@ def conversation_escalate(*, conversation, reason: str, context: dict, priority:
         hours = ShopPolicy.current().support_hours
         system_message_store(
             locked,
-            f"No one from our support team is online right now (our hours: {hours}). "
-            "Please leave your e-mail address here and a person will answer you by e-mail as soon as we're back.",
+            gettext_lazy(
+                "No one from our support team is online right now (our hours: %(hours)s). "
+                "Please leave your e-mail address here and a person will answer you by e-mail as soon as we're back."
+            ),
+            hours=hours,
         )
     escalation_changed_push(escalation)
     job_after_commit("route_escalation", escalation.pk)
@@ -160,7 +168,7 @@ def followup_email_capture(*, conversation, email: str, client_address: str | No
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise ValidationError("That doesn't look like an e-mail address.") from exc
+        raise ValidationError(_("That doesn't look like an e-mail address.")) from exc
     locked = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
     escalation = (
         Escalation.objects.filter(conversation=locked, status__in=Escalation.OPEN).first()

@@ -3,33 +3,34 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Escalation(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        ASSIGNED = "assigned", "Assigned"
-        ACTIVE = "active", "Active"
-        RESOLVED = "resolved", "Resolved"
+        QUEUED = "queued", _("Queued")
+        ASSIGNED = "assigned", _("Assigned")
+        ACTIVE = "active", _("Active")
+        RESOLVED = "resolved", _("Resolved")
 
     class Reason(models.TextChoices):
-        REQUESTED = "requested", "Shopper asked for a person"
-        COMPLAINT = "complaint", "Complaint"
-        LOW_CONFIDENCE = "low_confidence", "Assistant unsure twice in a row"
-        ACTION_FAILED = "action_failed", "An action failed"
-        VERIFICATION_LOCKED = "verification_locked", "Too many failed verifications"
-        ACCOUNT_REQUEST = "account_request", "Account request needing a person"
-        PERSISTENT_ISSUE = "persistent_issue", "Problem persists"
+        REQUESTED = "requested", _("Shopper asked for a person")
+        COMPLAINT = "complaint", _("Complaint")
+        LOW_CONFIDENCE = "low_confidence", _("Assistant unsure twice in a row")
+        ACTION_FAILED = "action_failed", _("An action failed")
+        VERIFICATION_LOCKED = "verification_locked", _("Too many failed verifications")
+        ACCOUNT_REQUEST = "account_request", _("Account request needing a person")
+        PERSISTENT_ISSUE = "persistent_issue", _("Problem persists")
 
     class Priority(models.TextChoices):
-        LOW = "low", "Low"
-        NORMAL = "normal", "Normal"
-        HIGH = "high", "High"
-        URGENT = "urgent", "Urgent"
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
 
     class Outcome(models.TextChoices):
-        RESOLVED = "resolved", "Resolved by the agent"
-        RELEASED = "released", "Released back to the assistant"
+        RESOLVED = "resolved", _("Resolved by the agent")
+        RELEASED = "released", _("Released back to the assistant")
 
     OPEN = (Status.QUEUED, Status.ASSIGNED, Status.ACTIVE)
     # Waiting for a person: counted in the shopper's queue position.
@@ -93,9 +94,9 @@ class AgentProfile(models.Model):
     """A support agent's availability and how many conversations they take at once."""
 
     class Availability(models.TextChoices):
-        ONLINE = "online", "Online"
-        AWAY = "away", "Away"
-        OFFLINE = "offline", "Offline"
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile")
     display_name = models.CharField(
@@ -145,8 +146,8 @@ class FollowUpTicket(models.Model):
     """After hours: the shopper left an e-mail address and the desk answers by e-mail."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
 
     conversation = models.ForeignKey("bot.Conversation", on_delete=models.CASCADE, related_name="followup_tickets")
     escalation = models.ForeignKey(

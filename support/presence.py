@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bot import events
 
@@ -21,7 +22,7 @@ def _profile_locked(agent) -> AgentProfile:
 @transaction.atomic
 def agent_availability_set(*, agent, availability: str) -> AgentProfile:
     if availability not in AgentProfile.Availability.values:
-        raise DeskError("bad_availability", "Availability is online, away or offline.")
+        raise DeskError("bad_availability", _("Availability is online, away or offline."))
     profile = _profile_locked(agent)
     if profile.availability != availability:
         profile.availability = availability

@@ -220,6 +220,8 @@ def escalation_frame(escalation: Escalation) -> dict:
         "created": escalation.created_at.isoformat(),
         "claimed": escalation.claimed_at.isoformat() if escalation.claimed_at else None,
         "summary": escalation.summary,
+        # The language the shopper is answered in (bot.models.Conversation.language).
+        "language": escalation.conversation.language,
         "after_hours": escalation.after_hours,
         "version": escalation.version,
     }

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "support.middleware.DatabaseUnavailableMiddleware",  # the database down: a 503 page, not a bare 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the set_language cookie, else Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -77,6 +79,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catalog.context_processors.shop",
@@ -194,6 +197,9 @@ LANGUAGES = [(code, _LANGUAGE_NAMES.get(code, code)) for code in SHOP_LANGUAGES]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English keeps Django's own default tag (en-us: CLDR's US formats for money and dates).
 LANGUAGE_CODE = "en-us" if SHOP_LANGUAGES[0] == "en" else SHOP_LANGUAGES[0]
+# Dates through the active language's formats ("DATE_FORMAT", "SHORT_DATE_FORMAT"); the shop's
+# English ones are in support/formats/en/.
+FORMAT_MODULE_PATH = ["support.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

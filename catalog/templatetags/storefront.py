@@ -1,6 +1,8 @@
 """Template filters of the storefront: money, stock labels and article paragraphs."""
 
 from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.money import money_format
 
@@ -39,10 +41,10 @@ def stock_label(stock):
     """What a shopper reads: "In stock", "Only 2 left" or "Sold out"."""
     level = stock_level(stock)
     if level == "out":
-        return "Sold out"
+        return _("Sold out")
     if level == "low":
-        return f"Only {int(stock)} left"
-    return "In stock"
+        return ngettext("Only %(count)d left", "Only %(count)d left", int(stock)) % {"count": int(stock)}
+    return _("In stock")
 
 
 @register.filter

@@ -2,7 +2,8 @@
  * Storefront chat widget.
  *
  * Mounts itself into <div id="chat-widget" data-ws-path="/ws/chat/"> and speaks the shopper
- * chat protocol (shared/spec/chat-protocol.md) over one WebSocket. No dependencies.
+ * chat protocol (shared/spec/chat-protocol.md, plus ?language=, docs/i18n.md) over one
+ * WebSocket. No dependencies; its words come from Django's JavaScript catalog (/jsi18n/).
  *
  * Safety line: every string that comes from the shopper, the bot, an agent or the server
  * reaches the page through textContent or a checked attribute (links and images only with
@@ -41,18 +42,31 @@
   var MAX_VARIANTS = 4;
   var SVG_NS = "http://www.w3.org/2000/svg";
 
+  // The widget's words come from Django's JavaScript catalog (/jsi18n/, a script the page loads
+  // before this one) in the page's language; without it the widget still works, in English.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, other, n) { return n === 1 ? one : other; };
+  var pgettext = window.pgettext || function (context, text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (m, key) { return String(values[key]); });
+  };
+
+  function say(format, values) {
+    return interpolate(format, values, true);
+  }
+
   var ERROR_TEXT = {
-    bad_json: "That message could not be read. Please try again.",
-    unknown_type: "That action is not supported.",
-    empty_text: "Please type a message first.",
-    too_long: "Messages can be at most " + MAX_LEN + " characters.",
-    rate_limited: "You're sending messages quickly. We'll retry in a moment.",
-    bad_token: "We couldn't restore your earlier conversation, so we started a new one.",
-    binary_frame: "That message could not be read. Please try again.",
-    bad_frame: "That message could not be read. Please try again.",
-    bad_text: "That message has characters we can't store. Please retype it.",
-    client_id_reused: "That message could not be sent. Please send it again.",
-    not_delivered: "The chat server did not accept it."
+    bad_json: gettext("That message could not be read. Please try again."),
+    unknown_type: gettext("That action is not supported."),
+    empty_text: gettext("Please type a message first."),
+    too_long: say(gettext("Messages can be at most %(count)s characters."), { count: MAX_LEN }),
+    rate_limited: gettext("You're sending messages quickly. We'll retry in a moment."),
+    bad_token: gettext("We couldn't restore your earlier conversation, so we started a new one."),
+    binary_frame: gettext("That message could not be read. Please try again."),
+    bad_frame: gettext("That message could not be read. Please try again."),
+    bad_text: gettext("That message has characters we can't store. Please retype it."),
+    client_id_reused: gettext("That message could not be sent. Please send it again."),
+    not_delivered: gettext("The chat server did not accept it.")
   };
 
   // --- Small helpers ---------------------------------------------------------------------
@@ -236,13 +250,13 @@
     var stock = Number(variant.stock);
     var label = str(variant.label);
     if (variant.stock === null || variant.stock === undefined || !isFinite(stock)) return label;
-    if (stock <= 0) return label + " · sold out";
-    if (stock <= 3) return label + " · " + stock + " left";
+    if (stock <= 0) return say(gettext("%(option)s · sold out"), { option: label });
+    if (stock <= 3) return say(ngettext("%(option)s · %(count)s left", "%(option)s · %(count)s left", stock), { option: label, count: stock });
     return label;
   }
 
   function productCard(card) {
-    var title = str(card.title) || "Product";
+    var title = str(card.title) || gettext("Product");
     var level = stockLevel(card);
     var node = el("article", {
       className: "sc-card sc-card--product",
@@ -261,7 +275,7 @@
     body.appendChild(safeLink(card.url, "sc-card__title", title));
     var price = str(card.price_text) || formatMoney(card.price, card.currency);
     if (price) body.appendChild(el("div", { className: "sc-card__price", text: price }));
-    var stockText = str(card.stock_label) || (level === "out" ? "Sold out" : "");
+    var stockText = str(card.stock_label) || (level === "out" ? gettext("Sold out") : "");
     if (stockText) {
       body.appendChild(el("div", { className: "sc-stock sc-stock--" + level, "data-stock": level, text: stockText }));
     }
@@ -269,7 +283,7 @@
       return v && typeof v === "object" && str(v.label);
     }) : [];
     if (variants.length) {
-      var list = el("ul", { className: "sc-variants", "aria-label": "Options" });
+      var list = el("ul", { className: "sc-variants", "aria-label": gettext("Options") });
       var extras = [];
       variants.forEach(function (v, i) {
         var soldOut = Number(v.stock) <= 0 && v.stock !== null && v.stock !== undefined;
@@ -287,7 +301,7 @@
           className: "sc-variant sc-variant--more",
           "aria-expanded": "false",
           "data-testid": "sc-variants-more",
-          text: "+" + extras.length + " more"
+          text: say(ngettext("+%(count)s more", "+%(count)s more", extras.length), { count: extras.length })
         });
         more.addEventListener("click", function () {
           var open = more.getAttribute("aria-expanded") !== "true";
@@ -295,14 +309,14 @@
             chip.hidden = !open;
           });
           more.setAttribute("aria-expanded", String(open));
-          more.textContent = open ? "Fewer" : "+" + extras.length + " more";
+          more.textContent = open ? gettext("Fewer") : say(ngettext("+%(count)s more", "+%(count)s more", extras.length), { count: extras.length });
         });
         list.appendChild(el("li", { className: "sc-variants__toggle" }, [more]));
       }
       body.appendChild(list);
     }
     var cta = safeUrl(card.url);
-    if (cta) body.appendChild(safeLink(cta, "sc-card__cta", level === "out" ? "See details" : "View product"));
+    if (cta) body.appendChild(safeLink(cta, "sc-card__cta", level === "out" ? gettext("See details") : gettext("View product")));
     node.appendChild(body);
     return node;
   }
@@ -335,7 +349,7 @@
 
   function orderCard(card) {
     var number = str(card.number);
-    var title = number ? "Order " + number : "Your order";
+    var title = number ? say(gettext("Order %(number)s"), { number: number }) : gettext("Your order");
     var node = el("article", {
       className: "sc-card sc-card--order",
       "data-testid": "sc-card-order",
@@ -350,15 +364,15 @@
     if (list) node.appendChild(list);
     var tracking = str(card.tracking_number);
     var dl = facts([
-      ["Total", str(card.total_text) || formatMoney(card.total, card.currency)],
-      ["Carrier", str(card.carrier)],
-      ["Tracking", tracking],
-      ["Estimated delivery", formatDay(card.estimated_delivery)]
+      [gettext("Total"), str(card.total_text) || formatMoney(card.total, card.currency)],
+      [gettext("Carrier"), str(card.carrier)],
+      [gettext("Tracking"), tracking],
+      [gettext("Estimated delivery"), formatDay(card.estimated_delivery)]
     ]);
     if (dl) node.appendChild(dl);
     if (safeUrl(card.invoice_url)) {
       // A new tab, so the chat stays open beside the printable invoice.
-      var invoice = safeLink(card.invoice_url, "sc-card__cta", "Open invoice");
+      var invoice = safeLink(card.invoice_url, "sc-card__cta", gettext("Open invoice"));
       invoice.setAttribute("target", "_blank");
       invoice.setAttribute("rel", "noopener noreferrer");
       invoice.setAttribute("data-testid", "sc-card-invoice");
@@ -370,7 +384,8 @@
   function returnCard(card) {
     var rma = str(card.rma_number);
     var order = str(card.order_number);
-    var title = rma ? "Return " + rma : order ? "Return for order " + order : "Your return";
+    var title = rma ? say(gettext("Return %(rma)s"), { rma: rma })
+      : order ? say(gettext("Return for order %(number)s"), { number: order }) : gettext("Your return");
     var node = el("article", {
       className: "sc-card sc-card--return",
       "data-testid": "sc-card-return",
@@ -385,10 +400,10 @@
     if (list) node.appendChild(list);
     var kept = lineList(card.not_returnable, "sc-lines sc-lines--kept");
     if (kept) {
-      node.appendChild(el("div", { className: "sc-card__note", text: "Can't be returned" }));
+      node.appendChild(el("div", { className: "sc-card__note", text: gettext("Can't be returned") }));
       node.appendChild(kept);
     }
-    var dl = facts([["Refund", str(card.refund_text) || formatMoney(card.refund_amount, card.currency)]]);
+    var dl = facts([[gettext("Refund"), str(card.refund_text) || formatMoney(card.refund_amount, card.currency)]]);
     if (dl) node.appendChild(dl);
     return node;
   }
@@ -410,7 +425,7 @@
     items.forEach(function (s) {
       list.appendChild(el("li", null, [safeLink(s.url, "sc-sources__link", str(s.title) || safeUrl(s.url))]));
     });
-    return el("div", { className: "sc-sources" }, [el("span", { className: "sc-sources__label", text: "Sources" }), list]);
+    return el("div", { className: "sc-sources" }, [el("span", { className: "sc-sources__label", text: gettext("Sources") }), list]);
   }
 
   // --- The widget ------------------------------------------------------------------------
@@ -455,15 +470,15 @@
       "data-testid": "sc-launcher",
       "aria-expanded": "false",
       "aria-controls": "sc-panel",
-      "aria-label": "Open chat"
+      "aria-label": gettext("Open chat")
     }, [svgIcon(ICON_CHAT, "sc-icon sc-icon--chat"), svgIcon(ICON_CLOSE, "sc-icon sc-icon--close"), badge]);
 
     var statusDot = el("span", { className: "sc-status__dot", "aria-hidden": "true" });
     var statusText = el("span", { className: "sc-status__text" });
     var status = el("div", { className: "sc-status", "data-testid": "sc-status", role: "status" }, [statusDot, statusText]);
-    var closeButton = el("button", { type: "button", className: "sc-close", "aria-label": "Close chat" }, [svgIcon(ICON_CLOSE)]);
+    var closeButton = el("button", { type: "button", className: "sc-close", "aria-label": gettext("Close chat") }, [svgIcon(ICON_CLOSE)]);
     var header = el("div", { className: "sc-header" }, [
-      el("div", { className: "sc-header__text" }, [el("h2", { className: "sc-title", id: "sc-title", text: "Chat with us" }), status]),
+      el("div", { className: "sc-header__text" }, [el("h2", { className: "sc-title", id: "sc-title", text: gettext("Chat with us") }), status]),
       closeButton
     ]);
 
@@ -472,10 +487,10 @@
       role: "log",
       "aria-live": "polite",
       "aria-relevant": "additions",
-      "aria-label": "Conversation",
+      "aria-label": gettext("Conversation"),
       tabindex: "0"
     });
-    var welcome = el("p", { className: "sc-welcome", text: "Hi! Ask us about products, sizes, your order, shipping or returns." });
+    var welcome = el("p", { className: "sc-welcome", text: gettext("Hi! Ask us about products, sizes, your order, shipping or returns.") });
     log.appendChild(welcome);
 
     var typingLabel = el("span", { className: "sc-typing__label" });
@@ -483,7 +498,7 @@
       el("span", { className: "sc-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
       typingLabel
     ]);
-    var quickReplies = el("div", { className: "sc-quick-replies", role: "group", "aria-label": "Suggested replies", hidden: true });
+    var quickReplies = el("div", { className: "sc-quick-replies", role: "group", "aria-label": gettext("Suggested replies"), hidden: true });
 
     var input = el("textarea", {
       id: "sc-input",
@@ -491,7 +506,7 @@
       "data-testid": "sc-input",
       rows: "1",
       maxlength: String(MAX_LEN),
-      placeholder: "Type your message…",
+      placeholder: gettext("Type your message…"),
       autocomplete: "off",
       "aria-describedby": "sc-hint sc-counter"
     });
@@ -499,22 +514,22 @@
       type: "submit",
       className: "sc-send",
       "data-testid": "sc-send",
-      "aria-label": "Send message",
+      "aria-label": gettext("Send message"),
       disabled: true
     }, [svgIcon(ICON_SEND)]);
     var counter = el("div", { className: "sc-counter", id: "sc-counter", hidden: true });
     var form = el("form", { className: "sc-composer", novalidate: true }, [
-      el("label", { className: "sc-visually-hidden", for: "sc-input", text: "Your message" }),
+      el("label", { className: "sc-visually-hidden", for: "sc-input", text: gettext("Your message") }),
       input,
       sendButton
     ]);
-    var hint = el("p", { className: "sc-visually-hidden", id: "sc-hint", text: "Press Enter to send, Shift and Enter for a new line, Escape to close the chat." });
+    var hint = el("p", { className: "sc-visually-hidden", id: "sc-hint", text: gettext("Press Enter to send, Shift and Enter for a new line, Escape to close the chat.") });
 
     var panel = el("div", {
       id: "sc-panel",
       className: "sc-panel",
       role: "dialog",
-      "aria-label": "Chat with us",
+      "aria-label": gettext("Chat with us"),
       hidden: true
     }, [header, log, typing, quickReplies, form, counter, hint]);
 
@@ -527,13 +542,13 @@
       state.connection = value;
       var text;
       if (value === "open") {
-        text = state.agentName ? "Chatting with " + state.agentName
-          : state.agentsOnline === false ? "Team offline · the assistant is here" : "Online";
+        text = state.agentName ? say(gettext("Chatting with %(agent)s"), { agent: state.agentName })
+          : state.agentsOnline === false ? gettext("Team offline · the assistant is here") : gettext("Online");
       }
-      else if (value === "connecting") text = "Connecting…";
-      else if (value === "reconnecting") text = "Reconnecting…";
-      else text = "We usually reply in seconds";
-      if (value === "open" && !state.liveAgents) text += " · live agents unavailable right now";
+      else if (value === "connecting") text = gettext("Connecting…");
+      else if (value === "reconnecting") text = gettext("Reconnecting…");
+      else text = gettext("We usually reply in seconds");
+      if (value === "open" && !state.liveAgents) text = say(gettext("%(status)s · live agents unavailable right now"), { status: text });
       status.setAttribute("data-state", value);
       status.setAttribute("data-team", state.agentsOnline === null ? "unknown" : state.agentsOnline ? "online" : "offline");
       statusText.textContent = text;
@@ -588,16 +603,16 @@
       node.setAttribute("data-status", value);
       var slot = node.querySelector(".sc-delivery");
       if (!slot) return;
-      if (value === "sending") slot.textContent = "Sending…";
-      else if (value === "sent") slot.textContent = "Sent";
-      else slot.textContent = detail ? "Not sent: " + detail : "Not sent";
+      if (value === "sending") slot.textContent = gettext("Sending…");
+      else if (value === "sent") slot.textContent = gettext("Sent");
+      else slot.textContent = detail ? say(gettext("Not sent: %(reason)s"), { reason: detail }) : gettext("Not sent");
     }
 
     function authorOf(frame, sender) {
-      if (sender === "shopper") return "You";
-      if (sender === "agent") return str(frame.agent_name) || state.agentName || "Agent";
-      if (sender === "bot") return "Assistant";
-      return "Shop";
+      if (sender === "shopper") return pgettext("chat sender", "You");
+      if (sender === "agent") return str(frame.agent_name) || state.agentName || pgettext("chat sender", "Agent");
+      if (sender === "bot") return pgettext("chat sender", "Assistant");
+      return pgettext("chat sender", "Shop");
     }
 
     function buildMessage(frame, sender) {
@@ -724,8 +739,8 @@
     function showRating() {
       if (alreadyRated()) return;
       removeRating();
-      var row = el("div", { className: "sc-rating", "data-testid": "sc-rating", role: "group", "aria-label": "Rate this conversation" });
-      row.appendChild(el("span", { className: "sc-rating__label", text: "How did we do?" }));
+      var row = el("div", { className: "sc-rating", "data-testid": "sc-rating", role: "group", "aria-label": gettext("Rate this conversation") });
+      row.appendChild(el("span", { className: "sc-rating__label", text: gettext("How did we do?") }));
       var stars = el("div", { className: "sc-stars" });
       var buttons = [];
       function highlight(n) {
@@ -739,7 +754,7 @@
           className: "sc-star",
           "data-testid": "sc-star",
           "data-score": String(score),
-          "aria-label": score === 1 ? "1 star" : score + " stars",
+          "aria-label": say(ngettext("%(count)s star", "%(count)s stars", score), { count: score }),
           text: "★"
         });
         b.addEventListener("mouseenter", function () { highlight(score); });
@@ -747,7 +762,7 @@
         b.addEventListener("click", function () {
           rate(score);
           while (row.firstChild) row.removeChild(row.firstChild);
-          row.appendChild(el("span", { className: "sc-rating__label", text: "Thanks for your feedback!" }));
+          row.appendChild(el("span", { className: "sc-rating__label", text: gettext("Thanks for your feedback!") }));
         });
         buttons.push(b);
         stars.appendChild(b);
@@ -770,8 +785,8 @@
     }
 
     function showTyping(sender) {
-      var who = sender === "agent" ? state.agentName || "Agent" : "Assistant";
-      typingLabel.textContent = who + " is typing…";
+      var who = sender === "agent" ? state.agentName || pgettext("chat sender", "Agent") : pgettext("chat sender", "Assistant");
+      typingLabel.textContent = say(gettext("%(name)s is typing…"), { name: who });
       var stick = nearBottom();
       typing.hidden = false;
       if (stick) scrollToBottom();
@@ -784,7 +799,8 @@
       state.unread = n;
       badge.textContent = n > 9 ? "9+" : String(n);
       badge.hidden = n === 0;
-      launcher.setAttribute("aria-label", state.isOpen ? "Close chat" : n ? "Open chat, " + n + " unread" : "Open chat");
+      launcher.setAttribute("aria-label", state.isOpen ? gettext("Close chat")
+        : n ? say(ngettext("Open chat, %(count)s unread", "Open chat, %(count)s unread", n), { count: n }) : gettext("Open chat"));
     }
 
     // Connection -----------------------------------------------------------------------------
@@ -794,6 +810,10 @@
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
       var url = new URL(scheme + window.location.host + path);
       if (state.token) url.searchParams.set("conversation", state.token);
+      // The storefront's language (<html lang>, set by Django's LocaleMiddleware): the server
+      // answers a new conversation in it (docs/i18n.md).
+      var language = document.documentElement.getAttribute("lang");
+      if (language) url.searchParams.set("language", language);
       return url.href;
     }
 
@@ -1002,8 +1022,8 @@
       if (state.agentsOnline === false) return;
       var position = Number(frame.position);
       var text = frame.position !== null && frame.position !== undefined && isFinite(position) && position >= 1
-        ? "You're number " + position + " in the queue — a person will join shortly"
-        : "A person will join shortly";
+        ? say(gettext("You're number %(position)s in the queue — a person will join shortly"), { position: position })
+        : gettext("A person will join shortly");
       state.queueNotice = addNotice(text, "info");
     }
 
@@ -1015,7 +1035,7 @@
         state.agentsOnline = true; // places in the queue are only sent while someone can take it
         setConnection(state.connection);
       }
-      var text = "You're number " + position + " in the queue — a person will join shortly";
+      var text = say(gettext("You're number %(position)s in the queue — a person will join shortly"), { position: position });
       if (state.queueNotice && state.queueNotice.parentNode) {
         state.queueNotice.textContent = text;
       } else {
@@ -1025,8 +1045,8 @@
 
     function onAgentJoined(frame) {
       state.queueNotice = null;
-      state.agentName = str(frame.agent).trim() || "An agent";
-      addNotice(state.agentName + " joined the chat", "info");
+      state.agentName = str(frame.agent).trim() || gettext("An agent");
+      addNotice(say(gettext("%(agent)s joined the chat"), { agent: state.agentName }), "info");
       clearQuickReplies();
       setConnection(state.connection);
       if (!state.isOpen) setUnread(state.unread + 1);
@@ -1035,7 +1055,7 @@
     function onAgentLeft() {
       state.agentName = null;
       hideTyping();
-      addNotice("The agent left the chat", "info");
+      addNotice(gettext("The agent left the chat"), "info");
       setConnection(state.connection);
     }
 
@@ -1047,7 +1067,7 @@
         storageSet("localStorage", TOKEN_KEY, null);
         detail = ERROR_TEXT.bad_token;
       }
-      var text = detail || ERROR_TEXT[code] || "Something went wrong. Please try again.";
+      var text = detail || ERROR_TEXT[code] || gettext("Something went wrong. Please try again.");
       if (code === "unavailable" && state.unavailableNotice && state.unavailableNotice.parentNode) {
         state.unavailableNotice.textContent = text; // one notice per outage, not one per retry
       } else if (code === "unavailable") {
@@ -1058,7 +1078,7 @@
       var clientId = str(frame.client_id);
       if (clientId && !RETRY_CODES[code]) {
         // The server will never store this one: stop resending it and say so.
-        refuseItem(clientId, detail || ERROR_TEXT[code] || "Something went wrong.");
+        refuseItem(clientId, detail || ERROR_TEXT[code] || gettext("Something went wrong."));
       }
       if (RETRY_CODES[code] && state.outbox.length && !state.retryTimer) {
         var delay = code === "rate_limited"
@@ -1079,8 +1099,8 @@
       if (live === state.liveAgents) return;
       state.liveAgents = live;
       addNotice(live
-        ? "Our team can join the chat again."
-        : "Our team can't join live chats right now. The assistant still answers, and your messages are kept.", "info");
+        ? gettext("Our team can join the chat again.")
+        : gettext("Our team can't join live chats right now. The assistant still answers, and your messages are kept."), "info");
       setConnection(state.connection);
     }
 

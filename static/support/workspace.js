@@ -11,6 +11,26 @@
     return node;
   };
   const readJson = (id) => JSON.parse($(id).textContent);
+  // The desk's words come from Django's JavaScript catalog (/jsi18n/, loaded before this file);
+  // without it the workspace still works, in English.
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate || ((format, values) => format.replace(/%\((\w+)\)s/g, (m, key) => String(values[key])));
+  const STATUS_LABELS = {
+    queued: gettext("queued"), assigned: gettext("assigned"), active: gettext("active"), resolved: gettext("resolved"),
+  };
+  const PRIORITY_LABELS = { low: gettext("low"), normal: gettext("normal"), high: gettext("high"), urgent: gettext("urgent") };
+  const SENDER_LABELS = { shopper: gettext("shopper"), bot: gettext("bot"), agent: gettext("agent"), system: gettext("system") };
+
+  /** "ja" -> "Japanese" (or "日本語" on a Japanese page): the browser's own language names. */
+  function languageName(code) {
+    if (!code) return "";
+    try {
+      const names = new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "language" });
+      return names.of(code) || code;
+    } catch (e) {
+      return code;
+    }
+  }
 
   const state = {
     socket: null,
@@ -55,12 +75,12 @@
   }
 
   function connect() {
-    setConnection("connecting", "Connecting…");
+    setConnection("connecting", gettext("Connecting…"));
     const socket = new WebSocket(socketUrl());
     state.socket = socket;
     socket.addEventListener("open", () => {
       state.retry = 0;
-      setConnection("open", "Live");
+      setConnection("open", gettext("Live"));
     });
     socket.addEventListener("message", (event) => {
       let frame;
@@ -69,10 +89,10 @@
     });
     socket.addEventListener("close", (event) => {
       if (event.code === 4403) {
-        setConnection("closed", "Signed out or not allowed: log in again as a support agent.");
+        setConnection("closed", gettext("Signed out or not allowed: log in again as a support agent."));
         return; // retrying cannot help
       }
-      setConnection("closed", "Disconnected — reconnecting…");
+      setConnection("closed", gettext("Disconnected — reconnecting…"));
       const delay = Math.min(15000, 500 * Math.pow(2, state.retry++));
       setTimeout(connect, delay + Math.random() * 300);
     });
@@ -146,7 +166,7 @@
     if (known && typeof known.version === "number" && esc.version < known.version) return;
     if (frame.for_you) {
       state.forYou.add(esc.id);
-      flashTitle("New escalation for you");
+      flashTitle(gettext("New escalation for you"));
     }
     delete esc.for_you;
     if (esc.status === "resolved") state.escalations.delete(esc.id);
@@ -184,14 +204,17 @@
       if (state.forYou.has(esc.id) && esc.status === "assigned") li.classList.add("ws-for-you");
       if (state.current && state.current.escalation === esc.id) li.setAttribute("aria-current", "true");
       const head = el("div");
-      head.append(el("span", { class: "ws-badge", "data-priority": esc.priority }, esc.priority));
-      head.append(el("span", { class: "ws-badge" }, esc.status));
+      head.append(el("span", { class: "ws-badge", "data-priority": esc.priority }, PRIORITY_LABELS[esc.priority] || esc.priority));
+      head.append(el("span", { class: "ws-badge" }, STATUS_LABELS[esc.status] || esc.status));
+      if (esc.language) {
+        head.append(el("span", { class: "ws-badge", "data-testid": "escalation-language", lang: esc.language, title: languageName(esc.language) }, esc.language.toUpperCase()));
+      }
       head.append(el("strong", {}, "#" + esc.id + " " + (esc.reason_label || esc.reason)));
       li.append(head);
       li.append(el("div", { class: "ws-muted" }, esc.summary));
-      const who = esc.assigned_to ? "→ " + (esc.assigned_name || esc.assigned_to) : "unassigned";
+      const who = esc.assigned_to ? "→ " + (esc.assigned_name || esc.assigned_to) : gettext("unassigned");
       li.append(el("div", { class: "ws-muted" }, who + " · " + new Date(esc.created).toLocaleTimeString()
-        + (esc.after_hours ? " · after hours" : "")));
+        + (esc.after_hours ? " · " + gettext("after hours") : "")));
       li.addEventListener("click", () => openEscalation(esc.id));
       li.addEventListener("keydown", (e) => { if (e.key === "Enter") openEscalation(esc.id); });
       list.append(li);
@@ -245,8 +268,12 @@
 
   function renderConversationHead(esc) {
     const mine = esc.status === "active" && state.me && esc.assigned_to === state.me.username;
-    $("ws-conv-title").textContent = "#" + esc.id + " · " + (esc.reason_label || esc.reason) + " · " + esc.status
+    $("ws-conv-title").textContent = "#" + esc.id + " · " + (esc.reason_label || esc.reason) + " · " + (STATUS_LABELS[esc.status] || esc.status)
       + (esc.assigned_to ? " · " + (esc.assigned_name || esc.assigned_to) : "");
+    // The language the shopper is answered in: the agent replies in it too.
+    $("ws-conv-language").textContent = esc.language
+      ? interpolate(gettext("Conversation language: %(language)s"), { language: languageName(esc.language) + " (" + esc.language + ")" }, true)
+      : "";
     $("ws-conv-summary").textContent = esc.summary || "";
     $("ws-claim").hidden = mine || esc.status === "resolved";
     $("ws-claim").disabled = esc.status === "active" && !mine;
@@ -262,7 +289,7 @@
     current.transcript.set(message.id, message);
     const li = el("li", { "data-testid": "ws-msg", "data-sender": message.sender, "data-id": message.id });
     li.append(document.createTextNode(message.text));
-    const meta = message.sender + " · " + new Date(message.created).toLocaleTimeString()
+    const meta = (SENDER_LABELS[message.sender] || message.sender) + " · " + new Date(message.created).toLocaleTimeString()
       + (message.intent ? " · " + message.intent + (message.confidence != null ? " (" + Number(message.confidence).toFixed(2) + ")" : "") : "");
     li.append(el("span", { class: "ws-meta" }, meta));
     const list = $("ws-transcript");
@@ -284,15 +311,15 @@
       if (!mine(frame)) continue;
       const li = el("li", { "data-testid": "ws-outbox", "data-state": "sending", "data-sender": "agent", "data-client-id": frame.client_id });
       li.append(document.createTextNode(frame.text));
-      li.append(el("span", { class: "ws-meta" }, "sending…"));
+      li.append(el("span", { class: "ws-meta" }, gettext("sending…")));
       list.append(li);
     }
     for (const [clientId, failed] of state.refused) {
       if (!mine(failed.frame)) continue;
       const li = el("li", { "data-testid": "ws-outbox", "data-state": "failed", "data-sender": "agent", "data-client-id": clientId });
       li.append(document.createTextNode(failed.frame.text));
-      li.append(el("span", { class: "ws-meta ws-not-sent", "data-testid": "not-sent" }, "Not sent: " + failed.detail));
-      const edit = el("button", { type: "button", class: "ws-edit", "data-testid": "edit-not-sent" }, "Edit");
+      li.append(el("span", { class: "ws-meta ws-not-sent", "data-testid": "not-sent" }, interpolate(gettext("Not sent: %(reason)s"), { reason: failed.detail }, true)));
+      const edit = el("button", { type: "button", class: "ws-edit", "data-testid": "edit-not-sent" }, gettext("Edit"));
       edit.addEventListener("click", () => {
         state.refused.delete(clientId);
         $("ws-reply").value = failed.frame.text;
@@ -317,14 +344,14 @@
       intentsList.append(el("div", {}, text));
     }
     if (!intentsList.childNodes.length) intentsList.textContent = "—";
-    row("Intents", intentsList);
+    row(gettext("Intents"), intentsList);
     const entities = el("dd");
     for (const [key, value] of Object.entries(context.entities || {})) {
       entities.append(el("div", {}, key + ": " + (typeof value === "object" ? JSON.stringify(value) : value)));
     }
     if (!entities.childNodes.length) entities.textContent = "—";
-    row("Entities", entities);
-    row("Verified order", el("dd", { "data-testid": "verified-order" }, context.verified_order || "none"));
+    row(gettext("Entities"), entities);
+    row(gettext("Verified order"), el("dd", { "data-testid": "verified-order" }, context.verified_order || gettext("none")));
     const actions = el("dd");
     for (const action of context.actions || []) {
       actions.append(el("div", {}, typeof action === "object" && action !== null
@@ -332,33 +359,33 @@
         : String(action)));
     }
     if (!actions.childNodes.length) actions.textContent = "—";
-    row("Actions tried", actions);
-    row("Last message", el("dd", {}, context.last_message || "—"));
+    row(gettext("Actions tried"), actions);
+    row(gettext("Last message"), el("dd", {}, context.last_message || "—"));
   }
 
   function renderOrders(customer, shopperEmail) {
     const box = $("ws-orders");
     box.replaceChildren();
     if (customer.customer && customer.customer.email) {
-      box.append(el("p", { class: "ws-muted" }, "Verified: " + customer.customer.email));
+      box.append(el("p", { class: "ws-muted" }, interpolate(gettext("Verified: %(email)s"), { email: customer.customer.email }, true)));
     } else if (shopperEmail) {
-      box.append(el("p", { class: "ws-muted" }, "E-mail left by the shopper (not verified): " + shopperEmail));
+      box.append(el("p", { class: "ws-muted" }, interpolate(gettext("E-mail left by the shopper (not verified): %(email)s"), { email: shopperEmail }, true)));
     }
     if (!customer.orders || !customer.orders.length) {
-      box.append(el("p", { class: "ws-empty" }, "No verified orders in this conversation."));
+      box.append(el("p", { class: "ws-empty" }, gettext("No verified orders in this conversation.")));
       return;
     }
     for (const order of customer.orders) {
       const div = el("div", { class: "ws-order" });
       const link = $("ws-app").dataset.orderLinks
-        ? el("a", { href: order.admin_url, target: "_blank", rel: "noopener" }, "Order " + order.number)
-        : el("strong", {}, "Order " + order.number);
+        ? el("a", { href: order.admin_url, target: "_blank", rel: "noopener" }, interpolate(gettext("Order %(number)s"), { number: order.number }, true))
+        : el("strong", {}, interpolate(gettext("Order %(number)s"), { number: order.number }, true));
       div.append(link);
       div.append(el("div", {}, order.status_display + " · " + order.total_text + " · " + new Date(order.placed_at).toLocaleDateString()));
       if (order.tracking_number) div.append(el("div", { class: "ws-muted" }, (order.carrier || "") + " " + order.tracking_number));
       for (const line of order.lines) div.append(el("div", { class: "ws-muted" }, line));
       for (const ret of order.returns) {
-        div.append(el("div", {}, "Return " + ret.rma_number + ": " + ret.status_display + " (" + ret.reason_display + ", " + ret.refund_text + ")"));
+        div.append(el("div", {}, interpolate(gettext("Return %(rma)s: %(status)s (%(reason)s, %(refund)s)"), { rma: ret.rma_number, status: ret.status_display, reason: ret.reason_display, refund: ret.refund_text }, true)));
       }
       box.append(div);
     }
@@ -394,7 +421,7 @@
     const frame = { type: "reply", conversation: state.current.conversation, text: text, client_id: newClientId() };
     state.outbox.set(frame.client_id, frame);
     renderOutbox();
-    if (!send(frame)) showError("Not connected — your reply will be sent when the connection is back.");
+    if (!send(frame)) showError(gettext("Not connected — your reply will be sent when the connection is back."));
     input.value = "";
   }
 
@@ -436,7 +463,7 @@
       if (state.current) send({ type: "claim", escalation: state.current.escalation });
     });
     $("ws-release").addEventListener("click", () => {
-      if (state.current && confirm("Hand this conversation back to the bot?")) {
+      if (state.current && confirm(gettext("Hand this conversation back to the bot?"))) {
         send({ type: "release", conversation: state.current.conversation });
       }
     });

@@ -279,7 +279,7 @@ def test_a_refused_message_leaves_the_outbox_and_is_marked_not_sent(tree):
     calls = [n["callee"].get("name") for n in _walk(refuse) if n.get("type") == "CallExpression"]
     assert "dropFromOutbox" in calls and "setDelivery" in calls
     assert "failed" in _string_literals(refuse)
-    assert "Not sent: " in _string_literals(_function(tree, "setDelivery"))
+    assert "Not sent: %(reason)s" in _string_literals(_function(tree, "setDelivery"))
 
 
 def test_bad_text_and_client_id_reuse_have_their_own_words(tree):
