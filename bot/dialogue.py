@@ -14,7 +14,10 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from django.utils.translation import gettext_lazy as _
+
 from . import intents
+from .language import yes_no
 
 # --- Intents and their needs (all from the registry, bot.intents) ---------------------------
 
@@ -30,7 +33,7 @@ MAX_FAILED_VERIFICATIONS = 5
 CLARIFY_MARGIN = 0.15
 CLARIFY_BELOW = 0.75
 
-YES, NO = "Yes", "No"
+YES, NO = _("Yes"), _("No")  # the buttons of a yes/no question (lazy: the active language)
 
 
 def talk_to_person() -> str:
@@ -338,6 +341,7 @@ def _on_message(state: dict, msg: Understood) -> list:
         pending
         and pending.get("need") == "address"
         and msg.intent not in {"deny", "contact_human_agent", "complaint"}
+        and yes_no(msg.text) != "no"
         and msg.text.strip().lower() != talk_to_person().lower()
         and (_address_like(msg.text) or msg.intent not in ORDER_INTENTS)
     ):
@@ -372,9 +376,14 @@ def _on_message(state: dict, msg: Understood) -> list:
             state["pending"] = None
             return _handle_intent(state, msg, chosen)
 
+    # A plain yes or no in any shop language (a button or typed) decides before the model's intent.
+    answer = yes_no(msg.text)
+    said_yes = answer == "yes" or (answer is None and intent == "affirm")
+    said_no = answer == "no" or (answer is None and intent == "deny")
+
     # A yes/no question is pending.
     if pending and pending.get("kind") == "confirm":
-        if intent == "affirm" or msg.text.strip().lower() in {"yes", "y", "yes please", "ok", "sure"}:
+        if said_yes:
             state["pending"] = None
             _record_intent(state, "affirm", msg.confidence)
             if pending["action"] == "handover":
@@ -385,16 +394,16 @@ def _on_message(state: dict, msg: Understood) -> list:
             # for a code sent to that e-mail.
             state["pending"] = {**pending, "kind": "code"}
             return [SendCode(action=pending["action"], number=pending["number"])]
-        if intent == "deny" or msg.text.strip().lower() in {"no", "n", "nope", "no thanks"}:
+        if said_no:
             state["pending"] = None
             _record_intent(state, "deny", msg.confidence)
             return [Say("declined", {"action": pending["action"], "number": pending["number"]})]
 
     # A code is awaited and this message isn't one.
     if pending and pending.get("kind") == "code":
-        if intent == "affirm":
+        if said_yes:
             return [Say("code_waiting", {"email": pending.get("email", "")})]
-        if intent == "deny":
+        if said_no:
             state["pending"] = None
             _record_intent(state, "deny", msg.confidence)
             return [Say("declined", {"action": pending["action"], "number": pending["number"]})]
@@ -405,7 +414,7 @@ def _on_message(state: dict, msg: Understood) -> list:
         if need in ("order_number", "email") and (msg.entity("order_number") or msg.entity("email")):
             state["pending"] = None
             return _handle_intent(state, msg, pending["intent"])
-        if intent == "deny":
+        if said_no:
             state["pending"] = None
             return [Say("slot_dropped")]
 
@@ -511,7 +520,7 @@ def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
     if intent == "review":
         return [RecordFeedback(text=msg.text), Say("review_thanks")]
     if intent == "greeting":
-        return [Say("greeting", {}, ("Where is my order?", "Return an item", "Shipping costs"))]
+        return [Say("greeting", {}, (intents.label("track_order"), intents.label("return_item"), intents.label("delivery_options")))]
     if intent == "goodbye":
         return [Say("goodbye")]
     if intent == "thanks":

@@ -5,14 +5,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Conversation(models.Model):
     class Status(models.TextChoices):
-        BOT = "bot", "With the assistant"
-        WAITING = "waiting", "Waiting for a person"
-        AGENT = "agent", "With an agent"
-        CLOSED = "closed", "Closed"
+        BOT = "bot", _("With the assistant")
+        WAITING = "waiting", _("Waiting for a person")
+        AGENT = "agent", _("With an agent")
+        CLOSED = "closed", _("Closed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOT, db_index=True)
@@ -40,10 +41,10 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Sender(models.TextChoices):
-        SHOPPER = "shopper", "Shopper"
-        BOT = "bot", "Assistant"
-        AGENT = "agent", "Agent"
-        SYSTEM = "system", "System"
+        SHOPPER = "shopper", _("Shopper")
+        BOT = "bot", _("Assistant")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(max_length=10, choices=Sender.choices)
@@ -74,8 +75,8 @@ class TrainingExample(models.Model):
     """A labelled shopper message, from an agent's resolution or correction; train_slm uses them."""
 
     class Source(models.TextChoices):
-        AGENT_LABEL = "agent_label", "Agent's label at resolution"
-        CORRECTION = "correction", "Correction"
+        AGENT_LABEL = "agent_label", _("Agent's label at resolution")
+        CORRECTION = "correction", _("Correction")
 
     text = models.TextField()
     intent = models.CharField(max_length=40)
