@@ -254,7 +254,10 @@ def _normalise(state: dict | None) -> dict:
     return base
 
 
-OTHER_ORDER = re.compile(r"\b(other|another|second|different|next)\s+(order|one|purchase)\b", re.I)
+# Words of each shop language (English, then Japanese, which has no word boundaries).
+OTHER_ORDER = re.compile(
+    r"\b(other|another|second|different|next)\s+(order|one|purchase)\b|(別|他|ほか|もう一つ|もうひとつ|2つ目|二つ目)の(ご)?注文", re.I
+)
 CODE_LIKE = re.compile(r"\s*\d[\d \-]*\s*")  # a message of digits only: an answer to "what's the code?"
 CODE_DIGITS = 6
 # Four or more parts split by commas, semicolons or lines: "name, street 1, 10115 Berlin, Germany".
@@ -268,8 +271,14 @@ POSTCODE_AND_CITY = re.compile(r"\b\d{4,5}\s+[^\W\d_]{2,}", re.I)
 def _address_like(text: str) -> bool:
     text = text.strip()
     return bool(ADDRESS_LIKE.fullmatch(text) or (STREET_AND_NUMBER.search(text) and POSTCODE_AND_CITY.search(text)))
-STOCK_QUESTION = re.compile(r"\b(in[\s-]stock|stock|available|availability|sold[\s-]out|back in|left)\b", re.I)
-UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
+STOCK_QUESTION = re.compile(
+    r"\b(in[\s-]stock|stock|available|availability|sold[\s-]out|back in|left)\b|在庫|売り切れ|品切れ|入荷|残って", re.I
+)
+UNSUBSCRIBE = re.compile(
+    r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b"
+    r"|配信停止|購読(を)?(解除|停止|やめ)|登録(を)?解除|配信(を)?(止め|とめ|やめ|解除|停止)|(メルマガ|ニュースレター)(を)?(止め|とめ|やめ|解除|停止)",
+    re.I,
+)
 
 
 def step(state: dict | None, event) -> Step:

@@ -34,10 +34,10 @@ CONVERSATION = "conversation"  # handled by the dialogue itself (greetings, yes/
 class Intent:
     name: str
     kind: str
-    label: object = ""  # quick-reply button (lazy, translatable); "" = never offered as a button
+    label: object = None  # quick-reply button (lazy, translatable); None = never offered as a button
     operation: str = ""  # ORDER: the order operation it prepares (bot.actions.operations)
     shows: str = ""  # ORDER: the facts it shows instead (dialogue.OrderInfo.what)
-    purpose: object = ""  # ORDER: the sentence before "What's your order number?" (lazy, translatable)
+    purpose: object = None  # ORDER: the sentence before "What's your order number?" (lazy, translatable)
     topic: str = ""  # KNOWLEDGE: the help-centre topic preferred
     persistent: bool = False  # KNOWLEDGE: asked again right away, it goes to a person
     small_talk: bool = False  # left out of the hand-off summary's list of requests
@@ -119,7 +119,7 @@ def label_to_intent(text: str) -> str | None:
     button is read back in whatever language it was offered in."""
     text = unicodedata.normalize("NFKC", text).strip().lower()
     return next(
-        (row.name for row in INTENTS if row.label and unicodedata.normalize("NFKC", str(row.label)).lower() == text), None
+        (row.name for row in INTENTS if row.label is not None and unicodedata.normalize("NFKC", str(row.label)).lower() == text), None
     )
 
 
@@ -129,6 +129,7 @@ PRODUCT_INTENTS = names(kind=PRODUCT)
 SHIPPING_INTENTS = names(kind=SHIPPING)
 PERSISTENT_INTENTS = names(persistent=True)
 SMALL_TALK = names(small_talk=True)
-INTENT_LABELS = {row.name: row.label for row in INTENTS if row.label}  # lazy strings
+# Lazy strings, tested with "is not None": a lazy string's truth would translate it at import.
+INTENT_LABELS = {row.name: row.label for row in INTENTS if row.label is not None}
 INTENT_TOPICS = {row.name: row.topic for row in INTENTS if row.topic}
-ORDER_PURPOSE = {row.name: row.purpose for row in INTENTS if row.purpose}  # lazy strings
+ORDER_PURPOSE = {row.name: row.purpose for row in INTENTS if row.purpose is not None}

@@ -117,3 +117,22 @@ def test_shipping_and_product_details_in_japanese():
                        state={"slots": {}}).texts[0]
     assert details.startswith("Merino Jumperの価格は") and "素材はMerino woolです。" in details, details
     assert "カラー：Grey、Navy。サイズ：M、L。" in details
+
+
+@pytest.mark.parametrize(
+    "text, subscribe",
+    [("メルマガの配信を停止したい", False), ("ニュースレターを解除してください", False), ("ニュースレターに登録したい", True),
+     ("please unsubscribe me from the newsletter", False)],
+)
+def test_unsubscribing_in_japanese_is_never_taken_for_subscribing(text, subscribe):
+    understood = dialogue.Understood(text=text, intent="newsletter_subscription", confidence=0.95,
+                                     entities=({"type": "email", "value": "a@example.com"},))
+    action = dialogue.step(None, understood).actions[0]
+    assert isinstance(action, dialogue.Newsletter) and action.subscribe is subscribe
+
+
+def test_another_order_in_japanese_forgets_the_current_one():
+    state = {**dialogue.initial_state(), "slots": {"order_number": "10514"}, "verified": ["10514"], "active_order": "10514"}
+    understood = dialogue.Understood(text="別の注文はどこですか", intent="track_order", confidence=0.95)
+    step = dialogue.step(state, understood)
+    assert [type(a) for a in step.actions] == [dialogue.Say] and step.actions[0].key == "ask_order_number"
