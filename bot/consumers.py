@@ -12,12 +12,15 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from . import conversations, events, limits
 from .outages import DATABASE_DOWN, ChannelLayerOutageMixin, DatabaseOutageMixin
 from . import services as assistant
 from .clients import client_address
 from .handoff import handoff_port
+from .language import storefront_language
 from .models import Conversation, Message
 from .text import refusable_text
 
@@ -31,7 +34,7 @@ RATE_BURST = 8
 RATE_PER_SECOND = 1.0
 ABUSE_LIMIT = 30  # refused frames in a row before the connection is closed
 TYPING_EVERY = 2.0
-BAD_TEXT = "That text has characters we can't store (a NUL or a broken character); please retype it."
+BAD_TEXT = _("That text has characters we can't store (a NUL or a broken character); please retype it.")
 
 
 class TokenBucket:
@@ -64,6 +67,17 @@ def page_product(page) -> str | None:
     return slug if isinstance(slug, str) and PAGE_PRODUCT.match(slug) else None
 
 
+def scope_language(scope, query: dict) -> str:
+    """The storefront's language for this socket: ``?language=`` (the widget sends the page's
+    <html lang>), else Django's language cookie, else Accept-Language, else the shop's default."""
+    headers = dict(scope.get("headers") or [])
+    return storefront_language(
+        query=(query.get("language") or [None])[0],
+        cookie=(scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME),
+        accept_language=headers.get(b"accept-language", b"").decode("latin-1"),
+    )
+
+
 def _agents_online() -> bool:
     """Whether a person could take a hand-off now (the widget's header says so)."""
     return handoff_port.agents_online()
@@ -78,18 +92,22 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         self.refused = 0
         self.last_typing = 0.0
         self.address = client_address(self.scope)
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.language = scope_language(self.scope, query)
         await self.accept()
         if not await self.address_allows("connect", settings.CHAT_CONNECTIONS_PER_MINUTE):
-            await self.send_error("rate_limited", "Too many chat connections from your network; please try again in a minute.")
+            await self.send_error("rate_limited", _("Too many chat connections from your network; please try again in a minute."))
             return await self.close(code=4429)
-        token = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("conversation", [""])[0]
+        token = query.get("conversation", [""])[0]
         user = self.scope.get("user")
-        conversation = await _db(conversations.conversation_resume)(token=token, user=user) if token else None
+        conversation = (
+            await _db(conversations.conversation_resume)(token=token, user=user, language=self.language) if token else None
+        )
         if token and conversation is None:
-            await self.send_error("bad_token", "That conversation can't be opened; a new one was started.")
+            await self.send_error("bad_token", _("That conversation can't be opened; a new one was started."))
         if conversation is None:
             # No row yet: it is stored with the first message, so a connect alone writes nothing.
-            conversation = conversations.conversation_new(user=user)
+            conversation = conversations.conversation_new(user=user, language=self.language)
         self.conversation = conversation
         self.group = events.conversation_group(conversation)
         try:
@@ -125,32 +143,32 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         if self.conversation is None:
             return  # refused at connect (closing): nothing to take
         if bytes_data is not None:
-            return await self.refuse("binary_frame", "Binary frames are not supported; send JSON text.")
+            return await self.refuse("binary_frame", _("Binary frames are not supported; send JSON text."))
         if text_data is None or len(text_data) > MAX_FRAME:
-            return await self.refuse("too_long", f"Frames are limited to {MAX_FRAME} bytes.")
+            return await self.refuse("too_long", _("Frames are limited to %(limit)s bytes."), limit=MAX_FRAME)
         try:
             frame = json.loads(text_data)
         except (ValueError, RecursionError):
-            return await self.refuse("bad_json", "That frame is not valid JSON.")
+            return await self.refuse("bad_json", _("That frame is not valid JSON."))
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            return await self.refuse("bad_frame", 'A frame must be a JSON object with a "type".')
+            return await self.refuse("bad_frame", _('A frame must be a JSON object with a "type".'))
         handler = {"message": self.on_message, "typing": self.on_typing, "rating": self.on_rating}.get(frame["type"])
         if handler is None:
-            return await self.refuse("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            return await self.refuse("unknown_type", _("Unknown frame type %(type)s."), type=repr(frame["type"][:40]))
         await handler(frame)
 
     async def on_message(self, frame: dict):
         text, client_id = frame.get("text"), frame.get("client_id")
         if not isinstance(text, str) or not text.strip():
-            return await self.refuse("empty_text", "A message needs some text.", client_id)
+            return await self.refuse("empty_text", _("A message needs some text."), client_id)
         if len(text) > MAX_TEXT:
-            return await self.refuse("too_long", f"Messages are limited to {MAX_TEXT} characters.", client_id)
+            return await self.refuse("too_long", _("Messages are limited to %(limit)s characters."), client_id, limit=MAX_TEXT)
         if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID):
-            return await self.refuse("bad_frame", f"client_id must be a string of 1–{MAX_CLIENT_ID} characters.")
+            return await self.refuse("bad_frame", _("client_id must be a string of 1–%(limit)s characters."), limit=MAX_CLIENT_ID)
         if refusable_text(text) or (client_id is not None and refusable_text(client_id)):
             return await self.refuse("bad_text", BAD_TEXT, client_id)
         if not self.bucket.take() or not await self.address_allows("message", settings.CHAT_MESSAGES_PER_MINUTE):
-            return await self.refuse("rate_limited", "You're sending messages very fast; please wait a moment.", client_id)
+            return await self.refuse("rate_limited", _("You're sending messages very fast; please wait a moment."), client_id)
         self.refused = 0
         self.page_product = page_product(frame.get("page"))
         message, created, replying = await _db(conversations.shopper_message_receive)(
@@ -158,7 +176,7 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         )
         if not created and message.text != text.strip():
             return await self.refuse(
-                "client_id_reused", "That client_id was already used for another message; send this one with a new client_id.",
+                "client_id_reused", _("That client_id was already used for another message; send this one with a new client_id."),
                 client_id,
             )
         self.sent_ids.add(message.pk)
@@ -186,9 +204,9 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
             await _db(assistant.assistant_failed)(conversation_id=self.conversation.pk)
             return await self.send_error(
                 "assistant_unavailable",
-                "Sorry, the assistant couldn't answer just now; a person from our team will."
+                _("Sorry, the assistant couldn't answer just now; a person from our team will.")
                 if handoff_port.connected
-                else "Sorry, the assistant couldn't answer just now; please try again in a moment.",
+                else _("Sorry, the assistant couldn't answer just now; please try again in a moment."),
             )
         finally:
             events.answering_channel.reset(answering)
@@ -204,13 +222,13 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
     async def on_rating(self, frame: dict):
         score, comment = frame.get("score"), frame.get("comment", "")
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            return await self.refuse("bad_frame", "score must be a whole number from 1 to 5.")
+            return await self.refuse("bad_frame", _("score must be a whole number from 1 to 5."))
         if not isinstance(comment, str) or len(comment) > MAX_TEXT:
-            return await self.refuse("bad_frame", f"comment must be text of at most {MAX_TEXT} characters.")
+            return await self.refuse("bad_frame", _("comment must be text of at most %(limit)s characters."), limit=MAX_TEXT)
         if refusable_text(comment):
             return await self.refuse("bad_text", BAD_TEXT)
         if self.conversation.pk is None:
-            return await self.refuse("nothing_to_rate", "There is nothing to rate yet: the conversation has no messages.")
+            return await self.refuse("nothing_to_rate", _("There is nothing to rate yet: the conversation has no messages."))
         await _db(conversations.conversation_rate)(conversation=self.conversation, score=score, comment=comment)
         await self.send_json({"type": "rated", "score": score})
 
@@ -227,9 +245,15 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
             self.sent_ids.add(frame["id"])
         await self.send_json(frame)
 
-    async def refuse(self, code: str, detail: str, client_id=None):
+    def detail(self, text, values: dict) -> str:
+        """An error's detail in the conversation's language (the storefront's before it has one)."""
+        conversation = getattr(self, "conversation", None)
+        with translation.override(conversation.language if conversation is not None else self.language):
+            return str(text) % values if values else str(text)
+
+    async def refuse(self, code: str, detail, client_id=None, **values):
         self.refused += 1
-        frame = {"type": "error", "code": code, "detail": detail}
+        frame = {"type": "error", "code": code, "detail": self.detail(detail, values)}
         if isinstance(client_id, str) and not refusable_text(client_id):  # a lone surrogate can't even be sent
             frame["client_id"] = client_id[:MAX_CLIENT_ID]
         await self.send_json(frame)
@@ -240,8 +264,8 @@ class ChatConsumer(DatabaseOutageMixin, ChannelLayerOutageMixin, AsyncWebsocketC
         """The per-address limit across sockets and processes (bot.limits), off the event loop."""
         return await sync_to_async(limits.address_allows, thread_sensitive=False)(kind, self.address, per_minute=per_minute)
 
-    async def send_error(self, code: str, detail: str):
-        await self.send_json({"type": "error", "code": code, "detail": detail})
+    async def send_error(self, code: str, detail, **values):
+        await self.send_json({"type": "error", "code": code, "detail": self.detail(detail, values)})
 
     async def send_json(self, frame: dict):
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))

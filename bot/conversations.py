@@ -16,9 +16,10 @@ from functools import partial
 
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import events, rows
+from .language import default_language, message_language, shop_language
 from .models import Conversation, Message
 
 TOKEN_SALT = "bot.conversation"
@@ -48,15 +49,18 @@ def conversation_from_token(token: str, *, user=None) -> Conversation | None:
     return None if conversation.status == Conversation.Status.CLOSED else conversation
 
 
-def conversation_new(*, user=None, public_id: uuid.UUID | None = None) -> Conversation:
+def conversation_new(*, user=None, public_id: uuid.UUID | None = None, language: str | None = None) -> Conversation:
     """A conversation that is not stored yet: its token can be signed, its row comes with the
-    first message (conversation_store), so a connect alone writes nothing."""
+    first message (conversation_store), so a connect alone writes nothing. `language`: the
+    storefront's (bot.language.storefront_language), else the shop's default."""
     return Conversation(
-        public_id=public_id or uuid.uuid4(), user=user if user is not None and user.is_authenticated else None
+        public_id=public_id or uuid.uuid4(),
+        user=user if user is not None and user.is_authenticated else None,
+        language=shop_language(language) or default_language(),
     )
 
 
-def conversation_resume(*, token: str, user=None) -> Conversation | None:
+def conversation_resume(*, token: str, user=None, language: str | None = None) -> Conversation | None:
     """The conversation a shopper's socket reopens with its token, or None to start a new one.
 
     A conversation started while signed in answers about that account's orders without asking
@@ -67,6 +71,9 @@ def conversation_resume(*, token: str, user=None) -> Conversation | None:
     conversation = conversation_from_token(token)
     if conversation is None:
         return None
+    if conversation.pk is None and language:
+        # Nothing written in it yet: it starts in the storefront's language like a new one.
+        conversation.language = shop_language(language) or conversation.language
     signed_in = user is not None and user.is_authenticated
     if conversation.user_id is not None:
         return conversation if signed_in and conversation.user_id == user.pk else None
@@ -76,8 +83,8 @@ def conversation_resume(*, token: str, user=None) -> Conversation | None:
     return conversation
 
 
-def conversation_start(*, user=None) -> Conversation:
-    conversation = conversation_new(user=user)
+def conversation_start(*, user=None, language: str | None = None) -> Conversation:
+    conversation = conversation_new(user=user, language=language)
     conversation_store(conversation)
     return conversation
 
@@ -87,7 +94,9 @@ def conversation_store(conversation: Conversation) -> None:
     public_id first), in place. Nothing to do for a stored one."""
     if conversation.pk is not None:
         return
-    row, _ = Conversation.objects.get_or_create(public_id=conversation.public_id, defaults={"user_id": conversation.user_id})
+    row, _ = Conversation.objects.get_or_create(
+        public_id=conversation.public_id, defaults={"user_id": conversation.user_id, "language": conversation.language}
+    )
     for field in Conversation._meta.concrete_fields:
         setattr(conversation, field.attname, getattr(row, field.attname))
     conversation._state.adding, conversation._state.db = False, row._state.db
@@ -109,6 +118,8 @@ def shopper_message_receive(
         message, created = message_store(
             conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id, touch_conversation=False
         )
+        if created:
+            conversation_language_follow(conversation, text)
         return message, created, conversation_for_reply(conversation_id=conversation.pk) if created else None
     # PostgreSQL: the insert and the read in one statement (one round trip, one commit).
     replying: list = []
@@ -123,7 +134,26 @@ def shopper_message_receive(
 
     fields = _message_fields(conversation=conversation, sender=Message.Sender.SHOPPER, text=text, client_id=client_id)
     message, created = _store_and_push(fields, insert_and_read)
+    if created:
+        conversation_language_follow(conversation, text, also=replying[0])
     return message, created, replying[0] if created else None
+
+
+def conversation_language_follow(conversation: Conversation, text: str, *, also: Conversation | None = None) -> bool:
+    """A shopper's message written in another shop language switches the conversation to it
+    (bot.language.message_language; a message that says no language keeps it): the answer to
+    it, and everything after, is in the shopper's language. `also`: another instance of the
+    same row to keep in step. Returns whether it switched."""
+    language = message_language(text)
+    if language is None or language == conversation.language:
+        if also is not None:
+            also.language = conversation.language
+        return False
+    Conversation.objects.filter(pk=conversation.pk).update(language=language)
+    for instance in (conversation, also):
+        if instance is not None:
+            instance.language = language
+    return True
 
 
 def conversation_for_reply(*, conversation_id: int) -> Conversation | None:
@@ -172,6 +202,9 @@ def message_store(
 
 
 def _message_fields(*, conversation, sender, text, client_id=None, agent=None, intent="", confidence=None, data=None) -> dict:
+    if sender in (Message.Sender.BOT, Message.Sender.SYSTEM) and not (data or {}).get("language"):
+        # The language its text was rendered in (the caller's translation.override), for the frame.
+        data = {**(data or {}), "language": shop_language(translation.get_language()) or conversation.language}
     return dict(
         conversation=conversation,
         sender=sender,

@@ -14,7 +14,10 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from django.utils.translation import gettext_lazy as _
+
 from . import intents
+from .language import yes_no
 
 # --- Intents and their needs (all from the registry, bot.intents) ---------------------------
 
@@ -30,7 +33,7 @@ MAX_FAILED_VERIFICATIONS = 5
 CLARIFY_MARGIN = 0.15
 CLARIFY_BELOW = 0.75
 
-YES, NO = "Yes", "No"
+YES, NO = _("Yes"), _("No")  # the buttons of a yes/no question (lazy: the active language)
 
 
 def talk_to_person() -> str:
@@ -251,7 +254,10 @@ def _normalise(state: dict | None) -> dict:
     return base
 
 
-OTHER_ORDER = re.compile(r"\b(other|another|second|different|next)\s+(order|one|purchase)\b", re.I)
+# Words of each shop language (English, then Japanese, which has no word boundaries).
+OTHER_ORDER = re.compile(
+    r"\b(other|another|second|different|next)\s+(order|one|purchase)\b|(別|他|ほか|もう一つ|もうひとつ|2つ目|二つ目)の(ご)?注文", re.I
+)
 CODE_LIKE = re.compile(r"\s*\d[\d \-]*\s*")  # a message of digits only: an answer to "what's the code?"
 CODE_DIGITS = 6
 # Four or more parts split by commas, semicolons or lines: "name, street 1, 10115 Berlin, Germany".
@@ -265,8 +271,14 @@ POSTCODE_AND_CITY = re.compile(r"\b\d{4,5}\s+[^\W\d_]{2,}", re.I)
 def _address_like(text: str) -> bool:
     text = text.strip()
     return bool(ADDRESS_LIKE.fullmatch(text) or (STREET_AND_NUMBER.search(text) and POSTCODE_AND_CITY.search(text)))
-STOCK_QUESTION = re.compile(r"\b(in[\s-]stock|stock|available|availability|sold[\s-]out|back in|left)\b", re.I)
-UNSUBSCRIBE = re.compile(r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b", re.I)
+STOCK_QUESTION = re.compile(
+    r"\b(in[\s-]stock|stock|available|availability|sold[\s-]out|back in|left)\b|在庫|売り切れ|品切れ|入荷|残って", re.I
+)
+UNSUBSCRIBE = re.compile(
+    r"\b(unsubscribe|opt[\s-]?out|stop (sending|the newsletter|emails?)|remove me)\b"
+    r"|配信停止|購読(を)?(解除|停止|やめ)|登録(を)?解除|配信(を)?(止め|とめ|やめ|解除|停止)|(メルマガ|ニュースレター)(を)?(止め|とめ|やめ|解除|停止)",
+    re.I,
+)
 
 
 def step(state: dict | None, event) -> Step:
@@ -338,6 +350,7 @@ def _on_message(state: dict, msg: Understood) -> list:
         pending
         and pending.get("need") == "address"
         and msg.intent not in {"deny", "contact_human_agent", "complaint"}
+        and yes_no(msg.text) != "no"
         and msg.text.strip().lower() != talk_to_person().lower()
         and (_address_like(msg.text) or msg.intent not in ORDER_INTENTS)
     ):
@@ -372,9 +385,14 @@ def _on_message(state: dict, msg: Understood) -> list:
             state["pending"] = None
             return _handle_intent(state, msg, chosen)
 
+    # A plain yes or no in any shop language (a button or typed) decides before the model's intent.
+    answer = yes_no(msg.text)
+    said_yes = answer == "yes" or (answer is None and intent == "affirm")
+    said_no = answer == "no" or (answer is None and intent == "deny")
+
     # A yes/no question is pending.
     if pending and pending.get("kind") == "confirm":
-        if intent == "affirm" or msg.text.strip().lower() in {"yes", "y", "yes please", "ok", "sure"}:
+        if said_yes:
             state["pending"] = None
             _record_intent(state, "affirm", msg.confidence)
             if pending["action"] == "handover":
@@ -385,16 +403,16 @@ def _on_message(state: dict, msg: Understood) -> list:
             # for a code sent to that e-mail.
             state["pending"] = {**pending, "kind": "code"}
             return [SendCode(action=pending["action"], number=pending["number"])]
-        if intent == "deny" or msg.text.strip().lower() in {"no", "n", "nope", "no thanks"}:
+        if said_no:
             state["pending"] = None
             _record_intent(state, "deny", msg.confidence)
             return [Say("declined", {"action": pending["action"], "number": pending["number"]})]
 
     # A code is awaited and this message isn't one.
     if pending and pending.get("kind") == "code":
-        if intent == "affirm":
+        if said_yes:
             return [Say("code_waiting", {"email": pending.get("email", "")})]
-        if intent == "deny":
+        if said_no:
             state["pending"] = None
             _record_intent(state, "deny", msg.confidence)
             return [Say("declined", {"action": pending["action"], "number": pending["number"]})]
@@ -405,7 +423,7 @@ def _on_message(state: dict, msg: Understood) -> list:
         if need in ("order_number", "email") and (msg.entity("order_number") or msg.entity("email")):
             state["pending"] = None
             return _handle_intent(state, msg, pending["intent"])
-        if intent == "deny":
+        if said_no:
             state["pending"] = None
             return [Say("slot_dropped")]
 
@@ -511,7 +529,7 @@ def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
     if intent == "review":
         return [RecordFeedback(text=msg.text), Say("review_thanks")]
     if intent == "greeting":
-        return [Say("greeting", {}, ("Where is my order?", "Return an item", "Shipping costs"))]
+        return [Say("greeting", {}, (intents.label("track_order"), intents.label("return_item"), intents.label("delivery_options")))]
     if intent == "goodbye":
         return [Say("goodbye")]
     if intent == "thanks":

@@ -23,6 +23,7 @@ from contextvars import ContextVar
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,9 @@ def shopper_message_frame(message) -> dict:
         frame["intent"] = message.intent
         frame["confidence"] = round(message.confidence or 0.0, 4)
     if message.sender == "agent":
-        frame["agent_name"] = message.data.get("agent_name", "Agent")
+        frame["agent_name"] = message.data.get("agent_name") or gettext("Agent")
+    if message.sender in ("bot", "system") and message.data.get("language"):
+        frame["language"] = message.data["language"]  # the language its text is written in
     for key in ("quick_replies", "cards", "sources"):
         if message.data.get(key):
             frame[key] = message.data[key]

@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from django.utils.translation import gettext_lazy as _
+
 from .models import Message
 
 logger = logging.getLogger(__name__)
 
-HANDOFF_TEXT = "I'm passing this conversation to our support team. They'll see everything we've written so far."
-NO_DESK_TEXT = (
+HANDOFF_TEXT = _("I'm passing this conversation to our support team. They'll see everything we've written so far.")
+NO_DESK_TEXT = _(
     "I'm sorry — no person can take over this chat: this shop has no support team connected to it. "
     "Everything you wrote is kept, and I'm still here to help with orders, returns and products."
 )
@@ -81,7 +83,7 @@ handoff_port = HandoffPort()
 def handoff_announcement() -> str:
     """What the assistant says as it hands over: true whether or not anyone is online (the desk
     says what happens next), and honest when no desk is there to take it."""
-    return HANDOFF_TEXT if handoff_port.connected else NO_DESK_TEXT
+    return str(HANDOFF_TEXT if handoff_port.connected else NO_DESK_TEXT)
 
 
 def _intent_item(item) -> dict:
@@ -96,7 +98,8 @@ def _intent_item(item) -> dict:
 def handoff_packet(*, conversation, state: dict, failure: dict | None = None) -> dict:
     """The hand-off packet from the dialogue state: the last understood intents, what the shopper
     told us (never the e-mail they typed), the order verified in this chat, the actions tried
-    (``failure`` appended when the assistant itself broke) and the shopper's last message."""
+    (``failure`` appended when the assistant itself broke), the shopper's last message and the
+    conversation's language (what the person should answer in)."""
     verified = state.get("verified") or []
     active = state.get("active_order")
     last_message = (
@@ -111,4 +114,5 @@ def handoff_packet(*, conversation, state: dict, failure: dict | None = None) ->
         "verified_order": active if active and active in verified else None,
         "actions": list(state.get("actions") or []) + ([failure] if failure else []),
         "last_message": (last_message or "")[:2000],
+        "language": conversation.language,
     }

@@ -13,6 +13,7 @@ question, an e-mail address given after hours, a one-time code), never a classif
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,10 +34,10 @@ CONVERSATION = "conversation"  # handled by the dialogue itself (greetings, yes/
 class Intent:
     name: str
     kind: str
-    label: object = ""  # quick-reply button (lazy, translatable); "" = never offered as a button
+    label: object = None  # quick-reply button (lazy, translatable); None = never offered as a button
     operation: str = ""  # ORDER: the order operation it prepares (bot.actions.operations)
     shows: str = ""  # ORDER: the facts it shows instead (dialogue.OrderInfo.what)
-    purpose: str = ""  # ORDER: "Sure, I can {purpose}. What's your order number?"
+    purpose: object = None  # ORDER: the sentence before "What's your order number?" (lazy, translatable)
     topic: str = ""  # KNOWLEDGE: the help-centre topic preferred
     persistent: bool = False  # KNOWLEDGE: asked again right away, it goes to a person
     small_talk: bool = False  # left out of the hand-off summary's list of requests
@@ -45,23 +46,23 @@ class Intent:
 
 
 INTENTS: tuple[Intent, ...] = (
-    Intent("track_order", ORDER, _("Track my order"), shows="track", purpose="look up your order", says_order_number=True),
-    Intent("cancel_order", ORDER, _("Cancel my order"), operation="cancel", purpose="cancel your order", says_order_number=True),
-    Intent("change_order", ORDER, _("Change my order"), operation="change_order", purpose="change your order", says_order_number=True),
+    Intent("track_order", ORDER, _("Track my order"), shows="track", purpose=_("Sure, I can look up your order."), says_order_number=True),
+    Intent("cancel_order", ORDER, _("Cancel my order"), operation="cancel", purpose=_("Sure, I can cancel your order."), says_order_number=True),
+    Intent("change_order", ORDER, _("Change my order"), operation="change_order", purpose=_("Sure, I can change your order."), says_order_number=True),
     Intent("place_order", PRODUCT, _("Help me order")),
     Intent("delivery_options", SHIPPING, _("Shipping options")),
     Intent("delivery_period", SHIPPING, _("Delivery times"), says_order_number=True),
     Intent("change_shipping_address", ORDER, _("Change my address"), operation="change_address",
-           purpose="change the delivery address", says_order_number=True),
+           purpose=_("Sure, I can change the delivery address."), says_order_number=True),
     Intent("set_up_shipping_address", KNOWLEDGE, _("Manage saved addresses"), topic="account"),
     Intent("check_refund_policy", KNOWLEDGE, _("Refund policy"), topic="returns"),
-    Intent("get_refund", ORDER, _("Get a refund"), operation="return", purpose="start your refund", says_order_number=True),
-    Intent("track_refund", ORDER, _("Refund status"), shows="refund", purpose="check your refund", says_order_number=True),
-    Intent("return_item", ORDER, _("Return an item"), operation="return", purpose="start your return"),
+    Intent("get_refund", ORDER, _("Get a refund"), operation="return", purpose=_("Sure, I can start your refund."), says_order_number=True),
+    Intent("track_refund", ORDER, _("Refund status"), shows="refund", purpose=_("Sure, I can check your refund."), says_order_number=True),
+    Intent("return_item", ORDER, _("Return an item"), operation="return", purpose=_("Sure, I can start your return.")),
     Intent("check_payment_methods", KNOWLEDGE, _("Payment methods"), topic="payments"),
     Intent("payment_issue", KNOWLEDGE, _("Payment problem"), topic="payments", persistent=True, says_order_number=True),
-    Intent("check_invoice", ORDER, _("See my invoice"), shows="invoice", purpose="find your invoice", says_order_number=True),
-    Intent("get_invoice", ORDER, _("Download my invoice"), shows="invoice_link", purpose="find your invoice", says_order_number=True),
+    Intent("check_invoice", ORDER, _("See my invoice"), shows="invoice", purpose=_("Sure, I can find your invoice."), says_order_number=True),
+    Intent("get_invoice", ORDER, _("Download my invoice"), shows="invoice_link", purpose=_("Sure, I can find your invoice."), says_order_number=True),
     Intent("check_cancellation_fee", KNOWLEDGE, _("Cancellation fee"), topic="orders"),
     Intent("create_account", KNOWLEDGE, _("Create an account"), topic="account"),
     Intent("delete_account", KNOWLEDGE, _("Delete my account"), topic="account"),
@@ -114,9 +115,12 @@ def label(name: str) -> str:
 
 
 def label_to_intent(text: str) -> str | None:
-    """The intent whose button label (in the active language) is `text`, else None."""
-    text = text.strip().lower()
-    return next((row.name for row in INTENTS if row.label and str(row.label).lower() == text), None)
+    """The intent whose button label (in the active language) is `text`, else None: a clicked
+    button is read back in whatever language it was offered in."""
+    text = unicodedata.normalize("NFKC", text).strip().lower()
+    return next(
+        (row.name for row in INTENTS if row.label is not None and unicodedata.normalize("NFKC", str(row.label)).lower() == text), None
+    )
 
 
 ORDER_INTENTS = names(kind=ORDER)
@@ -125,6 +129,7 @@ PRODUCT_INTENTS = names(kind=PRODUCT)
 SHIPPING_INTENTS = names(kind=SHIPPING)
 PERSISTENT_INTENTS = names(persistent=True)
 SMALL_TALK = names(small_talk=True)
-INTENT_LABELS = {row.name: row.label for row in INTENTS if row.label}  # lazy strings
+# Lazy strings, tested with "is not None": a lazy string's truth would translate it at import.
+INTENT_LABELS = {row.name: row.label for row in INTENTS if row.label is not None}
 INTENT_TOPICS = {row.name: row.topic for row in INTENTS if row.topic}
-ORDER_PURPOSE = {row.name: row.purpose for row in INTENTS if row.purpose}
+ORDER_PURPOSE = {row.name: row.purpose for row in INTENTS if row.purpose is not None}

@@ -5,14 +5,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Conversation(models.Model):
     class Status(models.TextChoices):
-        BOT = "bot", "With the assistant"
-        WAITING = "waiting", "Waiting for a person"
-        AGENT = "agent", "With an agent"
-        CLOSED = "closed", "Closed"
+        BOT = "bot", _("With the assistant")
+        WAITING = "waiting", _("Waiting for a person")
+        AGENT = "agent", _("With an agent")
+        CLOSED = "closed", _("Closed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOT, db_index=True)
@@ -42,10 +43,10 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Sender(models.TextChoices):
-        SHOPPER = "shopper", "Shopper"
-        BOT = "bot", "Assistant"
-        AGENT = "agent", "Agent"
-        SYSTEM = "system", "System"
+        SHOPPER = "shopper", _("Shopper")
+        BOT = "bot", _("Assistant")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(max_length=10, choices=Sender.choices)
@@ -86,9 +87,9 @@ class TrainingExample(models.Model):
     (who, when, which intent), so the latest word of an agent is what training reads."""
 
     class Source(models.TextChoices):
-        AGENT_LABEL = "agent_label", "Agent's label at resolution"
-        CORRECTION = "correction", "Correction"
-        CONFIRMATION = "confirmation", "Agent confirmed the assistant's guess"
+        AGENT_LABEL = "agent_label", _("Agent's label at resolution")
+        CORRECTION = "correction", _("Correction")
+        CONFIRMATION = "confirmation", _("Agent confirmed the assistant\'s guess")
 
     text = models.TextField()
     intent = models.CharField(max_length=40)

@@ -9,24 +9,27 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import formats, timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from catalog.models import Order
 from catalog.money import money_amount, money_format
+
+from .text import sentences_join
 
 
 # --- Rendering facts -------------------------------------------------------------------------
 
 
 def _date(value) -> str:
-    """A date for shoppers ("3 May 2026") from a date, datetime or ISO string."""
+    """A date for shoppers ("3 May 2026", "2026年5月3日") from a date, datetime or ISO string, in
+    the active language's own way of writing it (a translatable date format)."""
     if not value:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return formats.date_format(value, "j M Y")
+    return formats.date_format(value, pgettext("date format for shoppers (Django date format)", "j M Y"))
 
 
 def items_text(summary: dict) -> str:
@@ -56,10 +59,19 @@ def order_card(summary: dict, *, invoice_url: str | None = None) -> dict:
     return card
 
 
+def _line(quantity, name: str, variant: str = "") -> str:
+    """One order line: "2 × Linen Shirt (Blue / M)"."""
+    if variant:
+        return pgettext("order line", "%(quantity)s × %(name)s (%(variant)s)") % {"quantity": quantity, "name": name, "variant": variant}
+    return pgettext("order line", "%(quantity)s × %(name)s") % {"quantity": quantity, "name": name}
+
+
+def _lines_join(lines) -> str:
+    return pgettext("between order lines", "; ").join(lines)
+
+
 def line_list(items: list[dict]) -> str:
-    return "; ".join(
-        f"{i['quantity']} × {i['name']}" + (f" ({i['variant_label']})" if i.get("variant_label") else "") for i in items
-    )
+    return _lines_join(_line(i["quantity"], i["name"], i.get("variant_label") or "") for i in items)
 
 
 def return_offer_card(order: Order, eligibility: list) -> dict:
@@ -73,7 +85,7 @@ def return_offer_card(order: Order, eligibility: list) -> dict:
         elif e.reason and e.line.quantity > e.already_returned:  # what's already in a return isn't "kept"
             kept.append({**line, "quantity": e.line.quantity - e.already_returned, "reason": e.reason})
     refund = sum((e.line.unit_price * e.returnable_quantity for e in eligibility), Decimal("0.00"))
-    offer = {"rma_number": "", "status": "offer", "status_display": "Not started yet", "refund_amount": money_amount(refund), "currency": order.currency}
+    offer = {"rma_number": "", "status": "offer", "status_display": gettext("Not started yet"), "refund_amount": money_amount(refund), "currency": order.currency}
     return {**return_card(offer), "order_number": order.number, "items": items, "not_returnable": kept}
 
 
@@ -91,59 +103,75 @@ def return_card(item: dict) -> dict:
 
 
 def tracking_text(s: dict) -> str:
-    head = f"Order {s['number']} (placed {_date(s['placed_at'])}, {items_text(s)}) is {s['status_display'].lower()}."
+    values = {
+        "number": s["number"],
+        "placed": _date(s["placed_at"]),
+        "items": items_text(s),
+        "status": s["status_display"].lower(),
+        "shipped": _date(s.get("shipped_at")),
+        "carrier": s.get("carrier") or "",
+        "tracking": s.get("tracking_number") or "",
+        "eta": _date(s.get("estimated_delivery")),
+        "delivered": _date(s.get("delivered_at")),
+    }
+    sentences = [gettext("Order %(number)s (placed %(placed)s, %(items)s) is %(status)s.")]
     status = s["status"]
     if status in ("pending",):
-        return head + " We're waiting for the payment to be confirmed."
-    if status in ("paid", "processing"):
-        eta = f" Expected delivery: {_date(s['estimated_delivery'])}." if s.get("estimated_delivery") else ""
-        return head + " It hasn't shipped yet." + eta
-    if status == "shipped":
-        parts = [head, f"It shipped on {_date(s['shipped_at'])}"]
-        if s.get("carrier"):
-            parts[-1] += f" with {s['carrier']}"
-        parts[-1] += "."
-        if s.get("tracking_number"):
-            parts.append(f"Tracking number: {s['tracking_number']}.")
-        if s.get("estimated_delivery"):
-            parts.append(f"Expected delivery: {_date(s['estimated_delivery'])}.")
-        return " ".join(parts)
-    if status in ("delivered", "partially_returned", "returned"):
-        return head + (f" It was delivered on {_date(s['delivered_at'])}." if s.get("delivered_at") else "")
-    if status == "cancelled":
-        return head
-    return head
+        sentences.append(gettext("We're waiting for the payment to be confirmed."))
+    elif status in ("paid", "processing"):
+        sentences.append(gettext("It hasn't shipped yet."))
+        if values["eta"]:
+            sentences.append(gettext("Expected delivery: %(eta)s."))
+    elif status == "shipped":
+        sentences.append(gettext("It shipped on %(shipped)s with %(carrier)s.") if values["carrier"] else gettext("It shipped on %(shipped)s."))
+        if values["tracking"]:
+            sentences.append(gettext("Tracking number: %(tracking)s."))
+        if values["eta"]:
+            sentences.append(gettext("Expected delivery: %(eta)s."))
+    elif status in ("delivered", "partially_returned", "returned") and values["delivered"]:
+        sentences.append(gettext("It was delivered on %(delivered)s."))
+    return sentences_join(t % values for t in sentences)
 
 
 def refund_text(item: dict) -> str:
-    text = f"Return {item['rma_number']}: {item['status_display'].lower()}"
+    values = {
+        "rma": item["rma_number"],
+        "status": item["status_display"].lower(),
+        "amount": money_format(item["refund_amount"], item["currency"]),
+        "date": _date(item.get("refunded_at")),
+    }
     if item["status"] == "refunded":
-        text += f" — {money_format(item['refund_amount'], item['currency'])} was refunded"
-        if item.get("refunded_at"):
-            text += f" on {_date(item['refunded_at'])}"
-        text += " to your original payment method."
+        if values["date"]:
+            text = gettext("Return %(rma)s: %(status)s — %(amount)s was refunded on %(date)s to your original payment method.")
+        else:
+            text = gettext("Return %(rma)s: %(status)s — %(amount)s was refunded to your original payment method.")
     elif item["status"] == "rejected":
-        text += "."
+        text = gettext("Return %(rma)s: %(status)s.")
     else:
-        text += f" — {money_format(item['refund_amount'], item['currency'])} will be refunded once the items are checked."
-    return text
+        text = gettext("Return %(rma)s: %(status)s — %(amount)s will be refunded once the items are checked.")
+    return text % values
 
 
 def invoice_text(s: dict) -> str:
-    lines = "; ".join(
-        f"{i['qty']} × {i['name']}" + (f" ({i['variant_label']})" if i.get("variant_label") else "")
-        + f" at {money_format(i['unit_price'], s['currency'])}"
+    currency = s["currency"]
+    lines = _lines_join(
+        pgettext("invoice line", "%(line)s at %(price)s")
+        % {"line": _line(i["qty"], i["name"], i.get("variant_label") or ""), "price": money_format(i["unit_price"], currency)}
         for i in s["items"]
     )
-    text = f"Invoice summary for order {s['number']}: {lines}."
-    if s.get("shipping_price") is not None:
-        text += f" Shipping {money_format(s['shipping_price'], s['currency'])}."
-    text += f" Total {money_format(s['total'], s['currency'])}."
     days = max(1, settings.INVOICE_LINK_MAX_AGE_SECONDS // 86400)
-    return text + (
-        " Open the full invoice with “Open invoice” on the order card (you can print it there); "
-        + ngettext("the link works for %(days)d day.", "the link works for %(days)d days.", days) % {"days": days}
+    sentences = [gettext("Invoice summary for order %(number)s: %(lines)s.") % {"number": s["number"], "lines": lines}]
+    if s.get("shipping_price") is not None:
+        sentences.append(gettext("Shipping %(amount)s.") % {"amount": money_format(s["shipping_price"], currency)})
+    sentences.append(gettext("Total %(amount)s.") % {"amount": money_format(s["total"], currency)})
+    sentences.append(
+        ngettext(
+            "Open the full invoice with “%(button)s” on the order card (you can print it there); the link works for %(days)d day.",
+            "Open the full invoice with “%(button)s” on the order card (you can print it there); the link works for %(days)d days.",
+            days,
+        ) % {"button": gettext("Open invoice"), "days": days}
     )
+    return sentences_join(sentences)
 
 
 # --- Addresses ---------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ import logging
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 CLOSE_TRY_AGAIN_LATER = 4503  # "503, try again later" (servers may send only 1000 and 3000-4999)
-UNAVAILABLE_DETAIL = "We can't reach our records right now; your message is kept and sent again shortly."
+UNAVAILABLE_DETAIL = _("We can't reach our records right now; your message is kept and sent again shortly.")
 
 
 def client_id_of(text_data) -> str | None:
@@ -48,12 +50,20 @@ def client_id_of(text_data) -> str | None:
 class DatabaseOutageMixin:
     """For a JSON WebSocket consumer whose connect() accepts before it reads the database."""
 
+    def unavailable_detail(self) -> str:
+        """The detail in the socket's language: its conversation's, else its own `language`."""
+        language = getattr(getattr(self, "conversation", None), "language", None) or getattr(self, "language", None)
+        if not language:
+            return str(UNAVAILABLE_DETAIL)
+        with translation.override(language):
+            return str(UNAVAILABLE_DETAIL)
+
     async def websocket_connect(self, message):
         try:
             await super().websocket_connect(message)
         except DATABASE_DOWN:
             logger.warning("database unavailable while opening a socket", exc_info=True)
-            await self.send(text_data=json.dumps({"type": "error", "code": "unavailable", "detail": UNAVAILABLE_DETAIL}))
+            await self.send(text_data=json.dumps({"type": "error", "code": "unavailable", "detail": self.unavailable_detail()}))
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def websocket_receive(self, message):
@@ -61,7 +71,7 @@ class DatabaseOutageMixin:
             await super().websocket_receive(message)
         except DATABASE_DOWN:
             logger.warning("database unavailable for a client frame", exc_info=True)
-            frame = {"type": "error", "code": "unavailable", "detail": UNAVAILABLE_DETAIL}
+            frame = {"type": "error", "code": "unavailable", "detail": self.unavailable_detail()}
             client_id = client_id_of(message.get("text"))
             if client_id:
                 frame["client_id"] = client_id

@@ -12,8 +12,9 @@ import logging
 from dataclasses import replace
 
 from django.db import transaction
+from django.utils import translation
 
-from . import dialogue, replies
+from . import dialogue, intents, replies
 from .actions import Executor, Reply  # noqa: F401 — Reply: the turn's texts, cards and buttons
 from .conversations import turn_store
 from .handoff import handoff_packet, handoff_port
@@ -45,7 +46,7 @@ def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
     from .slm import get_classifier
 
     result = adapt(get_classifier().classify(text, gazetteer=catalog_gazetteer()))
-    return dialogue.Understood(
+    understood = dialogue.Understood(
         text=text,
         intent=result.intent,
         confidence=float(result.confidence),
@@ -53,6 +54,18 @@ def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
         entities=tuple(e.as_dict() for e in result.entities),
         logged_in=logged_in,
     )
+    return with_clicked_label(understood)
+
+
+def with_clicked_label(understood: dialogue.Understood) -> dialogue.Understood:
+    """A message that is exactly one of the assistant's buttons (an intent's label in the active
+    language, the conversation's) means that intent, whatever the model read: a click in any
+    shop language is understood even where the model does not know the language."""
+    chosen = intents.label_to_intent(understood.text)
+    if chosen is None or chosen not in intents.BY_NAME or not intents.BY_NAME[chosen].model:
+        return understood
+    top = ((chosen, 1.0),) + tuple(t for t in understood.top if t[0] != chosen)
+    return replace(understood, intent=chosen, confidence=1.0, top=top)
 
 
 def with_page_product(understood: dialogue.Understood, slug: str | None) -> dialogue.Understood:
@@ -93,6 +106,16 @@ def assistant_reply(
         conversation = Conversation.objects.select_related("user").get(pk=conversation_id)
     if conversation.status in (Conversation.Status.AGENT, Conversation.Status.CLOSED):
         return None  # the bot never talks over a person
+    # Everything the turn says (texts, buttons, cards, dates, money) is in the conversation's
+    # language, which the shopper's message may just have switched (conversations.shopper_message_receive).
+    with translation.override(conversation.language):
+        return _assistant_turn(
+            conversation=conversation, message=message, message_id=message_id, client_address=client_address,
+            page_product=page_product,
+        )
+
+
+def _assistant_turn(*, conversation, message, message_id, client_address, page_product) -> Message | None:
     if message is None or message.pk != message_id or message.conversation_id != conversation.pk:
         message = Message.objects.only("pk", "text", "data", "conversation_id").get(pk=message_id, conversation=conversation)
     user = conversation.user
@@ -113,7 +136,7 @@ def assistant_reply(
     reply = executor.reply
     bot_fields = dict(
         sender=Message.Sender.BOT,
-        text="\n\n".join(t for t in reply.texts if t) or replies.TEXTS["unsure"],
+        text="\n\n".join(t for t in reply.texts if t) or str(replies.TEXTS["unsure"]),
         intent=understood.intent,
         confidence=understood.confidence,
         data={k: v for k, v in {"quick_replies": reply.quick_replies, "cards": reply.cards, "sources": reply.sources}.items() if v},
@@ -142,7 +165,8 @@ def assistant_failed(*, conversation_id: int) -> None:
             return
         failure = {"action": "assistant", "outcome": "failed", "detail": "exception"}
         packet = handoff_packet(conversation=conversation, state=dialogue._normalise(conversation.state), failure=failure)
-        handoff_port.escalate(conversation=conversation, reason="action_failed", context=packet)
+        with translation.override(conversation.language):  # what the desk tells the shopper, in their language
+            handoff_port.escalate(conversation=conversation, reason="action_failed", context=packet)
 
 
 _Executor = Executor  # the executor of a turn (bot.actions.base)

@@ -15,3 +15,19 @@ def refusable_text(text: str) -> bool:
     """True if `text` holds a NUL or a lone surrogate. (A str from valid JSON never holds a
     surrogate *pair*: json.loads joins the pair into one code point above U+FFFF.)"""
     return _REFUSABLE.search(text) is not None
+
+
+# Sentences that end in a full-width stop (Japanese, Chinese) are written without a space between.
+_UNSPACED_END = ("。", "！", "？", "」", "）")
+
+
+def sentences_join(sentences) -> str:
+    """Whole sentences (each translated on its own) as one text: a space after a sentence that
+    ends in a Latin stop, none after one that ends in a full-width stop."""
+    text = ""
+    for sentence in sentences:
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        text += sentence if not text or text.endswith(_UNSPACED_END) else " " + sentence
+    return text

@@ -43,7 +43,7 @@ class Reply:
     def say(self, text: str, quick_replies=()) -> None:
         self.texts.append(replies.without_typed_options(text, quick_replies))
         if quick_replies:
-            self.quick_replies = list(quick_replies)
+            self.quick_replies = [str(q) for q in quick_replies]  # lazy labels rendered now, in the turn's language
 
 
 class _Rollback(Exception):

@@ -1,6 +1,9 @@
 """Change the delivery address of an order that has not shipped: the new address is typed in the
 chat, read (order_facts.parse_address) and tried against the shop's rules before the question."""
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from catalog import selectors as shop
 from catalog import services as shop_services
 from catalog.errors import ShopError
@@ -8,14 +11,21 @@ from catalog.errors import ShopError
 from ..dialogue import Next
 from ..order_facts import parse_address
 from .base import dry_run
-from .operations import YES_NO, OrderOperation, operation
+from .operations import OrderOperation, operation, yes_no
 
 
 @operation
 class ChangeAddress(OrderOperation):
     name = "change_address"
-    declined_text = "change the address of"
-    done_text = "changed the address of"
+    declined_text = _("Okay, I won't change the address of order {number}. Anything else I can do?")
+    expired_text = _(
+        "That code has expired, so I haven't changed the address of order {number}. Just ask again and I'll send you "
+        "a new code."
+    )
+    stopped_text = _(
+        "That code wasn't right either, so I haven't changed the address of order {number}. For your security I've "
+        "stopped here — a person from our team can help you."
+    )
 
     def check(self, executor, order):
         return shop.order_address_change_refusal(order=order)
@@ -25,17 +35,21 @@ class ChangeAddress(OrderOperation):
         text = params.get("address_text")
         if not text:
             say(
-                f"Order {order.number} hasn't shipped yet, so the address can still be changed. Please send the "
-                "new address in one message: street and number, postcode and city (and the name and country "
-                "if they change)."
+                gettext(
+                    "Order %(number)s hasn't shipped yet, so the address can still be changed. Please send the "
+                    "new address in one message: street and number, postcode and city (and the name and country "
+                    "if they change)."
+                ) % {"number": order.number}
             )
             return self.asked(Next.ASK_ADDRESS)
         address = parse_address(text, name=order.ship_name, country=order.ship_country)
         if address is None:
             say(
-                "Sorry, I couldn't read that as an address. Please send the street and number, postcode and "
-                "city (and the name and country if they change) — for example: Hauptstr. 5, 10115 Berlin, or "
-                "Sam Lee, Hauptstr. 5, 10115 Berlin, Germany."
+                gettext(
+                    "Sorry, I couldn't read that as an address. Please send the street and number, postcode and "
+                    "city (and the name and country if they change) — for example: Hauptstr. 5, 10115 Berlin, or "
+                    "Sam Lee, Hauptstr. 5, 10115 Berlin, Germany."
+                )
             )
             return self.asked(Next.ASK_ADDRESS)
         try:
@@ -45,12 +59,15 @@ class ChangeAddress(OrderOperation):
                 )
             )
         except ShopError as error:
-            say(error.message + " Please send the corrected address in one message.")
+            say(gettext("%(problem)s Please send the corrected address in one message.") % {"problem": error.message})
             return self.asked(Next.ASK_ADDRESS)
         pretty = ", ".join(
             x for x in (address["name"], address["line1"], f"{address['postcode']} {address['city']}", address["country"]) if x
         )
-        say(f"Change the delivery address of order {order.number} to: {pretty}?", YES_NO)
+        say(
+            gettext("Change the delivery address of order %(number)s to: %(address)s?") % {"number": order.number, "address": pretty},
+            yes_no(),
+        )
         return self.asked(params={"address": address})
 
     def execute(self, executor, order, params):
@@ -58,4 +75,6 @@ class ChangeAddress(OrderOperation):
         order.refresh_from_db()
 
     def result(self, executor, order, done):
-        executor.reply.say(f"Done — order {order.number} will now go to: {order.shipping_address}.")
+        executor.reply.say(
+            gettext("Done — order %(number)s will now go to: %(address)s.") % {"number": order.number, "address": order.shipping_address}
+        )

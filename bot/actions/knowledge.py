@@ -1,5 +1,7 @@
 """A help-centre answer (bot.knowledge): the best passage, with its sources."""
 
+from django.utils.translation import gettext
+
 from .. import dialogue
 from .base import handles
 
@@ -13,7 +15,7 @@ def knowledge(executor, action: dialogue.Knowledge, state):
     if not passages:
         return dialogue.Outcome(action="knowledge", ok=True, found=False)
     best = passages[0]
-    executor.reply.say(f"From our help centre — {best.title}:\n{best.text}")
+    executor.reply.say(gettext("From our help centre — %(title)s:\n%(text)s") % {"title": best.title, "text": best.text})
     for p in passages:
         executor.reply.sources.append({"title": p.title, "url": p.url})
     return dialogue.Outcome(action="knowledge", ok=True, found=True)

@@ -5,6 +5,7 @@ operation (dialogue.Prepare / dialogue.Execute); the two handlers here run it.""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Order
 
@@ -13,7 +14,9 @@ from .base import handles
 
 OPERATIONS: dict[str, "OrderOperation"] = {}
 
-YES_NO = (dialogue.YES, dialogue.NO)
+def yes_no() -> tuple[str, str]:
+    """The Yes / No buttons, in the active language."""
+    return (str(dialogue.YES), str(dialogue.NO))
 
 
 def operation(cls):
@@ -33,9 +36,18 @@ class OrderOperation:
     """
 
     name = ""
-    # "Okay, I won't {declined_text} order 10234." / "... so I haven't {done_text} order 10234."
-    declined_text = "change"
-    done_text = "changed"
+    # What the assistant says in this operation's own words (whole sentences, translatable):
+    # the shopper said no; the e-mailed code expired; the code was wrong too often.
+    declined_text = _("Okay, I won't change order {number}. Anything else I can do?")
+    expired_text = _("That code has expired, so I haven't changed order {number}. Just ask again and I'll send you a new code.")
+    stopped_text = _(
+        "That code wasn't right either, so I haven't changed order {number}. For your security I've stopped here — "
+        "a person from our team can help you."
+    )
+
+    def texts(self) -> dict:
+        """The operation's own words for bot.replies' keys."""
+        return {"declined": self.declined_text, "code_expired": self.expired_text, "code_too_many": self.stopped_text}
 
     def check(self, executor, order: Order) -> str | None:
         """Why the shop's rules refuse this operation on `order`, or None."""

@@ -1,5 +1,7 @@
 """Facts of a verified order: tracking, refunds, the invoice (with its link)."""
 
+from django.utils.translation import ngettext
+
 from catalog import selectors as shop
 from catalog.invoices import invoice_url
 from catalog.models import ShopPolicy
@@ -19,10 +21,15 @@ def order_info(executor, action: dialogue.OrderInfo, state):
     if action.what == "refund":
         refunds = shop.refund_status(order=order)
         if not refunds:
-            policy = ShopPolicy.current()
+            days = ShopPolicy.current().return_window_days
             reply.say(
-                f"There is no return or refund on order {order.number} yet. Items can be returned within "
-                f"{policy.return_window_days} days of delivery.",
+                ngettext(
+                    "There is no return or refund on order %(number)s yet. Items can be returned within %(days)s day "
+                    "of delivery.",
+                    "There is no return or refund on order %(number)s yet. Items can be returned within %(days)s days "
+                    "of delivery.",
+                    days,
+                ) % {"number": order.number, "days": days},
                 (intents.label("return_item"),),
             )
         for item in refunds:

@@ -1,8 +1,11 @@
 """Products: a named product's stock or details, else a search of the catalog."""
 
+from django.utils.translation import gettext, pgettext
+
 from catalog.money import money_format
 
 from .. import dialogue
+from ..text import sentences_join
 from .base import handles
 
 
@@ -19,16 +22,18 @@ def products(executor, action: dialogue.Products, state):
         else:
             sizes = sorted({v.size for v in product.variants.all() if v.size}, key=size_key)
             colours = sorted({v.colour for v in product.variants.all() if v.colour})
-            details = [f"{product.name} costs {money_format(product.price, product.currency)}."]
+            details = [
+                gettext("%(product)s costs %(price)s.") % {"product": product.name, "price": money_format(product.price, product.currency)}
+            ]
             if product.materials:
-                details.append(f"Material: {product.materials}.")
+                details.append(gettext("Material: %(materials)s.") % {"materials": product.materials})
             if colours:
-                details.append("Colours: " + ", ".join(colours) + ".")
+                details.append(gettext("Colours: %(colours)s.") % {"colours": pgettext("list separator", ", ").join(colours)})
             if sizes:
-                details.append("Sizes: " + ", ".join(sizes) + ".")
+                details.append(gettext("Sizes: %(sizes)s.") % {"sizes": pgettext("list separator", ", ").join(sizes)})
             if product.description:
                 details.append(product.description.split("\n")[0][:300])
-            executor.reply.say(" ".join(details))
+            executor.reply.say(sentences_join(details))
         executor.reply.cards.append(product_card(product, colour=action.colour, size=action.size))
         return dialogue.Outcome(action="products", ok=True)
     product_index_refresh_if_due()
@@ -44,11 +49,13 @@ def products(executor, action: dialogue.Products, state):
     state["slots"]["product"] = found[0].slug
     if action.intent == "place_order":
         executor.reply.say(
-            "You can order on the product page: choose colour and size, add it to your bag and check out. "
-            "Here is what I found:"
+            gettext(
+                "You can order on the product page: choose colour and size, add it to your bag and check out. "
+                "Here is what I found:"
+            )
         )
     else:
-        executor.reply.say("Here is what I found in our shop:")
+        executor.reply.say(gettext("Here is what I found in our shop:"))
     for product in found:
         executor.reply.cards.append(product_card(product, colour=action.colour, size=action.size))
     return dialogue.Outcome(action="products", ok=True)

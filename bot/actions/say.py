@@ -1,5 +1,7 @@
 """Say a fixed text (bot.replies); no facts, except a signed-in shopper's own recent orders."""
 
+from django.utils.translation import gettext
+
 from catalog import selectors as shop
 
 from .. import dialogue, replies
@@ -16,10 +18,9 @@ def say(executor, action: dialogue.Say, state):
     if action.key == "ask_order_number" and user is not None and user.is_authenticated:
         # A signed-in shopper picks one of their own recent orders instead of looking it up.
         recent = shop.orders_for_user(user=user).values_list("number", flat=True)[:RECENT_ORDER_CHOICES]
-        quick_replies = tuple(f"Order {number}" for number in recent) or quick_replies
+        quick_replies = tuple(gettext("Order %(number)s") % {"number": number} for number in recent) or quick_replies
     params = dict(action.params)
     operation = OPERATIONS.get(params.get("action", ""))
-    if operation is not None:  # "Okay, I won't cancel order 10234." in the operation's own words
-        params.setdefault("action_name", operation.declined_text)
-        params.setdefault("action_done", operation.done_text)
-    executor.reply.say(replies.render(action.key, params, shop=executor.shop_name), quick_replies)
+    # "Okay, I won't cancel order 10234." in the operation's own words, else the generic ones.
+    template = operation.texts().get(action.key) if operation is not None else None
+    executor.reply.say(replies.render(action.key, params, shop=executor.shop_name, template=template), quick_replies)

@@ -48,7 +48,8 @@ def send_code(executor, action: dialogue.SendCode, state):
         return dialogue.Outcome(action="send_code", ok=False, refused=True, message="code limit")
     code, kept = verification.code_issue(purpose=_code_purpose(executor, action))
     minutes = max(1, settings.VERIFY_CODE_TTL_SECONDS // 60)
-    data = {"code": code, "action": action.action, "minutes": minutes}
+    # "language": the e-mail is written in the conversation's language (catalog.tasks renders it so).
+    data = {"code": code, "action": action.action, "minutes": minutes, "language": executor.conversation.language}
     executor.after_turn.append(partial(send_order_email.delay_on_commit, order.pk, "verification_code", data=data))
     return dialogue.Outcome(
         action="send_code",

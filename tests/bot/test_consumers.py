@@ -269,6 +269,6 @@ async def test_failed_order_checks_count_per_socket_address_and_a_forged_forward
             answers.append(reply)
         finally:
             await comm.disconnect()
-    assert replies.TEXTS["verify_locked"] in answers[-1]["text"]
+    assert str(replies.TEXTS["verify_locked"]) in answers[-1]["text"]
     assert not any(card["kind"] == "order" for card in answers[-1].get("cards", []))
     assert await database_sync_to_async(Conversation.objects.count)() == 3
