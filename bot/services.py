@@ -123,7 +123,7 @@ def assistant_reply(
         confidence=understood.confidence,
         data={"top": [list(t) for t in understood.top], "entities": list(understood.entities)},
     )
-    return turn_store(
+    stored = turn_store(
         conversation=conversation,
         message=message,
         annotation=annotation,
@@ -132,6 +132,19 @@ def assistant_reply(
         escalations=executor.escalations,
         after_turn=executor.after_turn,
     )
+    shadow_after_reply(message_id=message.pk)
+    return stored
+
+
+def shadow_after_reply(*, message_id: int) -> None:
+    """A candidate in shadow reads the message too, once the reply is stored and pushed (a task:
+    off this turn's path when a worker runs them; right after the reply in the embedded default)."""
+    from .shadow import shadow_active
+
+    if shadow_active():
+        from .tasks import shadow_classify
+
+        shadow_classify.delay_on_commit(message_id)
 
 
 def assistant_failed(*, conversation_id: int) -> None:
