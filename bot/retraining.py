@@ -289,6 +289,7 @@ class _Progress:
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.written = 0.0
+        self.stage = ""
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, name=f"retrain-{job_id}-heartbeat", daemon=True)
 
@@ -310,9 +311,9 @@ class _Progress:
 
     def __call__(self, stage: str, done: int = 0, total: int = 1, *, epochs: int = 0, force: bool = False, message: str = "") -> None:
         now = time.monotonic()
-        if not force and stage == "train" and 0 < done < total and now - self.written < PROGRESS_WRITE_SECONDS:
+        if not force and stage == self.stage and 0 < done < total and now - self.written < PROGRESS_WRITE_SECONDS:
             return
-        self.written = now
+        self.written, self.stage = now, stage
         low, high = STAGE_SPAN.get(stage, (0, 100))
         percent = low + (high - low) * (done / total if total else 0)
         fields = {"stage": stage, "percent": round(percent, 1), "heartbeat_at": timezone.now()}
@@ -452,8 +453,9 @@ def _after_change() -> None:
     stamps_forget()
 
 
-def version_promote(*, version: ModelVersion, by=None) -> ModelVersion:
-    """Serve `version` from now on (every process, without a restart); the serving one retires."""
+def version_promote(*, version: ModelVersion, by=None, rollback: bool = False) -> ModelVersion:
+    """Serve `version` from now on (every process, without a restart); the serving one retires
+    and is remembered as what a rollback goes back to (not when this is itself a rollback)."""
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version.pk)
         if version.status == ModelVersion.Status.SERVING:
@@ -463,11 +465,16 @@ def version_promote(*, version: ModelVersion, by=None) -> ModelVersion:
         if not (version_artifact_dir(version) / "model.onnx").exists():
             raise RetrainRefused(_("The files of %(version)s are missing; it cannot serve.") % {"version": version.version})
         baseline_version()
+        previous = ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.SERVING).first()
         ModelVersion.objects.filter(status=ModelVersion.Status.SERVING).update(status=ModelVersion.Status.RETIRED)
         version.status = ModelVersion.Status.SERVING
         version.promoted_at = timezone.now()
         version.promoted_by = by if by is not None and getattr(by, "pk", None) else None
-        version.save(update_fields=["status", "promoted_at", "promoted_by"])
+        fields = ["status", "promoted_at", "promoted_by"]
+        if not rollback and previous is not None:
+            version.replaced = previous
+            fields.append("replaced")
+        version.save(update_fields=fields)
         transaction.on_commit(_after_change)
     return version
 
@@ -475,16 +482,12 @@ def version_promote(*, version: ModelVersion, by=None) -> ModelVersion:
 def version_rollback(*, by=None) -> ModelVersion:
     """Serve again the version that served before the current one (the baseline if none did)."""
     current = serving_version()
-    previous = (
-        ModelVersion.objects.exclude(pk=current.pk).filter(status=ModelVersion.Status.RETIRED, promoted_at__isnull=False)
-        .order_by("-promoted_at").first()
-    )
-    if previous is None:
-        baseline = baseline_version()
-        previous = baseline if baseline.pk != current.pk else None
-    if previous is None:
-        raise RetrainRefused(_("No earlier version to roll back to: the shipped model is serving."))
-    return version_promote(version=previous, by=by)
+    previous = current.replaced
+    if previous is None and not current.is_baseline:
+        previous = baseline_version()
+    if previous is None or previous.pk == current.pk:
+        raise RetrainRefused(_("No earlier version to roll back to: %(version)s is the first that served.") % {"version": current.version})
+    return version_promote(version=previous, by=by, rollback=True)
 
 
 def shadow_start(*, version: ModelVersion) -> ModelVersion:
@@ -531,6 +534,7 @@ def job_progress(job: RetrainJob | None) -> dict:
         "stage_label": str(job.get_stage_display()),
         "epoch": job.epoch,
         "epochs": job.epochs,
+        "epoch_label": _("epoch %(epoch)s/%(epochs)s") % {"epoch": job.epoch, "epochs": job.epochs},
         "percent": job.percent,
         "message": job.message,
         "running": job.status == RetrainJob.Status.RUNNING and not stale,

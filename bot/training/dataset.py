@@ -299,8 +299,10 @@ def load_agent_labelled(labels: list[str], *, holdout_percent: int = 0, held_out
     kept_out = [ex for pk, ex in examples if agent_label_held_out(pk, holdout_percent)]
     if held_out:
         return kept_out
-    kept_out_texts = {normalise(ex.text) for ex in kept_out}
-    return [ex for pk, ex in examples if not agent_label_held_out(pk, holdout_percent) and normalise(ex.text) not in kept_out_texts]
+    # The same message labelled twice: compared as written (case and spacing aside), not through
+    # normalise(), which folds digits and drops non-Latin letters (Japanese would all collide).
+    kept_out_texts = {ex.text.casefold() for ex in kept_out}
+    return [ex for pk, ex in examples if not agent_label_held_out(pk, holdout_percent) and ex.text.casefold() not in kept_out_texts]
 
 
 def load_catalog_products() -> list[tuple[str, str]]:
