@@ -234,11 +234,11 @@ def retrain_start(*, by=None, shadow: bool = False, trigger: str = "admin") -> R
     try:
         with transaction.atomic():
             job = RetrainJob.objects.create(started_by=by, shadow=shadow, trigger=trigger, message=_("Waiting for a worker."))
+            cache.set(LOCK_KEY, job.pk, timeout=settings.RETRAIN_STALE_SECONDS)
             transaction.on_commit(lambda: _enqueue(job.pk))
     except IntegrityError:
         cache.delete(LOCK_KEY)
         raise _refused(RetrainJob.objects.filter(status=RetrainJob.Status.RUNNING).first()) from None
-    cache.set(LOCK_KEY, job.pk, timeout=settings.RETRAIN_STALE_SECONDS)
     return job
 
 
