@@ -63,7 +63,8 @@ def _current(kind: str) -> Stamp | None:
     except Exception:  # noqa: BLE001 — no table yet, no database here, the database down: keep what we had
         logger.debug("could not read the serving model version; keeping the last one", exc_info=True)
         with _lock:
-            _checked_at = now
+            # Not again before the next check: a database that is down is not asked on every message.
+            _checked_at, _read_once = now, True
             return _stamps.get(kind)
     with _lock:
         _stamps.clear()
