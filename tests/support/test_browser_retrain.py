@@ -3,6 +3,7 @@ watches the progress bar move through its stages (static/support/retrain.js poll
 progress.json under the strict CSP), and finds the candidate listed with its gate decision."""
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,20 @@ from bot.models import ModelVersion, RetrainJob, TrainingExample
 from tests.live import LiveServer, artifacts_dir, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def wait_through_reload(page, expression: str, timeout: float) -> None:
+    """wait_until across the page's own reload (which destroys the context an evaluate runs in)."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return wait_until(page, expression, timeout=max(1.0, deadline - time.monotonic()))
+        except Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def test_retrain_now_shows_a_moving_progress_bar_and_lists_the_judged_candidate(browser, monkeypatch, tmp_path):
@@ -50,10 +65,9 @@ def test_retrain_now_shows_a_moving_progress_bar_and_lists_the_judged_candidate(
         assert "epoch" in page.get_by_test_id("retrain-stage").inner_text()
         page.screenshot(path=str(artifacts_dir() / "retrain-progress.png"))
         seen = [float(page.get_by_test_id("retrain-bar").get_attribute("value") or 0)]
-        wait_until(page, "document.querySelector('[data-testid=retrain-bar]').value >= 85 || "
-                   "document.querySelectorAll('[data-testid=version-row]').length === 2", timeout=300)
         # When it ends, the page reloads once and lists the candidate with its decision.
-        wait_until(page, "document.querySelectorAll('[data-testid=version-row]').length === 2", timeout=300)
+        wait_through_reload(page, "document.querySelectorAll('[data-testid=version-row]').length === 2", timeout=300)
+        page.wait_for_load_state()
         job = RetrainJob.objects.get()
         assert job.status == "succeeded", job.message
         candidate = ModelVersion.objects.exclude(is_baseline=True).get()
