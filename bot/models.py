@@ -141,3 +141,100 @@ class ProductEmbedding(models.Model):
 
     def __str__(self):
         return f"Embedding of {self.product_id}"
+
+
+class ModelVersion(models.Model):
+    """One intent model the assistant can serve: the shipped artifact (the baseline, registered
+    lazily) or a candidate retrained on the shop's labels (bot.retraining), with its gate report.
+
+    At most one version serves at a time, and at most one runs in shadow.
+    """
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", _("Candidate")
+        SHADOW = "shadow", _("In shadow")
+        SERVING = "serving", _("Serving")
+        RETIRED = "retired", _("Retired")
+        FAILED = "failed", _("Failed the gate")
+
+    version = models.CharField(max_length=80, unique=True)
+    language = models.CharField(max_length=8, default="en")
+    # The artifact folder under ASSISTANT_DATA_DIR/models/<version>/; empty for the baseline,
+    # which is always settings.SLM_ARTIFACT_DIR (the shipped artifact, never overwritten).
+    path = models.CharField(max_length=500, blank=True)
+    is_baseline = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CANDIDATE, db_index=True)
+    # Figures per guard set and on the shop's held-out labels, for this version and for the
+    # version serving when it was judged (bot.retraining.gate_decide).
+    report = models.JSONField(default=dict, blank=True)
+    gate_passed = models.BooleanField(null=True)
+    gate_reason = models.TextField(blank=True)
+    # Shadow: live messages this version also classified, and how many it read as the serving one did.
+    shadow_messages = models.PositiveIntegerField(default=0)
+    shadow_agreements = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The version that served before this one was promoted: what a rollback goes back to.
+    replaced = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="serving"), name="model_version_one_serving"),
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="shadow"), name="model_version_one_shadow"),
+        ]
+
+    def __str__(self):
+        return self.version
+
+    @property
+    def shadow_agreement(self) -> float | None:
+        return self.shadow_agreements / self.shadow_messages if self.shadow_messages else None
+
+
+class RetrainJob(models.Model):
+    """One retraining run (bot.retraining.retrain_run) and its progress, which the admin polls.
+
+    A partial unique constraint lets only one job be RUNNING; a job whose worker stops beating
+    (killed mid-training) is marked STALE by the next start.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
+        STALE = "stale", _("Stopped (worker lost)")
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DATA = "data", _("Preparing the data")
+        TRAIN = "train", _("Training")
+        EXPORT = "export", _("Exporting")
+        EVALUATE = "evaluate", _("Evaluating")
+        GATE = "gate", _("Judging the candidate")
+        DONE = "done", _("Done")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.QUEUED)
+    epoch = models.PositiveSmallIntegerField(default=0)
+    epochs = models.PositiveSmallIntegerField(default=0)
+    percent = models.FloatField(default=0.0)
+    message = models.TextField(blank=True)
+    shadow = models.BooleanField(default=False)  # the candidate goes into shadow instead of serving at once
+    trigger = models.CharField(max_length=20, default="admin")  # admin, schedule, command
+    labels_seen = models.PositiveIntegerField(default=0)  # the TrainingExample rows it read
+    candidate = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="running"), name="retrain_job_one_running"),
+        ]
+
+    def __str__(self):
+        return f"Retraining #{self.pk} ({self.status})"

@@ -146,7 +146,7 @@ def _assistant_turn(*, conversation, message, message_id, client_address, page_p
         confidence=understood.confidence,
         data={"top": [list(t) for t in understood.top], "entities": list(understood.entities)},
     )
-    return turn_store(
+    stored = turn_store(
         conversation=conversation,
         message=message,
         annotation=annotation,
@@ -155,6 +155,19 @@ def _assistant_turn(*, conversation, message, message_id, client_address, page_p
         escalations=executor.escalations,
         after_turn=executor.after_turn,
     )
+    shadow_after_reply(message_id=message.pk)
+    return stored
+
+
+def shadow_after_reply(*, message_id: int) -> None:
+    """A candidate in shadow reads the message too, once the reply is stored and pushed (a task:
+    off this turn's path when a worker runs them; right after the reply in the embedded default)."""
+    from .shadow import shadow_active
+
+    if shadow_active():
+        from .tasks import shadow_classify
+
+        shadow_classify.delay_on_commit(message_id)
 
 
 def assistant_failed(*, conversation_id: int) -> None:

@@ -27,3 +27,32 @@ def reindex_products() -> int:
 
     product_index_refresh()
     return ProductEmbedding.objects.count()
+
+
+# Not acks_late: a retraining is not idempotent (a second run trains a second candidate). A worker
+# killed mid-run loses the message; the job row goes stale and the next start says so.
+@shared_task(acks_late=False, soft_time_limit=3600, time_limit=3700)
+def retrain(job_id: int) -> int | None:
+    """Train, judge and (if it passes the gate) promote a candidate. Returns its version's id."""
+    from .retraining import retrain_run
+
+    candidate = retrain_run(job_id=job_id)
+    return candidate.pk if candidate else None
+
+
+@shared_task(acks_late=False, soft_time_limit=60, time_limit=90)
+def scheduled_retrain() -> int | None:
+    """Celery beat, on settings.RETRAIN_SCHEDULE: start a retraining if labels came in since the last."""
+    from .retraining import retrain_scheduled
+
+    job = retrain_scheduled()
+    return job.pk if job else None
+
+
+@shared_task(acks_late=True, soft_time_limit=20, time_limit=30)
+def shadow_classify(message_id: int) -> bool | None:
+    """The shadow candidate reads a shopper message the serving model already answered (idempotent
+    enough: a redelivered message counts twice at worst). Returns whether the two agreed."""
+    from .shadow import shadow_compare
+
+    return shadow_compare(message_id=message_id)

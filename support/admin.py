@@ -80,3 +80,5 @@ class FollowUpTicketAdmin(AgentCanView, admin.ModelAdmin):
             return "—"
         url = reverse("admin:support_escalation_change", args=[obj.escalation_id])
         return format_html('<a href="{}">#{}</a>', url, obj.escalation_id)
+
+from . import model_versions_admin  # noqa: E402,F401 — registers the Intent models page

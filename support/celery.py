@@ -40,7 +40,30 @@ app.autodiscover_tasks()
 # they are still being imported.
 @app.on_after_configure.connect
 def _support_beat_schedule(sender, **kwargs):
-    sender.conf.beat_schedule = {
+    from django.conf import settings
+
+    schedule = {
         **(sender.conf.beat_schedule or {}),
         "support-sla-watchdog": {"task": "support.tasks.sla_watchdog", "schedule": 30.0, "options": {"expires": 25}},
     }
+    retrain = retrain_crontab(getattr(settings, "RETRAIN_SCHEDULE", ""))
+    if retrain is not None:
+        # The shop's retraining schedule (bot.retraining.retrain_scheduled: skipped without new labels).
+        schedule["bot-scheduled-retrain"] = {"task": "bot.tasks.scheduled_retrain", "schedule": retrain, "options": {"expires": 3600}}
+    sender.conf.beat_schedule = schedule
+
+
+def retrain_crontab(value: str):
+    """settings.RETRAIN_SCHEDULE as a Celery crontab: "" -> None, "daily" (03:00), "weekly"
+    (Mondays 03:00) or five crontab fields "minute hour day-of-month month day-of-week"."""
+    from celery.schedules import crontab
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value == "daily":
+        return crontab(minute=0, hour=3)
+    if value == "weekly":
+        return crontab(minute=0, hour=3, day_of_week=1)
+    minute, hour, day_of_month, month_of_year, day_of_week = value.split()
+    return crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week)

@@ -293,6 +293,31 @@ ASSISTANT_DATA_DIR = Path(os.environ.get("ASSISTANT_DATA_DIR", BASE_DIR / "var" 
 ASSISTANT_ADAPT_CONFIDENCE = float(os.environ.get("ASSISTANT_ADAPT_CONFIDENCE", "0.8"))
 ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE = float(os.environ.get("ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE", "1"))
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", BASE_DIR.parent / "shared"))
+# Serving processes re-read which model version serves (bot.models.ModelVersion) at most this
+# often, and load a newly promoted one without a restart.
+SLM_VERSION_CHECK_SECONDS = float(os.environ.get("SLM_VERSION_CHECK_SECONDS", "5"))
+# --- Retraining on the shop's labels (bot.retraining; the admin's "Intent models" page) ---------
+# RETRAIN_SCHEDULE: empty (off), "daily", "weekly" (Mondays 03:00) or a crontab "min hour dom mon dow",
+# run by Celery beat; a scheduled run is skipped when no label came in since the last one.
+RETRAIN_SCHEDULE = os.environ.get("RETRAIN_SCHEDULE", "").strip()
+if RETRAIN_SCHEDULE and RETRAIN_SCHEDULE not in ("daily", "weekly") and len(RETRAIN_SCHEDULE.split()) != 5:
+    raise ValueError(f"RETRAIN_SCHEDULE must be empty, daily, weekly or a 5-field crontab, not {RETRAIN_SCHEDULE!r}")
+RETRAIN_SHADOW = env_bool("RETRAIN_SHADOW")  # scheduled candidates that pass the gate go into shadow, not straight to serving
+# The training recipe (the shipped model's by default: all layers, 3 epochs).
+RETRAIN_EPOCHS = int(os.environ.get("RETRAIN_EPOCHS", "3"))
+RETRAIN_LAYERS = int(os.environ.get("RETRAIN_LAYERS", "0"))
+RETRAIN_MAX_PER_INTENT = int(os.environ.get("RETRAIN_MAX_PER_INTENT", "0"))  # 0: no cap
+RETRAIN_MAX_LENGTH = int(os.environ.get("RETRAIN_MAX_LENGTH", "64"))
+RETRAIN_LEARNING_RATE = float(os.environ.get("RETRAIN_LEARNING_RATE", "8e-5"))
+RETRAIN_BATCH_SIZE = int(os.environ.get("RETRAIN_BATCH_SIZE", "32"))
+RETRAIN_THREADS = int(os.environ.get("RETRAIN_THREADS", "2"))
+RETRAIN_FULL_REPORT = env_bool("RETRAIN_FULL_REPORT", default=True)  # the full evaluation report and model card as well as the gate's figures
+# The gate: a candidate may lose at most this much accuracy (0.005 = 0.5 points) on each guard set
+# and must beat the serving model on the share of the shop's labels held out of training.
+RETRAIN_GUARD_TOLERANCE = float(os.environ.get("RETRAIN_GUARD_TOLERANCE", "0.005"))
+RETRAIN_HOLDOUT_PERCENT = int(os.environ.get("RETRAIN_HOLDOUT_PERCENT", "20"))
+# A running job whose worker has not beaten for this long is taken as lost (killed mid-training).
+RETRAIN_STALE_SECONDS = int(os.environ.get("RETRAIN_STALE_SECONDS", "120"))
 # An open agent workspace socket re-reads its access (active staff agent, session still logged
 # in) at most this often, on a frame from or to the agent; removals that fire signals (logout,
 # deactivation, a lost group or permission) close it at once, this bounds the ones that don't.

@@ -262,8 +262,21 @@ def load_own(vocab: Vocabulary, rng: random.Random, expansions: int = 4) -> list
     return examples
 
 
-def load_agent_labelled(labels: list[str]) -> list[Example]:
-    """Shopper messages labelled by agents (bot.models.TrainingExample); none when the table is absent."""
+def agent_label_held_out(pk: int, percent: int) -> bool:
+    """Whether the agent label with this id belongs to the shop's held-out share (`percent` of
+    them, fixed by a hash of the id): those judge a retrained model and are never trained on."""
+    if percent <= 0:
+        return False
+    digest = hashlib.sha256(f"training-example:{pk}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < percent
+
+
+def load_agent_labelled(labels: list[str], *, holdout_percent: int = 0, held_out: bool = False) -> list[Example]:
+    """Shopper messages labelled by agents (bot.models.TrainingExample); none when the table is absent.
+
+    With holdout_percent, the training share (default) or, with held_out=True, the held-out share
+    (agent_label_held_out). A training row whose text is also a held-out row's is left out too.
+    """
     try:
         from django.db import connection
         from django.db.utils import DatabaseError
@@ -276,11 +289,20 @@ def load_agent_labelled(labels: list[str]) -> list[Example]:
     except (ImportError, DatabaseError, RuntimeError, ImproperlyConfigured):
         return []
     known = set(labels)
-    return [
-        Example(" ".join(text.split()), intent, "agent", f"agent:{pk}")
+    examples = [
+        (pk, Example(" ".join(text.split()), intent, "agent", f"agent:{pk}"))
         for pk, text, intent in rows
         if intent in known and text and text.strip()
     ]
+    if holdout_percent <= 0:
+        return [] if held_out else [ex for _, ex in examples]
+    kept_out = [ex for pk, ex in examples if agent_label_held_out(pk, holdout_percent)]
+    if held_out:
+        return kept_out
+    # The same message labelled twice: compared as written (case and spacing aside), not through
+    # normalise(), which folds digits and drops non-Latin letters (Japanese would all collide).
+    kept_out_texts = {ex.text.casefold() for ex in kept_out}
+    return [ex for pk, ex in examples if not agent_label_held_out(pk, holdout_percent) and ex.text.casefold() not in kept_out_texts]
 
 
 def load_catalog_products() -> list[tuple[str, str]]:
@@ -414,11 +436,13 @@ def build_splits(
     test: float = 0.1,
     max_per_intent: int | None = None,
     include_agent_labels: bool = True,
+    agent_holdout_percent: int = 0,
     open_shop: bool = True,
 ) -> Splits:
     """Load every source, split by group, then balance and augment the train split only.
 
     max_per_intent caps every split per intent (the tiny CI run); None keeps everything.
+    agent_holdout_percent keeps that share of the agent labels out (bot.retraining judges on it).
     open_shop adds the shop-independent requests of bot.training.open_shop (open product nouns).
     """
     rng = random.Random(seed)
@@ -429,7 +453,7 @@ def build_splits(
     if open_shop:
         own += load_open_shop_examples(shared_dir, seed=seed)
     clinc = load_clinc_train(shared_dir, rng)
-    agent = load_agent_labelled(labels) if include_agent_labels else []
+    agent = load_agent_labelled(labels, holdout_percent=agent_holdout_percent) if include_agent_labels else []
 
     unknown = {ex.intent for ex in bitext + own + clinc} - set(labels)
     if unknown:

@@ -47,6 +47,7 @@ class TrainConfig:
     teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation)
     distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
     distill_temperature: float = 2.0
+    agent_holdout_percent: int = 0  # this share of the agent labels is never trained on (bot.retraining judges on it)
     extra: dict = field(default_factory=dict)
 
 
@@ -123,8 +124,17 @@ def _teacher_logits(config: TrainConfig, labels: list[str], texts: list[str], lo
     return torch.tensor(logits)
 
 
-def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
-    """Run the whole pipeline; returns the artifact folder (config.output / "artifact")."""
+def train(config: TrainConfig, log=print, progress: bool = True, on_progress=None) -> Path:
+    """Run the whole pipeline; returns the artifact folder (config.output / "artifact").
+
+    on_progress(stage, done, total), if given, is called as the run moves on: ("data", 0, 1),
+    ("train", step, total_steps) after every optimizer step, ("export", 0, 1), ("evaluate", 0, 1)
+    (bot.retraining stores it for the admin's progress bar; an exception it raises stops the run).
+    """
+    def stage(name: str, done: int = 0, total: int = 1) -> None:
+        if on_progress is not None:
+            on_progress(name, done, total)
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
@@ -142,7 +152,11 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
     artifact = out / "artifact"
     artifact.mkdir(parents=True, exist_ok=True)
 
-    splits = ds.build_splits(shared_dir=config.shared_dir, seed=config.seed, max_per_intent=config.max_per_intent)
+    stage("data")
+    splits = ds.build_splits(
+        shared_dir=config.shared_dir, seed=config.seed, max_per_intent=config.max_per_intent,
+        agent_holdout_percent=config.agent_holdout_percent,
+    )
     labels = splits.labels
     label_id = {label: i for i, label in enumerate(labels)}
     for name, part in (("train", splits.train), ("dev", splits.dev), ("test", splits.test)):
@@ -186,6 +200,7 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
     lengths = [len(e) for e in encoded]
     target_tensor = torch.tensor(targets)
     step = 0
+    stage("train", 0, total_steps)
     for epoch in range(config.epochs):
         model.train()
         batches = _batches(lengths, config.batch_size, rng)
@@ -207,6 +222,7 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
             scheduler.step()
             optimizer.zero_grad()
             step += 1
+            stage("train", step, total_steps)
             running = 0.98 * running + 0.02 * loss.item() if k else loss.item()
             if k % 20 == 0:
                 bar.set_postfix(loss=f"{running:.3f}")
@@ -220,6 +236,8 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
 
     # Export and quantize, then calibrate on what is served: the int8 model's dev logits.
     from bot.training.export import KEEP_FLOAT, export_onnx, quantize_int8
+
+    stage("export")
 
     fp32_path = out / "model_fp32.onnx"
     export_onnx(model, fp32_path)
@@ -281,6 +299,7 @@ def train(config: TrainConfig, log=print, progress: bool = True) -> Path:
     if config.evaluate:
         from bot.training.evaluation import evaluate_artifact, write_model_card
 
+        stage("evaluate")
         report = evaluate_artifact(artifact, shared_dir=config.shared_dir, threads=1)
         report["train_seconds"] = round(train_seconds, 1)
         report["total_seconds"] = round(time.time() - started, 1)
