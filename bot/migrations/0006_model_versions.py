@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bot', '0004_conversation_language'),
+        ('bot', '0005_review_labels_and_insight_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
