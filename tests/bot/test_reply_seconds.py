@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bot.conversations import message_store, turn_store
 from bot.models import Conversation, Message
+from bot.services import assistant_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,16 @@ def test_a_turn_stores_the_seconds_from_the_shopper_message_it_answers(handed_of
     assert stored.reply_seconds == pytest.approx((stored.created_at - shopper.created_at).total_seconds(), abs=1e-6)
     assert stored.reply_seconds == pytest.approx(2.75, abs=1e-6)
     assert bot.reply_seconds == stored.reply_seconds
+
+
+def test_the_assistant_writes_it_on_its_own_reply():
+    """The real turn (the shipped model, the policy), reading the shopper's message itself."""
+    conversation = Conversation.objects.create()
+    asked = shopper_message(conversation, "hello")
+    bot = assistant_reply(conversation_id=conversation.pk, message_id=asked.pk)
+    stored, shopper = Message.objects.get(pk=bot.pk), Message.objects.get(pk=asked.pk)
+    assert stored.sender == Message.Sender.BOT
+    assert stored.reply_seconds == pytest.approx((stored.created_at - shopper.created_at).total_seconds(), abs=1e-6)
 
 
 def test_only_replies_carry_it():
