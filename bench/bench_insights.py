@@ -82,9 +82,12 @@ def generate(count: int, *, days: int, rng: random.Random, agent) -> dict:
                     text, confidence = f"a question about {intent} #{rng.randint(1, 500)}", rng.uniform(0.5, 1.0)
                 messages.append(Message(conversation=conversation, sender="shopper", text=text, intent=intent,
                                         confidence=confidence, created_at=moment, data={"top": [[intent, confidence]]}))
+                asked = moment
                 moment += timedelta(seconds=rng.uniform(0.2, 2.5))
+                # reply_seconds as the assistant's turn writes it (bot.conversations.turn_store).
                 messages.append(Message(conversation=conversation, sender="bot", text="An answer.", intent=intent,
-                                        confidence=confidence, created_at=moment))
+                                        confidence=confidence, created_at=moment,
+                                        reply_seconds=(moment - asked).total_seconds()))
             if turns and rng.random() < 0.15:
                 handed = moment + timedelta(seconds=1)
                 escalation = Escalation(conversation=conversation, reason=rng.choices(reasons, weights)[0], created_at=handed,
@@ -107,11 +110,13 @@ def generate(count: int, *, days: int, rng: random.Random, agent) -> dict:
 
 
 def analyze() -> None:
-    """Fresh statistics for the planner, as autovacuum (PostgreSQL) or `ANALYZE` would keep them."""
+    """Fresh statistics for the planner and, on PostgreSQL, the visibility map that index-only
+    scans rely on: what autovacuum keeps up to date after bulk inserts (PostgreSQL 13+ vacuums
+    insert-only tables too). SQLite: ANALYZE."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:

@@ -183,15 +183,17 @@ def message_store(
     confidence: float | None = None,
     data: dict | None = None,
     touch_conversation: bool = True,
+    answers: Message | None = None,
 ) -> tuple[Message, bool]:
     """Store a message exactly once per (conversation, client_id); push it after commit.
 
     Returns (message, created). A resend with a known client_id returns the stored row.
     touch_conversation=False when the caller saves the conversation in the same transaction.
+    `answers`: the stored shopper message an assistant's reply answers (its reply_seconds).
     """
     fields = _message_fields(
         conversation=conversation, sender=sender, text=text, client_id=client_id, agent=agent, intent=intent,
-        confidence=confidence, data=data,
+        confidence=confidence, data=data, answers=answers,
     )
 
     def touch(message: Message) -> None:
@@ -201,7 +203,9 @@ def message_store(
     return _store_and_push(fields, _message_insert, then=touch)
 
 
-def _message_fields(*, conversation, sender, text, client_id=None, agent=None, intent="", confidence=None, data=None) -> dict:
+def _message_fields(*, conversation, sender, text, client_id=None, agent=None, intent="", confidence=None, data=None,
+                    answers: Message | None = None) -> dict:
+    now = timezone.now()
     if sender in (Message.Sender.BOT, Message.Sender.SYSTEM) and not (data or {}).get("language"):
         # The language its text was rendered in (the caller's translation.override), for the frame.
         data = {**(data or {}), "language": shop_language(translation.get_language()) or conversation.language}
@@ -214,7 +218,9 @@ def _message_fields(*, conversation, sender, text, client_id=None, agent=None, i
         intent=intent,
         confidence=confidence,
         data=data or {},
-        created_at=timezone.now(),
+        created_at=now,
+        # Written once with the row, from the two rows' own times (see Message.reply_seconds).
+        reply_seconds=None if answers is None else (now - answers.created_at).total_seconds(),
     )
 
 
@@ -319,7 +325,7 @@ def turn_store(*, conversation: Conversation, message: Message, annotation: dict
     """
     if connection.vendor == "postgresql" and not escalations:
         bot_message, _ = _store_and_push(
-            _message_fields(conversation=conversation, **reply),
+            _message_fields(conversation=conversation, answers=message, **reply),
             partial(_turn_insert_pg, message=message, annotation=annotation, patch=patch),
         )
         if bot_message is not None:
@@ -331,7 +337,7 @@ def turn_store(*, conversation: Conversation, message: Message, annotation: dict
         message_annotate(message=message, **annotation)
         if not state_merge(conversation, patch):
             return None  # a person claimed the conversation while the assistant was thinking
-        bot_message, _ = message_store(conversation=conversation, touch_conversation=False, **reply)
+        bot_message, _ = message_store(conversation=conversation, touch_conversation=False, answers=message, **reply)
         for escalate in escalations:
             escalate(conversation)
         for send in after_turn:

@@ -58,6 +58,11 @@ class Message(models.Model):
     confidence = models.FloatField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # An assistant's reply: seconds from the shopper's message it answers (that row's created_at)
+    # to its own created_at. A fact of this row, written in the INSERT that stores it and never
+    # changed (bot.conversations.turn_store); NULL on every other message. The desk's insights
+    # average it (support/insights.py) instead of pairing messages with a window at read time.
+    reply_seconds = models.FloatField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["pk"]
@@ -68,6 +73,10 @@ class Message(models.Model):
             models.Index(fields=["created_at", "sender"], name="message_created_sender"),
             models.Index(fields=["sender", "created_at", "intent", "confidence"], name="message_sender_created_intent"),
             models.Index(fields=["conversation", "sender", "created_at"], name="message_conv_sender_created"),
+            # The assistant's reply times of a period, from this small index alone.
+            models.Index(
+                fields=["created_at", "reply_seconds"], name="message_reply_seconds", condition=models.Q(reply_seconds__isnull=False)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -131,7 +131,7 @@ def turn_finish_pg(*, message_id: int, annotation: dict, conversation_id: int, s
     from .models import Conversation, Message
 
     m, c = Message._meta, Conversation._meta
-    col = {name: _qn(m.get_field(name).column) for name in ("intent", "confidence", "data", "conversation", "sender", "text", "created_at")}
+    col = {name: _qn(m.get_field(name).column) for name in ("intent", "confidence", "data", "conversation", "sender", "text", "created_at", "reply_seconds")}
     ccol = {name: _qn(c.get_field(name).column) for name in ("state", "updated_at", "status")}
     mf = {name: m.get_field(name) for name in ("confidence", "data", "created_at", "intent")}
     sql = (
@@ -140,8 +140,8 @@ def turn_finish_pg(*, message_id: int, annotation: dict, conversation_id: int, s
         f"merged AS (UPDATE {_qn(c.db_table)} SET {ccol['state']} = {ccol['state']} || %s, {ccol['updated_at']} = %s "
         f"WHERE {_qn(c.pk.column)} = %s AND {ccol['status']} <> %s RETURNING {_qn(c.pk.column)}) "
         f"INSERT INTO {_qn(m.db_table)} ({col['conversation']}, {col['sender']}, {col['text']}, {col['intent']}, "
-        f"{col['confidence']}, {col['data']}, {col['created_at']}) "
-        f"SELECT merged.{_qn(c.pk.column)}, %s::varchar, %s::text, %s::varchar, %s::double precision, %s, %s FROM merged "
+        f"{col['confidence']}, {col['data']}, {col['created_at']}, {col['reply_seconds']}) "
+        f"SELECT merged.{_qn(c.pk.column)}, %s::varchar, %s::text, %s::varchar, %s::double precision, %s, %s, %s::double precision FROM merged "
         f"RETURNING {_qn(m.pk.column)}"
     )
     prep = lambda field, value: field.get_db_prep_save(value, connection)  # noqa: E731
@@ -150,7 +150,7 @@ def turn_finish_pg(*, message_id: int, annotation: dict, conversation_id: int, s
         message_id,
         prep(c.get_field("state"), state_patch), prep(c.get_field("updated_at"), reply["created_at"]), conversation_id, not_status,
         reply["sender"], reply["text"], reply["intent"], prep(mf["confidence"], reply["confidence"]), prep(mf["data"], reply["data"]),
-        prep(mf["created_at"], reply["created_at"]),
+        prep(mf["created_at"], reply["created_at"]), reply.get("reply_seconds"),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -117,7 +117,7 @@ def assistant_reply(
 
 def _assistant_turn(*, conversation, message, message_id, client_address, page_product) -> Message | None:
     if message is None or message.pk != message_id or message.conversation_id != conversation.pk:
-        message = Message.objects.only("pk", "text", "data", "conversation_id").get(pk=message_id, conversation=conversation)
+        message = Message.objects.only("pk", "text", "data", "conversation_id", "created_at").get(pk=message_id, conversation=conversation)
     user = conversation.user
     understood = with_page_product(understand(message.text, logged_in=bool(user and user.is_authenticated)), page_product)
     executor = Executor(conversation=conversation, user=user, client_address=client_address)

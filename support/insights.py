@@ -15,7 +15,8 @@ Definitions (the insights page states them too):
 - hand-offs: the escalations of the conversations started in the period, by reason; a reason's
   rate is the share of conversations with the shopper that had at least one of that reason.
 - messages, intents, out-of-scope share, not understood: messages written in the period.
-- bot reply time: from a shopper's message to the assistant's reply that follows it.
+- bot reply time: from a shopper's message to the assistant's reply to it (Message.reply_seconds,
+  a fact written with each reply in the INSERT that stores it, never updated: no counter).
 - agent's first reply: from the hand-off (escalation created) to the first agent message after
   it; resolution: from the hand-off to the agent marking it resolved.
 """
@@ -26,10 +27,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
-from django.db.models import (
-    Avg, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Window,
-)
-from django.db.models.functions import Lag, Lower
+from django.db.models import Avg, Count, F, FloatField, Func, IntegerField, Min, Q
+from django.db.models.functions import Lower
 from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,7 +56,8 @@ class Epoch(Func):
         return self.as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra)
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::double precision", **extra)
+        # date_part is double precision; EXTRACT is numeric since PostgreSQL 14 (much slower per row).
+        return self.as_sql(compiler, connection, template="date_part('epoch', %(expressions)s)", **extra)
 
 
 class QuarterHour(Func):
@@ -73,7 +73,7 @@ class QuarterHour(Func):
         )
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / 900)::bigint", **extra)
+        return self.as_sql(compiler, connection, template="FLOOR(date_part('epoch', %(expressions)s) / 900)::bigint", **extra)
 
 
 @dataclass(frozen=True)
@@ -143,32 +143,58 @@ def _seconds(value):
 # --- One query per figure -------------------------------------------------------------------
 
 
+def _sql(queryset) -> tuple[str, tuple]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
 def conversation_counts(period: Period) -> dict:
     """Conversations started in the period: all, with the shopper, automated, handed off; by
-    quarter-hour, folded into the series' buckets. One query."""
-    shopper_wrote = Exists(Message.objects.filter(conversation=OuterRef("pk"), sender=Message.Sender.SHOPPER))
-    agent_wrote = Exists(Message.objects.filter(conversation=OuterRef("pk"), sender=Message.Sender.AGENT))
-    handed_off = Exists(Escalation.objects.filter(conversation=OuterRef("pk")))
-    rows = (
-        Conversation.objects.filter(_in(period))
-        .order_by()
-        .annotate(q=QuarterHour("created_at"))
-        .values("q")
-        .annotate(
-            total=Count("pk"),
-            engaged=Count("pk", filter=Q(shopper_wrote)),
-            automated=Count("pk", filter=Q(shopper_wrote) & ~Q(handed_off) & ~Q(agent_wrote)),
-            handed_off=Count("pk", filter=Q(handed_off)),
-        )
+    quarter-hour, folded into the series' buckets. One query.
+
+    One pass over what marks a conversation (its shopper's and agents' messages, its
+    escalations), grouped by conversation and joined to the period's conversations, rather than
+    three EXISTS probes per conversation. Only rows written since the period started are read:
+    a message or an escalation is never older than its conversation (both are written after it,
+    at the time they happen)."""
+    conversations = (
+        Conversation.objects.filter(_in(period)).order_by().annotate(cid=F("pk"), q=QuarterHour("created_at")).values("cid", "q")
     )
+    people = (
+        Message.objects.filter(created_at__gte=period.start, sender__in=[Message.Sender.SHOPPER, Message.Sender.AGENT])
+        .order_by()
+        .values("conversation_id", "sender")
+    )
+    escalations = Escalation.objects.filter(created_at__gte=period.start).order_by().values("conversation_id")
+    c_sql, c_params = _sql(conversations)
+    p_sql, p_params = _sql(people)
+    e_sql, e_params = _sql(escalations)
+    with connections[conversations.db].cursor() as cursor:
+        cursor.execute(
+            # Django's own SQL for the three row sets; only the grouping is written here.
+            f"""SELECT c.q, COUNT(*), SUM(COALESCE(f.shopper, 0)),
+                       SUM(CASE WHEN f.shopper = 1 AND f.person = 0 THEN 1 ELSE 0 END), SUM(COALESCE(f.escalated, 0))
+                FROM ({c_sql}) c LEFT JOIN (
+                    SELECT x.conversation_id,
+                           MAX(CASE WHEN x.kind = 's' THEN 1 ELSE 0 END) AS shopper,
+                           MAX(CASE WHEN x.kind = 's' THEN 0 ELSE 1 END) AS person,
+                           MAX(CASE WHEN x.kind = 'e' THEN 1 ELSE 0 END) AS escalated
+                    FROM (SELECT p.conversation_id, CASE WHEN p.sender = %s THEN 's' ELSE 'a' END AS kind FROM ({p_sql}) p
+                          UNION ALL SELECT e.conversation_id, 'e' FROM ({e_sql}) e) x
+                    GROUP BY x.conversation_id
+                ) f ON f.conversation_id = c.cid
+                GROUP BY c.q""",  # noqa: S608
+            (*c_params, Message.Sender.SHOPPER, *p_params, *e_params),
+        )
+        rows = cursor.fetchall()
     keys = ("total", "engaged", "automated", "handed_off")
     totals = dict.fromkeys(keys, 0)
     series: dict[date, dict] = defaultdict(lambda: dict.fromkeys(keys, 0))
-    for row in rows:
-        bucket = series[period.bucket(_local_day(row["q"]))]
-        for key in keys:
-            bucket[key] += row[key]
-            totals[key] += row[key]
+    for q, *values in rows:
+        bucket = series[period.bucket(_local_day(q))]
+        for key, value in zip(keys, values):
+            bucket[key] += int(value or 0)
+            totals[key] += int(value or 0)
     return {"totals": totals, "series": dict(series)}
 
 
@@ -247,47 +273,28 @@ def csat(period: Period) -> dict:
 
 
 def bot_reply_time(period: Period) -> dict:
-    """Seconds from a shopper's message to the assistant's reply right after it, for replies
-    written in the period. One query: a window over each conversation's messages, filtered
-    outside it (Django would filter on the sender before the window, losing the shopper rows)."""
-    order = [F("pk").asc()]
-    turns = (
-        Message.objects.filter(_in(period))
-        .order_by()
-        .annotate(
-            at=Epoch("created_at"),
-            previous_sender=Window(Lag("sender"), partition_by=[F("conversation_id")], order_by=order),
-            previous_at=Window(Lag(Epoch("created_at")), partition_by=[F("conversation_id")], order_by=order),
-        )
-        .values("sender", "at", "previous_sender", "previous_at")
+    """Seconds from a shopper's message to the assistant's reply to it, for replies written in
+    the period. One query over the replies' own reply_seconds (Message.reply_seconds: written
+    with each reply from the two rows' times, never changed), from a small partial index."""
+    figures = Message.objects.filter(_in(period), reply_seconds__isnull=False).aggregate(
+        average=Avg("reply_seconds"), count=Count("reply_seconds")
     )
-    sql, params = turns.query.sql_with_params()
-    with connections[turns.db].cursor() as cursor:
-        cursor.execute(
-            f"SELECT AVG(turns.at - turns.previous_at), COUNT(*) FROM ({sql}) turns"  # noqa: S608 — Django's own SQL
-            " WHERE turns.sender = %s AND turns.previous_sender = %s",
-            (*params, Message.Sender.BOT, Message.Sender.SHOPPER),
-        )
-        average, count = cursor.fetchone()
-    return {"average": _seconds(average), "count": count}
+    return {"average": _seconds(figures["average"]), "count": figures["count"]}
 
 
 def agent_times(period: Period) -> dict:
     """Seconds from hand-off to an agent's first reply, and to resolution, for the escalations of
-    the conversations started in the period. One query."""
-    first_reply = Subquery(
-        Message.objects.filter(
-            conversation=OuterRef("conversation"), sender=Message.Sender.AGENT, created_at__gte=OuterRef("created_at")
-        )
-        .order_by("created_at")
-        .annotate(at=Epoch("created_at"))
-        .values("at")[:1],
-        output_field=FloatField(),
+    the conversations started in the period. One query: each escalation joined to its
+    conversation's agent messages written since, the earliest kept (a grouping, not one
+    subquery per escalation)."""
+    agent_since = Q(
+        conversation__messages__sender=Message.Sender.AGENT, conversation__messages__created_at__gte=F("created_at")
     )
     resolved = Q(outcome=Escalation.Outcome.RESOLVED, resolved_at__isnull=False)
     figures = (
         Escalation.objects.filter(_in(period, "conversation__created_at"))
-        .annotate(first_reply_at=first_reply)
+        .order_by()
+        .annotate(first_reply_at=Min(Epoch("conversation__messages__created_at"), filter=agent_since))
         .aggregate(
             first_reply=Avg(F("first_reply_at") - Epoch("created_at")),
             first_reply_count=Count("first_reply_at"),

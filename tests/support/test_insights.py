@@ -6,10 +6,13 @@ import io
 import re
 from datetime import datetime, time, timedelta
 
+from unittest import mock
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from bot.conversations import turn_store
 from bot.models import Conversation, Message
 from support import insights
 from support.models import Escalation
@@ -27,15 +30,21 @@ def at(days_ago, hour, minute=0, second=0.0):
 
 
 def conversation(started, turns, *, rating=None, escalation=None, agent_reply=None, resolved=None, agent=None):
-    """turns: (text, intent, confidence, seconds the bot took) per shopper message."""
+    """turns: (text, intent, confidence, seconds the bot took) per shopper message. The bot's
+    replies are stored as the assistant stores them (bot.conversations.turn_store, which writes
+    Message.reply_seconds), at the time given (the clock is set, nothing else is replaced)."""
     row = Conversation.objects.create(created_at=started, rating=rating)
     moment = started
     for text, intent, confidence, took in turns:
         moment += timedelta(seconds=10)
-        Message.objects.create(conversation=row, sender="shopper", text=text, intent=intent, confidence=confidence, created_at=moment)
+        shopper = Message.objects.create(conversation=row, sender="shopper", text=text, created_at=moment)
         if took is not None:
-            Message.objects.create(conversation=row, sender="bot", text="…", intent=intent, created_at=moment + timedelta(seconds=took))
+            with mock.patch("django.utils.timezone.now", return_value=moment + timedelta(seconds=took)):
+                turn_store(conversation=row, message=shopper, annotation={"intent": intent, "confidence": confidence, "data": {}},
+                           patch={}, reply={"sender": "bot", "text": "…", "intent": intent, "confidence": None, "data": {}})
             moment += timedelta(seconds=took)
+        else:
+            Message.objects.filter(pk=shopper.pk).update(intent=intent, confidence=confidence)
     if escalation:
         handed = moment + timedelta(seconds=1)
         esc = Escalation.objects.create(conversation=row, reason=escalation, created_at=handed, status="queued")
@@ -256,3 +265,22 @@ def test_the_admin_home_links_to_insights_and_the_review_queue(client, shop):
     client.force_login(shop)
     html = client.get("/admin/").content.decode()
     assert 'href="/desk/insights/"' in html and 'href="/desk/review/"' in html
+
+
+def test_a_conversation_from_before_the_period_counts_only_for_its_messages(client, shop):
+    """Started 9 days ago, written in, handed off and joined by an agent today: outside the
+    7-day conversations (and their automation), inside the 7-day messages and reply times."""
+    old = conversation(at(9, 10), [("hello", "greeting", 0.9, 0.5)])
+    asked = Message.objects.create(conversation=old, sender="shopper", text="still there?", intent="greeting", confidence=0.8,
+                                   created_at=at(0, 7))
+    with mock.patch("django.utils.timezone.now", return_value=at(0, 7, second=1.25)):
+        turn_store(conversation=old, message=asked, annotation={"intent": "greeting", "confidence": 0.8, "data": {}},
+                   patch={}, reply={"sender": "bot", "text": "Yes!", "intent": "greeting", "confidence": None, "data": {}})
+    Escalation.objects.create(conversation=old, reason="requested", created_at=at(0, 7, 1), status="queued")
+    Message.objects.create(conversation=old, sender="agent", agent=shop, text="Hi", created_at=at(0, 7, 2))
+    client.force_login(shop)
+    for days in (7, 30):
+        data = client.get(f"/desk/insights.json?days={days}").json()
+        assert_figures(data, expected(TODAY - timedelta(days=days - 1), TODAY))
+    data = client.get("/desk/insights.json?days=7").json()
+    assert data["conversations"] == 8 and data["automated_conversations"] == 3  # as without it
