@@ -15,7 +15,7 @@ from bot.services import assistant_reply
 
 pytestmark = pytest.mark.django_db
 
-backfill = importlib.import_module("bot.migrations.0006_message_reply_seconds").reply_seconds_of_past_replies
+backfill = importlib.import_module("bot.migrations.0007_message_reply_seconds").reply_seconds_of_past_replies
 
 
 def reply(text="An answer."):
