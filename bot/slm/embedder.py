@@ -1,8 +1,9 @@
-"""Sentence embeddings of the base all-MiniLM-L6-v2, served by ONNX Runtime (no torch).
+"""Sentence embeddings of multilingual-e5-small (English and Japanese), served by ONNX Runtime.
 
-The same vectors sentence-transformers gives for that model: token embeddings mean-pooled over
-the attention mask, then L2-normalised, 384 floats per text. Knowledge-base retrieval and
-product search use them. The artifact (bot/embedder_artifact/) is built once by
+Token states mean-pooled over the attention mask, then L2-normalised, 384 floats per text. e5
+was trained with a prefix on each text: ``queries()`` for what a shopper asks, ``passages()`` for
+what is indexed (articles, products); ``embed()`` adds none. Knowledge-base retrieval and product
+search use them. The artifact (bot/embedder_artifact/) is built once by
 `python manage.py build_embedder`; it is loaded on first use, once per process.
 """
 
@@ -31,8 +32,25 @@ class SentenceEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=int(self.config["max_length"]))
         self.pad_id = int(self.config.get("pad_token_id", 0))
+        self.query_prefix = self.config.get("query_prefix", "")
+        self.passage_prefix = self.config.get("passage_prefix", "")
         self.session = inference_session(self.artifact_dir / self.config.get("model_file", "model.onnx"), threads=threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """What shoppers ask, to search with."""
+        return self.embed(self._prefixed(self.query_prefix, texts))
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        """What is searched (article paragraphs, product texts)."""
+        return self.embed(self._prefixed(self.passage_prefix, texts))
+
+    @staticmethod
+    def _prefixed(prefix: str, texts: list[str]) -> list[str]:
+        if isinstance(texts, str):
+            raise TypeError("expects a list of texts, not one string")
+        # An empty text stays empty (a zero vector), prefix or not.
+        return [f"{prefix}{t}" if isinstance(t, str) and t.strip() else "" for t in texts]
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """(n, 384) float32, each row L2-normalised; an empty text gets a zero vector."""

