@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Category, Customer, Order, OrderLine, Product, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
+from .models import CategoryTranslation, ProductTranslation
 from .money import money_amount
 
 # --- Order numbers and verification -----------------------------------------------------
@@ -538,6 +539,11 @@ def product_filter(
             | Q(description__icontains=word)
             | Q(materials__icontains=word)
             | Q(category__name__icontains=word)
+            # a translation's text matches too (a Japanese word finds the product)
+            | Exists(ProductTranslation.objects.filter(
+                Q(name__icontains=word) | Q(description__icontains=word) | Q(materials__icontains=word), product=OuterRef("pk")
+            ))
+            | Exists(CategoryTranslation.objects.filter(name__icontains=word, category=OuterRef("category")))
         )
     if category is not None and category != "":
         products = products.filter(category_id__in=_category_ids(category))
