@@ -47,6 +47,8 @@ def shop_languages() -> list[str]:
 
 def translations_of(model, ids, language: str) -> dict[int, dict[str, str]]:
     """{object id: {field: text}} of the non-blank translated fields, for one language."""
+    if language_code(language) == SOURCE_LANGUAGE:
+        return {}  # the original is on the row itself
     row_model, key, fields = TRANSLATED[model]
     rows = row_model.objects.filter(**{f"{key}_id__in": list(ids), "language": language}).values(f"{key}_id", *fields)
     return {row[f"{key}_id"]: {f: row[f] for f in fields if row[f]} for row in rows}

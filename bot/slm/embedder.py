@@ -9,8 +9,10 @@ search use them. The artifact (bot/embedder_artifact/) is built once by
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +93,14 @@ def get_embedder() -> SentenceEmbedder:
                     threads = int(getattr(settings, "SLM_THREADS", 1))
                 _embedder = SentenceEmbedder(artifact_dir, threads=threads)
     return _embedder
+
+
+@lru_cache(maxsize=4)
+def artifact_fingerprint(artifact_dir: str | None = None) -> str:
+    """A short digest of the artifact's config.json: stored vectors made by another embedder are
+    stale (bot.products keys its vectors on it). Reads one small file, loads no model."""
+    if artifact_dir is None:
+        from django.conf import settings
+
+        artifact_dir = str(getattr(settings, "EMBEDDER_ARTIFACT_DIR", DEFAULT_ARTIFACT_DIR)) if settings.configured else str(DEFAULT_ARTIFACT_DIR)
+    return hashlib.sha256((Path(artifact_dir) / "config.json").read_bytes()).hexdigest()[:16]

@@ -291,28 +291,32 @@ def load_translations(directory: Path, catalog: dict, articles: list[dict]) -> d
     return found
 
 
-def write_translations(translations: dict) -> int:
-    """Create or update the demo's translation rows (each only when it differs). Returns how many
-    were written."""
+def write_translations(translations: dict, *, replace: bool) -> int:
+    """The demo's translation rows: after a wipe (replace=True) all created at once, like the
+    articles (the search index is built afterwards); otherwise synced, each written only when it
+    differs (a changed article translation is re-indexed, bot/signals.py). Returns how many were
+    written. A language SHOP_LANGUAGES leaves out is skipped."""
     from catalog.models import ArticleTranslation, CategoryTranslation, ProductTranslation
-
-    written = 0
     from catalog.translations import shop_languages
 
+    written = 0
     for language, entry in translations.items():
         if language not in shop_languages():
-            continue  # SHOP_LANGUAGES leaves it out
+            continue
         for model, rows, key, save, lookup in (
             (CategoryTranslation, entry["categories"], "category", category_translation_save, {c.slug: c for c in Category.objects.all()}),
             (ProductTranslation, entry["products"], "product", product_translation_save, {p.name: p for p in Product.objects.all()}),
             (ArticleTranslation, entry["articles"], "article", article_translation_save, {a.slug: a for a in Article.objects.all()}),
         ):
-            have = {(getattr(t, f"{key}_id")): t for t in model.objects.filter(language=language)}
-            for name, fields in rows.items():
-                obj = lookup.get(name)
-                if obj is None:
-                    continue
-                fields = {k: str(v).strip() for k, v in (fields or {}).items()}
+            specs = [
+                (lookup[name], {k: str(v).strip() for k, v in (fields or {}).items()}) for name, fields in rows.items() if name in lookup
+            ]
+            if replace:
+                model.objects.bulk_create([model(**{key: obj, "language": language, **fields}) for obj, fields in specs])
+                written += len(specs)
+                continue
+            have = {getattr(t, f"{key}_id"): t for t in model.objects.filter(language=language)}
+            for obj, fields in specs:
                 current = have.get(obj.pk)
                 if current is None or any(getattr(current, k) != v for k, v in fields.items()):
                     save(**{key: obj, "language": language, **fields})
@@ -1395,7 +1399,7 @@ class Command(BaseCommand):
                 created, updated = write_articles(data.articles, replace=False)
                 if created or updated:
                     progress(f"Help articles synced: {created} created, {updated} updated.")
-                if translated := write_translations(data.translations):
+                if translated := write_translations(data.translations, replace=False):
                     progress(f"Translations synced: {translated} written.")
             else:
                 shop = DemoShop(data, now=now, log=progress)
@@ -1414,7 +1418,7 @@ class Command(BaseCommand):
                 write_shop(shop, orders)
                 write_articles(data.articles, replace=True)
                 reset_sequences(CATALOG_MODELS + [Article])
-                write_translations(data.translations)
+                write_translations(data.translations, replace=True)
                 current, why = demo_is_current(now, data)
                 if not current:
                     raise CommandError(f"The new demo shop is inconsistent: {why}")
