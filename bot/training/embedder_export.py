@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import unicodedata
 from datetime import datetime, timezone
@@ -326,6 +327,7 @@ def build_embedder_artifact(output: Path, *, weights_path: str = "", tokenizer_p
             "mean_cosine": float(cosine.mean()),
             "sample_size": len(sample),
             "p50_ms_per_query_1_thread": round(float(np.median(timings)), 2),
+            "load_average_while_timed": round(os.getloadavg()[0], 1),  # the build machine may be busy
         },
         "bytes": sizes,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -360,7 +362,8 @@ as e5 was trained. At most {config['max_length']} tokens.
   Japanese queries and passages (each embedded alone and in one batch, the worse kept): min
   cosine {c['min_cosine']:.4f}, mean {c['mean_cosine']:.4f}.
 - Size: model.onnx {b['model.onnx'] / 1e6:.1f} MB, tokenizer.json {b['tokenizer.json'] / 1e6:.1f} MB.
-  p50 {c['p50_ms_per_query_1_thread']} ms per query, one thread, on the build machine.
+  p50 {c['p50_ms_per_query_1_thread']} ms per query, one thread, on the build machine (load average
+  {c['load_average_while_timed']} while timed: a busy machine's figure is a multiple of an idle one's).
 
 Rebuild with `python manage.py build_embedder` (needs the training stack).
 """
