@@ -127,14 +127,16 @@ class ArticlePassage(models.Model):
     """A paragraph of a knowledge-base article with its sentence embedding (float32 bytes)."""
 
     article = models.ForeignKey("catalog.Article", on_delete=models.CASCADE, related_name="passages")
+    # The language of the text: the article's own (English) or one of its translations.
+    language = models.CharField(max_length=12, default="en")
     position = models.PositiveSmallIntegerField()
     text = models.TextField()
     embedding = models.BinaryField()
     indexed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["article", "position"]
-        constraints = [models.UniqueConstraint(fields=["article", "position"], name="passage_unique_position")]
+        ordering = ["article", "language", "position"]
+        constraints = [models.UniqueConstraint(fields=["article", "language", "position"], name="passage_unique_language_position")]
 
     def __str__(self):
         return f"{self.article.title} §{self.position}"

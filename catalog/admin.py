@@ -6,6 +6,7 @@ to the chat. Audit data (events, order lines, return lines) is read-only.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, Sum
@@ -33,6 +34,7 @@ from .models import (
     ShopPolicy,
     Variant,
 )
+from .models import ArticleTranslation, CategoryTranslation, ProductTranslation
 
 
 def staff_actor(request) -> str:
@@ -130,6 +132,40 @@ class ReturnStartForm(ActionForm):
 # --- Catalog ------------------------------------------------------------------------------------
 
 
+class LanguageChoice:
+    """A translation's language: one of the shop's languages other than the catalogue's own."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            from .translations import SOURCE_LANGUAGE, shop_languages
+
+            choices = [(code, name) for code, name in settings.LANGUAGES if code in shop_languages() and code != SOURCE_LANGUAGE]
+            return forms.ChoiceField(choices=choices, label="language")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class TranslationInline(LanguageChoice, admin.StackedInline):
+    """The object's text in the shop's other languages (catalog/translations.py); blank fields
+    show the original."""
+
+    extra = 0
+
+
+class CategoryTranslationInline(TranslationInline):
+    model = CategoryTranslation
+    fields = ("language", "name", "description")
+
+
+class ProductTranslationInline(TranslationInline):
+    model = ProductTranslation
+    fields = ("language", "name", "materials", "description")
+
+
+class ArticleTranslationInline(TranslationInline):
+    model = ArticleTranslation
+    fields = ("language", "title", "tags", "body")
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "parent", "product_count")
@@ -137,6 +173,7 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("parent",)
+    inlines = [CategoryTranslationInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("parent").annotate(product_total=Count("products"))
@@ -160,7 +197,7 @@ class ProductAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)
     readonly_fields = ("created_at", "updated_at")
-    inlines = [VariantInline]
+    inlines = [VariantInline, ProductTranslationInline]
     actions = ["make_active", "make_inactive"]
     list_per_page = 50
 
@@ -584,6 +621,30 @@ class ShopPolicyAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:catalog_shoppolicy_change", args=[policy.pk]))
 
 
+@admin.register(CategoryTranslation)
+class CategoryTranslationAdmin(LanguageChoice, admin.ModelAdmin):
+    list_display = ("category", "language", "name", "updated_at")
+    list_filter = ("language",)
+    search_fields = ("name", "description", "category__name")
+    autocomplete_fields = ("category",)
+
+
+@admin.register(ProductTranslation)
+class ProductTranslationAdmin(LanguageChoice, admin.ModelAdmin):
+    list_display = ("product", "language", "name", "updated_at")
+    list_filter = ("language",)
+    search_fields = ("name", "description", "product__name")
+    autocomplete_fields = ("product",)
+
+
+@admin.register(ArticleTranslation)
+class ArticleTranslationAdmin(LanguageChoice, admin.ModelAdmin):
+    list_display = ("article", "language", "title", "updated_at")
+    list_filter = ("language",)
+    search_fields = ("title", "tags", "body", "article__title")
+    autocomplete_fields = ("article",)
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ("title", "topic", "is_published", "updated_at")
@@ -591,6 +652,7 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ("title", "tags", "body")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("updated_at",)
+    inlines = [ArticleTranslationInline]
     actions = ["publish", "unpublish"]
 
     @admin.action(description=gettext_lazy("Publish"))

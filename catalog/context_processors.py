@@ -11,7 +11,9 @@ from django.utils.functional import SimpleLazyObject
 def _nav_categories():
     from .models import Category
 
-    return list(
+    from .translations import localize
+
+    return localize(
         Category.objects.filter(parent__isnull=True)
         .annotate(active_products=Count("products", filter=Q(products__is_active=True)))
         .filter(active_products__gt=0)

@@ -28,13 +28,17 @@ def articles_featured() -> list[Article]:
 
 
 def articles_by_topic(*, query: str = "") -> list[dict]:
-    """Published articles with every word of ``query`` (title, tags or body), by title, grouped
+    """Published articles with every word of ``query`` (title, tags or body, in any language), by title, grouped
     by topic in the topics' order: ``[{"value", "label", "articles"}]``."""
     articles = Article.objects.filter(is_published=True)
     for word in query.split():
-        articles = articles.filter(Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word))
+        articles = articles.filter(
+            Q(title__icontains=word) | Q(tags__icontains=word) | Q(body__icontains=word)
+            # the translations too: a Japanese query finds the article by its Japanese text
+            | Q(translations__title__icontains=word) | Q(translations__tags__icontains=word) | Q(translations__body__icontains=word)
+        )
     by_topic: dict[str, list[Article]] = {}
-    for article in articles.order_by("title"):
+    for article in articles.distinct().order_by("title"):
         by_topic.setdefault(article.topic, []).append(article)
     return [
         {"value": value, "label": label, "articles": by_topic[value]}

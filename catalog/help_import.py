@@ -2,7 +2,9 @@
 
 A Markdown file starts with YAML front matter between two ``---`` lines: ``title`` (required),
 ``topic``, ``slug`` and ``tags`` (optional); the rest is the body. A CSV has the columns title
-and body, optionally topic, slug and tags. Articles are matched by slug (the given one, else
+and body, optionally topic, slug and tags. With ``language`` (one of the shop's other languages,
+e.g. ``ja``) and the ``slug`` of an article, the file (or row) is that article's translation
+(catalog/translations.py) instead of an article. Articles are matched by slug (the given one, else
 made from the title) and only written when something differs. Everything is checked before
 anything is written. Each saved article is re-embedded for the assistant's knowledge search
 after commit (bot/signals.py, the same task an edit in the admin enqueues).
@@ -39,6 +41,7 @@ class HelpArticle:
     topic: str
     tags: str
     body: str
+    language: str = ""  # blank: the article itself; else a translation of the article with this slug
 
 
 @dataclass
@@ -47,6 +50,8 @@ class HelpSummary:
     updated: int = 0
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
+    translations_written: int = 0
+    translations_unchanged: int = 0
 
 
 def markdown_to_text(markdown: str) -> str:
@@ -75,6 +80,19 @@ def _article(source: str, meta: dict, body: str, problems: list[str], warnings: 
     if not title:
         problems.append(f"{source}: no title")
         return None
+    language = str(meta.get("language") or "").strip()
+    if language:
+        from .translations import SOURCE_LANGUAGE, language_code, shop_languages
+
+        language = language_code(language)
+        if language == SOURCE_LANGUAGE:
+            language = ""  # the catalogue's own language: the article itself
+        elif language not in shop_languages():
+            problems.append(f"{source}: language {language!r} is not one of the shop's languages ({', '.join(shop_languages())})")
+            return None
+        elif not str(meta.get("slug") or "").strip():
+            problems.append(f"{source}: a translation (language {language}) needs the slug of the article it translates")
+            return None
     slug = str(meta.get("slug") or "").strip() or slugify(title)
     if not slug or slugify(slug) != slug:
         problems.append(f"{source}: {slug!r} is not a slug (lower-case letters, digits, hyphens)")
@@ -92,7 +110,7 @@ def _article(source: str, meta: dict, body: str, problems: list[str], warnings: 
     if len(title) > 200 or len(slug) > 220:
         problems.append(f"{source}: the title is longer than 200 characters or the slug longer than 220")
         return None
-    return HelpArticle(source=source, slug=slug, title=title, topic=topic, tags=_tags(meta.get("tags"))[:300], body=text)
+    return HelpArticle(source=source, slug=slug, title=title, topic=topic, tags=_tags(meta.get("tags"))[:300], body=text, language=language)
 
 
 def help_articles_read(path: str | Path) -> tuple[list[HelpArticle], list[str]]:
@@ -147,11 +165,12 @@ def help_articles_read(path: str | Path) -> tuple[list[HelpArticle], list[str]]:
             raise HelpFileInvalid([f"{path}: not a valid CSV file: {exc}"]) from None
     else:
         raise HelpFileInvalid([f"{path}: no such file or folder"])
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     for article in articles:
-        if article.slug in seen:
-            problems.append(f"{article.source}: the slug {article.slug!r} is already used by {seen[article.slug]}")
-        seen.setdefault(article.slug, article.source)
+        key = (article.slug, article.language)
+        if key in seen:
+            problems.append(f"{article.source}: the slug {article.slug!r} is already used by {seen[key]}")
+        seen.setdefault(key, article.source)
     if problems:
         raise HelpFileInvalid(problems)
     return articles, warnings
@@ -159,8 +178,11 @@ def help_articles_read(path: str | Path) -> tuple[list[HelpArticle], list[str]]:
 
 @transaction.atomic
 def help_articles_import(*, articles: list[HelpArticle], dry_run: bool = False) -> HelpSummary:
-    """Create or update articles by slug; saving one enqueues its re-indexing after commit."""
+    """Create or update articles by slug, then the translations; saving one enqueues its article's
+    re-indexing after commit."""
     summary = HelpSummary()
+    translations = [a for a in articles if a.language]
+    articles = [a for a in articles if not a.language]
     existing = {a.slug: a for a in Article.objects.filter(slug__in=[a.slug for a in articles])}
     for item in articles:
         values = {"title": item.title, "topic": item.topic, "tags": item.tags, "body": item.body}
@@ -178,4 +200,27 @@ def help_articles_import(*, articles: list[HelpArticle], dry_run: bool = False) 
         if not dry_run:
             article.full_clean()
             article.save()
+    if translations:
+        _import_translations(translations, new={a.slug for a in articles}, dry_run=dry_run, summary=summary)
     return summary
+
+
+def _import_translations(items: list[HelpArticle], *, new: set[str], dry_run: bool, summary: HelpSummary) -> None:
+    from .models import ArticleTranslation
+    from .translations import article_translation_save
+
+    by_slug = {a.slug: a for a in Article.objects.filter(slug__in=[t.slug for t in items])}
+    missing = [f"{t.source}: no article with the slug {t.slug!r} to translate" for t in items if t.slug not in by_slug and t.slug not in new]
+    if missing:
+        raise HelpFileInvalid(missing)  # inside the atomic import: nothing is written
+    have = {(t.article_id, t.language): t for t in ArticleTranslation.objects.filter(article__slug__in=list(by_slug))}
+    for item in items:
+        article = by_slug.get(item.slug)
+        values = {"title": item.title, "tags": item.tags, "body": item.body}
+        current = have.get((article.pk, item.language)) if article else None
+        if current and all(getattr(current, k) == v for k, v in values.items()):
+            summary.translations_unchanged += 1
+            continue
+        summary.translations_written += 1
+        if not dry_run:
+            article_translation_save(article=article, language=item.language, **values)

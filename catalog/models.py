@@ -15,7 +15,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class Category(models.Model):
+class Translatable(models.Model):
+    """A model whose texts have translations (catalog/translations.py puts them on an instance
+    for display). An instance that carries another language's text is never saved: that would
+    write the translation over the catalogue's own text."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if getattr(self, "localized_to", None):
+            raise ValueError(f"{type(self).__name__} {self.pk} carries its {self.localized_to} text for display; fetch it again to save")
+        super().save(*args, **kwargs)
+
+
+class Category(Translatable):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
@@ -32,7 +46,7 @@ class Category(models.Model):
         return reverse("catalog:category", kwargs={"slug": self.slug})
 
 
-class Product(models.Model):
+class Product(Translatable):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
@@ -361,7 +375,7 @@ class ShopPolicy(models.Model):
         return policy
 
 
-class Article(models.Model):
+class Article(Translatable):
     """A knowledge-base article: the shop's own answer to a common question."""
 
     class Topic(models.TextChoices):
@@ -394,3 +408,55 @@ class Article(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return [t.strip() for t in self.tags.split(",") if t.strip()]
+
+
+# --- Translations: the catalogue's own language (English) is on the rows above; each other
+# language is a row here, one per object and language, any field left blank falls back to the
+# original (catalog/translations.py). A new language is new rows, never a migration.
+
+
+class CategoryTranslation(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=12, help_text="A code of settings.LANGUAGES, e.g. ja")
+    name = models.CharField(max_length=120, blank=True)
+    description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category", "language"]
+        constraints = [models.UniqueConstraint(fields=["category", "language"], name="category_translation_unique")]
+
+    def __str__(self):
+        return f"{self.category.slug} [{self.language}]"
+
+
+class ProductTranslation(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=12, help_text="A code of settings.LANGUAGES, e.g. ja")
+    name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    materials = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "language"]
+        constraints = [models.UniqueConstraint(fields=["product", "language"], name="product_translation_unique")]
+
+    def __str__(self):
+        return f"{self.product.slug} [{self.language}]"
+
+
+class ArticleTranslation(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=12, help_text="A code of settings.LANGUAGES, e.g. ja")
+    title = models.CharField(max_length=200, blank=True)
+    tags = models.CharField(max_length=300, blank=True, help_text="Comma-separated")
+    body = models.TextField(blank=True, help_text="Plain text; blank lines separate paragraphs.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article", "language"]
+        constraints = [models.UniqueConstraint(fields=["article", "language"], name="article_translation_unique")]
+
+    def __str__(self):
+        return f"{self.article.slug} [{self.language}]"

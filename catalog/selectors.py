@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Category, Customer, Order, OrderLine, Product, ReturnLine, ReturnRequest, ShippingMethod, ShopPolicy, Variant
+from .models import CategoryTranslation, ProductTranslation
 from .money import money_amount
 
 # --- Order numbers and verification -----------------------------------------------------
@@ -549,6 +550,11 @@ def product_filter(
             | Q(description__icontains=word)
             | Q(materials__icontains=word)
             | Q(category__name__icontains=word)
+            # a translation's text matches too (a Japanese word finds the product)
+            | Exists(ProductTranslation.objects.filter(
+                Q(name__icontains=word) | Q(description__icontains=word) | Q(materials__icontains=word), product=OuterRef("pk")
+            ))
+            | Exists(CategoryTranslation.objects.filter(name__icontains=word, category=OuterRef("category")))
         )
     if category is not None and category != "":
         products = products.filter(category_id__in=_category_ids(category))

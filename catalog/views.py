@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import help, newsletter, selectors, services
+from .translations import localize
 from .models import Article, Category, Product, ShippingMethod, ShopPolicy, Variant
 from .templatetags.storefront import stock_level
 
@@ -63,8 +64,9 @@ def home(request):
         .filter(product_count__gt=0)
         .order_by("pk")
     )
-    new_in = _as_cards(_with_variants(Product.objects.filter(is_active=True)).order_by("-created_at", "name")[:8])
-    featured_articles = help.articles_featured()
+    new_in = localize(_as_cards(_with_variants(Product.objects.filter(is_active=True)).order_by("-created_at", "name")[:8]))
+    featured_articles = localize(help.articles_featured())
+    categories = localize(categories)
     return render(
         request,
         "catalog/home.html",
@@ -73,12 +75,12 @@ def home(request):
 
 
 def category_detail(request, slug):
-    category = get_object_or_404(Category, slug=slug)
-    products = _as_cards(
+    category = localize([get_object_or_404(Category, slug=slug)])[0]
+    products = localize(_as_cards(
         _with_variants(
             Product.objects.filter(Q(category=category) | Q(category__parent=category), is_active=True).order_by("name")
         )
-    )
+    ))
     sort = request.GET.get("sort", "featured")
     if sort not in SORTS:
         sort = "featured"
@@ -105,7 +107,7 @@ def category_detail(request, slug):
 
 
 def product_detail(request, slug):
-    product = get_object_or_404(_with_variants(Product.objects.all()), slug=slug, is_active=True)
+    product = localize([get_object_or_404(_with_variants(Product.objects.all()), slug=slug, is_active=True)])[0]
     variants = list(product.variants.all())
     # One table body per colour: the sizes of a colour sit together.
     colours: dict[str, list[Variant]] = {}
@@ -120,11 +122,11 @@ def product_detail(request, slug):
     non_returnable = bool(
         policy and any(c.pk == product.category_id for c in policy.non_returnable_categories.all())
     )
-    related = _as_cards(
+    related = localize(_as_cards(
         _with_variants(Product.objects.filter(category=product.category, is_active=True).exclude(pk=product.pk)).order_by(
             "-created_at"
         )[:4]
-    )
+    ))
     return render(
         request,
         "catalog/product.html",
@@ -161,13 +163,14 @@ def search(request):
     products = []
     if query:
         found = selectors.product_filter(query=query, limit=SEARCH_LIMIT)
-        products = _as_cards(_with_variants(Product.objects.filter(pk__in=[p.pk for p in found])).order_by("name"))
+        products = localize(_as_cards(_with_variants(Product.objects.filter(pk__in=[p.pk for p in found])).order_by("name")))
     return render(request, "catalog/search.html", {"query": query, "products": products, "limit": SEARCH_LIMIT})
 
 
 def article_list(request):
     query = _query(request)
     topics = help.articles_by_topic(query=query)
+    localize([article for topic in topics for article in topic["articles"]])
     return render(
         request,
         "catalog/article_list.html",
@@ -176,8 +179,8 @@ def article_list(request):
 
 
 def article_detail(request, slug):
-    article = get_object_or_404(Article, slug=slug, is_published=True)
-    related = help.articles_related(article=article)
+    article = localize([get_object_or_404(Article, slug=slug, is_published=True)])[0]
+    related = localize(help.articles_related(article=article))
     return render(request, "catalog/article.html", {"article": article, "related": related})
 
 

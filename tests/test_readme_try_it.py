@@ -99,6 +99,9 @@ def site(transactional_db, tmp_path):
         pytest.skip("no Chromium at /usr/bin/chromium")
     out = io.StringIO()
     call_command("seed_demo", "--json", "--force", stdout=out)  # --force: tests run with DEBUG off
+    # as bin/run does: the search indexes are built before the first shopper (embedding the demo's
+    # articles and products in both languages takes longer than a chat reply may wait)
+    call_command("index_search", stdout=io.StringIO())
     scenarios = {s["scenario"]: s for s in json.loads(out.getvalue())["demo_orders"]}
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()

@@ -1,15 +1,18 @@
-"""Sentence embeddings of the base all-MiniLM-L6-v2, served by ONNX Runtime (no torch).
+"""Sentence embeddings of multilingual-e5-small (English and Japanese), served by ONNX Runtime.
 
-The same vectors sentence-transformers gives for that model: token embeddings mean-pooled over
-the attention mask, then L2-normalised, 384 floats per text. Knowledge-base retrieval and
-product search use them. The artifact (bot/embedder_artifact/) is built once by
+Token states mean-pooled over the attention mask, then L2-normalised, 384 floats per text. e5
+was trained with a prefix on each text: ``queries()`` for what a shopper asks, ``passages()`` for
+what is indexed (articles, products); ``embed()`` adds none. Knowledge-base retrieval and product
+search use them. The artifact (bot/embedder_artifact/) is built once by
 `python manage.py build_embedder`; it is loaded on first use, once per process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +34,37 @@ class SentenceEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=int(self.config["max_length"]))
         self.pad_id = int(self.config.get("pad_token_id", 0))
+        self.query_prefix = self.config.get("query_prefix", "")
+        self.passage_prefix = self.config.get("passage_prefix", "")
         self.session = inference_session(self.artifact_dir / self.config.get("model_file", "model.onnx"), threads=threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
 
-    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """What shoppers ask, to search with."""
+        return self.embed(self._prefixed(self.query_prefix, texts))
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        """What is searched (article paragraphs, product texts)."""
+        return self.embed(self._prefixed(self.passage_prefix, texts))
+
+    @staticmethod
+    def _prefixed(prefix: str, texts: list[str]) -> list[str]:
+        if isinstance(texts, str):
+            raise TypeError("expects a list of texts, not one string")
+        # An empty text stays empty (a zero vector), prefix or not.
+        return [f"{prefix}{t}" if isinstance(t, str) and t.strip() else "" for t in texts]
+
+    def embed(self, texts: list[str], batch_size: int = 4) -> np.ndarray:
         """(n, 384) float32, each row L2-normalised; an empty text gets a zero vector."""
         if isinstance(texts, str):
             raise TypeError("embed expects a list of texts, not one string")
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         todo = [i for i, t in enumerate(texts) if t.strip()]
-        todo.sort(key=lambda i: len(texts[i]))
+        # Batches of similar token counts (not characters: a Japanese character is a token or
+        # so, an English word several characters): little padding, which costs as much as text.
+        lengths = [len(e.ids) for e in self.tokenizer.encode_batch([texts[i][:MAX_TEXT_CHARS] for i in todo])]
+        todo = [i for _, i in sorted(zip(lengths, todo))]
         for start in range(0, len(todo), batch_size):
             idx = todo[start : start + batch_size]
             feeds = encode_feeds(
@@ -73,3 +96,14 @@ def get_embedder() -> SentenceEmbedder:
                     threads = int(getattr(settings, "SLM_THREADS", 1))
                 _embedder = SentenceEmbedder(artifact_dir, threads=threads)
     return _embedder
+
+
+@lru_cache(maxsize=4)
+def artifact_fingerprint(artifact_dir: str | None = None) -> str:
+    """A short digest of the artifact's config.json: stored vectors made by another embedder are
+    stale (bot.products keys its vectors on it). Reads one small file, loads no model."""
+    if artifact_dir is None:
+        from django.conf import settings
+
+        artifact_dir = str(getattr(settings, "EMBEDDER_ARTIFACT_DIR", DEFAULT_ARTIFACT_DIR)) if settings.configured else str(DEFAULT_ARTIFACT_DIR)
+    return hashlib.sha256((Path(artifact_dir) / "config.json").read_bytes()).hexdigest()[:16]

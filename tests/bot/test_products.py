@@ -99,3 +99,48 @@ def test_the_catalog_gazetteer_follows_a_new_product_and_expires_with_age(catalo
     assert aged.get() == 1 and aged.get() == 1  # kept while young, the version unchanged
     time.sleep(0.06)
     assert aged.get() == 2  # too old: built again though the version did not change
+
+
+# --- Japanese: the product's translation is embedded with it -------------------------------------
+
+
+@pytest.fixture
+def japanese_catalog(catalog):
+    from catalog.translations import category_translation_save, product_translation_save
+
+    for slug, name, description in [
+        ("merino-jumper", "メリノ クルーネックセーター", "柔らかなメリノウールのセーター"),
+        ("wool-cardigan", "ざっくりウール カーディガン", "厚手のウールのカーディガン"),
+        ("duvet-cover", "パーケール コットン掛け布団カバー", "さらりとしたコットンの寝具カバー"),
+        ("linen-pillowcases", "リネン 枕カバー（2枚組）", "リネンの枕カバー"),
+    ]:
+        product_translation_save(product=catalog[slug], language="ja", name=name, description=description)
+    category_translation_save(category=catalog["merino-jumper"].category, language="ja", name="ニット")
+    category_translation_save(category=catalog["duvet-cover"].category, language="ja", name="寝具")
+    products.product_index_refresh()
+    return catalog
+
+
+def test_a_japanese_request_finds_the_product(japanese_catalog):
+    assert slugs(products.product_search(query="暖かいウールのセーター"))[0] in {"merino-jumper", "wool-cardigan"}
+    assert slugs(products.product_search(query="枕カバーがほしい"))[0] == "linen-pillowcases"
+    # the live filters work the same
+    assert slugs(products.product_search(query="ウールのニット", colour="navy", size="m")) == ["merino-jumper"]
+
+
+def test_english_requests_still_find_the_product_with_translations_embedded(japanese_catalog):
+    assert slugs(products.product_search(query="a warm wool jumper"))[0] in {"merino-jumper", "wool-cardigan"}
+    assert slugs(products.product_search(query="cotton bedding", max_price="50")) == ["linen-pillowcases"]
+
+
+def test_a_changed_translation_makes_the_vector_stale(japanese_catalog):
+    from catalog.translations import product_translation_save
+
+    product_translation_save(product=japanese_catalog["merino-jumper"], language="ja", name="メリノのニット帽", description="暖かい帽子")
+    assert products.product_index_refresh() == 1  # only that product is embedded again
+
+
+def test_the_card_title_is_in_the_conversations_language(japanese_catalog):
+    jumper = japanese_catalog["merino-jumper"]
+    assert products.product_card(jumper, language="ja")["title"] == "メリノ クルーネックセーター"
+    assert products.product_card(jumper, language="en")["title"] == "Merino Crew Neck Jumper"

@@ -31,8 +31,15 @@ def every_row(delivered_order, paid_order):
     services.return_request_create(order=delivered_order, lines=None, reason="too_small", actor="shopper")
     OrderEventFactory(order=paid_order)
     CustomerFactory()
-    ArticleFactory()
+    article = ArticleFactory()
     ShopPolicy.current()
+    from catalog.models import Product
+    from catalog.translations import article_translation_save, category_translation_save, product_translation_save
+
+    product = Product.objects.first()
+    product_translation_save(product=product, language="ja", name="商品")
+    category_translation_save(category=product.category, language="ja", name="カテゴリ")
+    article_translation_save(article=article, language="ja", title="記事")
 
 
 def test_every_catalog_model_is_registered():

@@ -67,3 +67,32 @@ def test_dry_run_writes_nothing():
     out, _ = run(DATA / "help_articles.csv", "--dry-run")
     assert "2 created" in out and "dry run" in out
     assert not Article.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_with_a_language_is_the_translation_of_the_article_with_its_slug(tmp_path):
+    from catalog.models import ArticleTranslation
+
+    (tmp_path / "gift-wrapping.md").write_text("---\ntitle: Gift wrapping\ntopic: orders\n---\nWe wrap any order for EUR 3.50.\n")
+    (tmp_path / "gift-wrapping.ja.md").write_text(
+        "---\ntitle: ギフトラッピング\nlanguage: ja\nslug: gift-wrapping\ntags: [ラッピング, 包装]\n---\nどのご注文も3.50ユーロでラッピングします。\n",
+        encoding="utf-8",
+    )
+    out, _ = run(tmp_path)
+    assert "1 created" in out and "translations: 1 written" in out
+    translated = ArticleTranslation.objects.get(article__slug="gift-wrapping", language="ja")
+    assert (translated.title, translated.tags, translated.body) == ("ギフトラッピング", "ラッピング, 包装", "どのご注文も3.50ユーロでラッピングします。")
+    assert Article.objects.count() == 1  # the translation is no article of its own
+    out, _ = run(tmp_path)
+    assert "translations: 0 written, 1 unchanged" in out
+
+
+@pytest.mark.django_db
+def test_a_translation_needs_an_existing_article_and_a_shop_language(tmp_path):
+    (tmp_path / "orphan.md").write_text("---\ntitle: 孤児\nlanguage: ja\nslug: no-such-article\n---\n本文です。\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="1 problem"):
+        run(tmp_path)
+    (tmp_path / "orphan.md").write_text("---\ntitle: Waisen\nlanguage: de\nslug: no-such-article\n---\nText.\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="1 problem"):
+        run(tmp_path)
+    assert not Article.objects.exists()

@@ -470,3 +470,31 @@ def test_bad_article_files_get_a_clear_error(tmp_path):
     assert parse_article(good) == {
         "slug": "good-one", "title": "Good", "topic": "returns", "tags": "a, b", "body": "First line.\n\n- one\n- two",
     }
+
+
+def test_the_demo_shop_is_in_japanese_too(seeded):
+    from catalog.models import ArticleTranslation, CategoryTranslation, ProductTranslation
+    from catalog.translations import article_text, localize
+
+    assert ProductTranslation.objects.filter(language="ja").count() == Product.objects.count()
+    assert CategoryTranslation.objects.filter(language="ja").count() == Category.objects.count()
+    assert ArticleTranslation.objects.filter(language="ja").count() == Article.objects.count()
+    # every product name and article title is Japanese text, not the English copied over
+    kana_or_kanji = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    assert all(kana_or_kanji.search(t.name) for t in ProductTranslation.objects.all())
+    assert all(kana_or_kanji.search(t.title) and kana_or_kanji.search(t.body) for t in ArticleTranslation.objects.all())
+    jumper = localize(Product.objects.filter(name="Merino Crew-Neck Jumper").select_related("category"), "ja")[0]
+    assert (jumper.name, jumper.category.name) == ("メリノ クルーネックセーター", "ニット")
+    assert article_text(Article.objects.get(slug="delivery-times"), "ja")["title"] == "商品はいつ届きますか？"
+
+
+def test_a_translation_of_something_not_in_the_demo_gets_a_clear_error(tmp_path):
+    import shutil
+
+    from catalog.management.commands.seed_demo import DEMO_DIR, load_demo_data
+
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO_DIR, demo)
+    (demo / "translations" / "ja" / "articles" / "no-such-article.md").write_text("---\ntitle: ない\n---\n本文。\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="no-such-article"):
+        load_demo_data(demo)

@@ -7,6 +7,7 @@ class Command(BaseCommand):
     help = (
         "Create or update help articles (by slug) from a folder of Markdown files with YAML front matter "
         "(title, optional topic, slug, tags) or a CSV file (title, body, optional topic, slug, tags). "
+        "With language (e.g. ja) and the slug of an article, a file or row is that article's translation. "
         "Everything is checked first; with any error nothing is written."
     )
 
@@ -24,15 +25,21 @@ class Command(BaseCommand):
             raise CommandError(f"HELP_IMPORT_DEFAULT_TOPIC must be one of {', '.join(Article.Topic.values)}")
         try:
             articles, warnings = help_articles_read(path)
+            for warning in warnings:
+                self.stderr.write(f"warning: {warning}")
+            # a translation of an article that does not exist is found here (atomic: nothing written)
+            summary = help_articles_import(articles=articles, dry_run=dry_run)
         except HelpFileInvalid as exc:
             for problem in exc.problems:
                 self.stderr.write(problem)
             raise CommandError(f"{len(exc.problems)} problem(s) in {path}; nothing was imported.") from None
-        for warning in warnings:
-            self.stderr.write(f"warning: {warning}")
-        summary = help_articles_import(articles=articles, dry_run=dry_run)
         changes = summary.created + summary.updated
         self.stdout.write(
             f"{path}: articles {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged; "
             f"{changes} change(s) {'would be' if dry_run else 'were'} made{' (dry run: nothing written)' if dry_run else ''}."
         )
+        if summary.translations_written or summary.translations_unchanged:
+            self.stdout.write(
+                f"translations: {summary.translations_written} {'to write' if dry_run else 'written'}, "
+                f"{summary.translations_unchanged} unchanged."
+            )

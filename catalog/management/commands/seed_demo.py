@@ -1,7 +1,8 @@
 """Seed the demo shop "Northwind & Co.": catalog, customers, orders, returns, help articles, staff.
 
-The data lives in catalog/demo/ (shop.yaml, catalog.yaml, people.yaml, articles/*.md); this
-command turns it into rows. Everything random comes from one random.Random(SEED), and every
+The data lives in catalog/demo/ (shop.yaml, catalog.yaml, people.yaml, articles/*.md, and per
+other language translations/<language>/catalog.yaml and articles/*.md); this command turns it
+into rows. Everything random comes from one random.Random(SEED), and every
 date is placed relative to the moment the command runs, so two runs produce the same products,
 order numbers and scenario orders, and the scenario orders stay valid whatever the date.
 
@@ -60,6 +61,7 @@ from catalog.models import (
     Variant,
 )
 from catalog.money import money_amount, money_format, money_quantize
+from catalog.translations import article_translation_save, category_translation_save, product_translation_save
 from catalog.services import ADDRESS_FIELDS, order_cancelled_data, order_event_data
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -165,6 +167,8 @@ class DemoData:
     catalog: dict
     people: dict
     articles: list[dict]
+    # language -> {"categories": {slug: fields}, "products": {English name: fields}, "articles": {slug: fields}}
+    translations: dict = field(default_factory=dict)
 
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.S)
@@ -246,7 +250,78 @@ def load_demo_data(directory: Path = DEMO_DIR) -> DemoData:
     bad = [repr(c) for c in codes if not (isinstance(c, str) and re.fullmatch(r"[A-Z]{2}", c))]
     if bad:
         raise CommandError(f"Country codes must be two capital letters in quotes where YAML needs them: {', '.join(bad)}")
-    return DemoData(shop=shop, catalog=catalog, people=people, articles=articles)
+    translations = load_translations(directory, catalog, articles)
+    return DemoData(shop=shop, catalog=catalog, people=people, articles=articles, translations=translations)
+
+
+def load_translations(directory: Path, catalog: dict, articles: list[dict]) -> dict:
+    """translations/<language>/: catalog.yaml (categories by slug, products by their English
+    name: name, description, materials) and articles/<slug>.md (title, tags, body). Every key
+    must name a demo category, product or article."""
+    found = {}
+    categories = {c["slug"] for c in catalog["categories"]}
+    products = {p["name"] for c in catalog["categories"] for p in c.get("products") or []}
+    slugs = {a["slug"] for a in articles}
+    for folder in sorted(p for p in (directory / "translations").glob("*") if p.is_dir()):
+        language = folder.name
+        texts = _load_yaml(folder / "catalog.yaml") if (folder / "catalog.yaml").exists() else {}
+        entry = {
+            "categories": texts.get("categories") or {},
+            "products": texts.get("products") or {},
+            "articles": {},
+        }
+        for path in sorted((folder / "articles").glob("*.md")):
+            text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+            match = FRONT_MATTER.match(text)
+            if not match:
+                raise CommandError(f"{path}: a translated article starts with front matter between two '---' lines")
+            meta = yaml.safe_load(match.group(1)) or {}
+            tags = meta.get("tags") or []
+            body = "\n\n".join(block.strip() for block in re.split(r"\n\s*\n", match.group(2).strip()) if block.strip())
+            entry["articles"][path.stem] = {
+                "title": str(meta.get("title", "")).strip(),
+                "tags": tags if isinstance(tags, str) else ", ".join(str(t).strip() for t in tags),
+                "body": body,
+            }
+        for kind, known in (("categories", categories), ("products", products), ("articles", slugs)):
+            unknown = sorted(set(entry[kind]) - known)
+            if unknown:
+                raise CommandError(f"{folder}: {kind} not in the demo data: {', '.join(map(str, unknown[:5]))}")
+        found[language] = entry
+    return found
+
+
+def write_translations(translations: dict, *, replace: bool) -> int:
+    """The demo's translation rows: after a wipe (replace=True) all created at once, like the
+    articles (the search index is built afterwards); otherwise synced, each written only when it
+    differs (a changed article translation is re-indexed, bot/signals.py). Returns how many were
+    written. A language SHOP_LANGUAGES leaves out is skipped."""
+    from catalog.models import ArticleTranslation, CategoryTranslation, ProductTranslation
+    from catalog.translations import shop_languages
+
+    written = 0
+    for language, entry in translations.items():
+        if language not in shop_languages():
+            continue
+        for model, rows, key, save, lookup in (
+            (CategoryTranslation, entry["categories"], "category", category_translation_save, {c.slug: c for c in Category.objects.all()}),
+            (ProductTranslation, entry["products"], "product", product_translation_save, {p.name: p for p in Product.objects.all()}),
+            (ArticleTranslation, entry["articles"], "article", article_translation_save, {a.slug: a for a in Article.objects.all()}),
+        ):
+            specs = [
+                (lookup[name], {k: str(v).strip() for k, v in (fields or {}).items()}) for name, fields in rows.items() if name in lookup
+            ]
+            if replace:
+                model.objects.bulk_create([model(**{key: obj, "language": language, **fields}) for obj, fields in specs])
+                written += len(specs)
+                continue
+            have = {getattr(t, f"{key}_id"): t for t in model.objects.filter(language=language)}
+            for obj, fields in specs:
+                current = have.get(obj.pk)
+                if current is None or any(getattr(current, k) != v for k, v in fields.items()):
+                    save(**{key: obj, "language": language, **fields})
+                    written += 1
+    return written
 
 
 # --- Planning (in memory) ---------------------------------------------------------------------
@@ -1324,6 +1399,8 @@ class Command(BaseCommand):
                 created, updated = write_articles(data.articles, replace=False)
                 if created or updated:
                     progress(f"Help articles synced: {created} created, {updated} updated.")
+                if translated := write_translations(data.translations, replace=False):
+                    progress(f"Translations synced: {translated} written.")
             else:
                 shop = DemoShop(data, now=now, log=progress)
                 shop.build_shipping()
@@ -1341,6 +1418,7 @@ class Command(BaseCommand):
                 write_shop(shop, orders)
                 write_articles(data.articles, replace=True)
                 reset_sequences(CATALOG_MODELS + [Article])
+                write_translations(data.translations, replace=True)
                 current, why = demo_is_current(now, data)
                 if not current:
                     raise CommandError(f"The new demo shop is inconsistent: {why}")
