@@ -15,7 +15,7 @@ def forget_old_vectors(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bot', '0004_conversation_language'),
+        ("bot", "0007_message_reply_seconds"),
         ('catalog', '0003_translations'),
     ]
 
