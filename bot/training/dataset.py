@@ -415,12 +415,20 @@ def build_splits(
     max_per_intent: int | None = None,
     include_agent_labels: bool = True,
     open_shop: bool = True,
+    language: str = "en",
 ) -> Splits:
     """Load every source, split by group, then balance and augment the train split only.
 
     max_per_intent caps every split per intent (the tiny CI run); None keeps everything.
     open_shop adds the shop-independent requests of bot.training.open_shop (open product nouns).
+    language="ja": the Japanese classifier's data instead (bot.training.japanese).
     """
+    if language == "ja":
+        from bot.training import japanese
+
+        return japanese.build_splits(shared_dir=shared_dir, seed=seed, dev=dev, test=test, max_per_intent=max_per_intent)
+    if language != "en":
+        raise ValueError(f"no training data for language {language!r} (en, ja)")
     rng = random.Random(seed)
     labels = load_labels(shared_dir)
     vocab = load_vocabulary(load_catalog_products())
