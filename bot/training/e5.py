@@ -159,19 +159,23 @@ def _is_jis_kanji(ch: str, *, level1: bool = False) -> bool:
         code = ch.encode("euc_jp")
     except UnicodeEncodeError:
         return False
-    return code[0] < 0xD0 if level1 else True
+    if len(code) != 2:  # JIS X 0212 (three bytes in EUC-JP): rare kanji
+        return False
+    return 0xB0 <= code[0] < 0xD0 if level1 else True
 
 
 def _single_char_kept(ch: str, word_start: bool = False) -> bool:
     """Single characters no English or Japanese shopper message should lose to <unk>.
 
-    Kanji: the common ones (JIS level 1), and not their word-start (▁) forms, which Japanese
-    rarely needs (no spaces); a word-start kanji then reads as ▁ + the kanji.
+    Kanji: the common ones (JIS level 1). Beyond Latin, not the word-start (▁) forms, which
+    Japanese rarely needs (no spaces): a word-start kanji or emoji then reads as ▁ + it.
     """
     if _KANA.match(ch):
         return True
     if "\u3400" <= ch <= "\u9fff":
         return not word_start and _is_jis_kanji(ch, level1=True)
+    if word_start and ord(ch) >= 0x250:
+        return False  # symbols and emoji: the bare piece is enough (▁ + it when a word starts with one)
     cp = ord(ch)
     if cp < 0x250:  # ASCII, Latin-1, Latin Extended-A/B
         return True
@@ -187,7 +191,7 @@ def _single_char_kept(ch: str, word_start: bool = False) -> bool:
 
 
 def select_vocabulary(pieces: list[str], scores: np.ndarray, texts: list[str], full_tokenizer, *,
-                      japanese_pieces: int = 3000) -> list[int]:
+                      japanese_pieces: int = 2500) -> list[int]:
     """The ids kept, ascending (the special ids first, at their own ids).
 
     - every single-character piece (with or without the word-start ▁) of kana, common (JIS
@@ -259,7 +263,7 @@ def state_dict(model: Q4Model, keep: list[int], layers: int, max_positions: int)
 
 
 def build_base_model(output: Path, *, texts: list[str], layers: int = 6, max_positions: int = 128,
-                     japanese_pieces: int = 3000, log=print) -> Path:
+                     japanese_pieces: int = 2500, log=print) -> Path:
     """Write a BERT folder for AutoModel*.from_pretrained: config.json, model.safetensors,
     tokenizer.json (pruned), vocabulary.json (which original ids were kept). Returns `output`."""
     import torch

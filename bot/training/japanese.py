@@ -252,15 +252,13 @@ def build_splits(*, shared_dir: Path, seed: int = 13, own_min_per_intent: int = 
 
 def vocabulary_texts(splits: ds.Splits) -> list[str]:
     """What the pruned e5 vocabulary must segment exactly as the full one: every Japanese
-    training sentence, the slot vocabulary, and the English words shoppers mix in (the
-    project's common-word list, the shop's product names)."""
+    training sentence, the slot vocabulary, and the shop's English product names and nouns
+    (English words mixed into Japanese are otherwise read in smaller pieces)."""
     vocab = load_vocabulary()
     texts = [ex.text for ex in splits.train]  # not dev/test: they are segmented as unseen text is
     for key, values in vocab.slots.items():
         if isinstance(values, list):
             texts += [str(v) for v in values]
-    words = [w for w in ds.COMMON_WORDS_FILE.read_text(encoding="utf-8").split("\n") if w and not w.startswith("#")]
-    texts += words
     shop = yaml.safe_load((ds.DATA_DIR / "products.yaml").read_text(encoding="utf-8"))
     texts += [p["name"] for p in shop["products"]] + [str(t) for t in shop["things"]]
     return texts

@@ -64,7 +64,7 @@ class TrainConfig:
     distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
     distill_temperature: float = 2.0
     language: str = "en"  # en: all-MiniLM-L6-v2 on the English data; ja: multilingual-e5-small on the Japanese data
-    vocabulary_pieces: int = 3000  # ja: the most probable Japanese e5 pieces kept besides the data's (bot.training.e5)
+    vocabulary_pieces: int = 2500  # ja: the most probable Japanese e5 pieces kept besides the data's (bot.training.e5)
     extra: dict = field(default_factory=dict)
 
 
