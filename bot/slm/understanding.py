@@ -27,9 +27,9 @@ class Understanding:
         """The public JSON shape of `manage.py classify`."""
         return {
             "text": self.text,
-            "language": self.language,
             "intent": self.intent,
             "confidence": round(float(self.confidence), 4),
             "top": [[intent, round(float(p), 4)] for intent, p in self.top],
             "entities": [entity.as_dict() for entity in self.entities],
+            "language": self.language,
         }

