@@ -9,6 +9,11 @@ process that loads only the ONNX path (Django set up, the classifier loaded, 500
 classified), measured in a subprocess with resource.getrusage.
 
     .venv/bin/python bench/bench_slm.py [--torch-dir artifacts/slm/<run>/torch] [--artifact bot/slm_artifact]
+    .venv/bin/python bench/bench_slm.py --language ja [--torch-dir <the Japanese run>/torch]
+
+--language ja: the Japanese artifact (bot/slm_artifact_ja) on the Japanese shopper set and its
+test split; the serving process then loads both classifiers (English and Japanese), as a
+deployment serving both languages does, and reports that process's RSS.
 """
 
 from __future__ import annotations
@@ -28,14 +33,17 @@ sys.path.insert(0, str(ROOT))
 SERVING_PROCESS = """
 import json, os, resource, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "support.settings")
-os.environ["SLM_ARTIFACT_DIR"] = sys.argv[1]
+language = sys.argv[2]
+os.environ["SLM_ARTIFACT_DIR_JA" if language == "ja" else "SLM_ARTIFACT_DIR"] = sys.argv[1]
 import django
 django.setup()
 from bot.slm import get_classifier
 messages = json.loads(sys.stdin.read())
 started = time.perf_counter()
-classifier = get_classifier()
+classifier = get_classifier(language)
 load_s = time.perf_counter() - started
+if language != "en":
+    get_classifier("en").classify("where is my order?")  # a deployment serving both languages holds both
 for text in messages:
     classifier.classify(text)
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "transformers"})
@@ -50,8 +58,12 @@ print(json.dumps({"peak_rss_mb": (hwm_kb or resource.getrusage(resource.RUSAGE_S
 BLOCK = 50
 
 
-def latest_torch_dir() -> Path | None:
-    runs = sorted((ROOT / "artifacts" / "slm").glob("*/torch"), key=lambda p: p.stat().st_mtime)
+def latest_torch_dir(language: str = "en") -> Path | None:
+    def language_of(torch_dir: Path) -> str:
+        config = torch_dir.parent / "artifact" / "config.json"
+        return json.loads(config.read_text()).get("language", "en") if config.exists() else "en"
+
+    runs = sorted((p for p in (ROOT / "artifacts" / "slm").glob("*/torch") if language_of(p) == language), key=lambda p: p.stat().st_mtime)
     return runs[-1] if runs else None
 
 
@@ -61,10 +73,15 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def load_messages(artifact: Path, n: int) -> list[str]:
+def load_messages(artifact: Path, n: int, language: str = "en") -> list[str]:
     from bot.training.dataset import load_eval_shoppers, read_jsonl
 
-    texts = [ex.text for ex in load_eval_shoppers()]
+    if language == "ja":
+        from bot.training.japanese import load_eval
+
+        texts = [ex.text for ex in load_eval(("eval_shoppers.yaml",))]
+    else:
+        texts = [ex.text for ex in load_eval_shoppers()]
     test = artifact / "test.jsonl"
     if test.exists():
         texts += [ex.text for ex in read_jsonl(test)]
@@ -74,18 +91,19 @@ def load_messages(artifact: Path, n: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--artifact", default=str(ROOT / "bot" / "slm_artifact"))
+    parser.add_argument("--language", default="en", choices=["en", "ja"])
+    parser.add_argument("--artifact", default="", help="default: bot/slm_artifact (en), bot/slm_artifact_ja (ja)")
     parser.add_argument("--torch-dir", default="", help="fine-tuned PyTorch checkpoint (default: newest artifacts/slm/*/torch)")
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--json", default="", help="also write the results here")
     args = parser.parse_args()
-    artifact = Path(args.artifact)
-    messages = load_messages(artifact, args.messages)
-    results: dict = {"messages": len(messages), "artifact": str(artifact)}
+    artifact = Path(args.artifact or ROOT / "bot" / ("slm_artifact_ja" if args.language == "ja" else "slm_artifact"))
+    messages = load_messages(artifact, args.messages, args.language)
+    results: dict = {"language": args.language, "messages": len(messages), "artifact": str(artifact)}
 
     # The serving process first, from a parent that has loaded neither model nor torch.
     proc = subprocess.run(
-        [sys.executable, "-c", SERVING_PROCESS, str(artifact)],
+        [sys.executable, "-c", SERVING_PROCESS, str(artifact), args.language],
         input=json.dumps(messages[:500]), capture_output=True, text=True, cwd=ROOT, timeout=300,
     )
     if proc.returncode != 0:
@@ -93,14 +111,15 @@ def main() -> int:
         return 1
     serving = json.loads(proc.stdout.strip().splitlines()[-1])
     results["serving_process"] = serving
-    serving_line = (f"serving process   : peak RSS {serving['peak_rss_mb']:.0f} MB after loading the ONNX path "
+    serving_line = (f"serving process   : peak RSS {serving['peak_rss_mb']:.0f} MB after loading the ONNX path"
+          f"{' (Japanese and English classifiers)' if args.language != 'en' else ''} "
           f"({serving['load_s']:.2f} s) and classifying {serving['messages']} messages; "
           f"torch/transformers imported: {serving['heavy_modules'] or 'none'}")
 
     from bot.slm.classifier import IntentClassifier
 
     onnx = IntentClassifier(artifact, threads=1)
-    torch_dir = Path(args.torch_dir) if args.torch_dir else latest_torch_dir()
+    torch_dir = Path(args.torch_dir) if args.torch_dir else latest_torch_dir(args.language)
     torch_model = None
     if torch_dir is None or not (torch_dir / "config.json").exists():
         print(f"PyTorch checkpoint MISSING ({torch_dir or 'no artifacts/slm/*/torch'}): run `python manage.py train_slm` "
@@ -150,7 +169,7 @@ def main() -> int:
                 agree += int(onnx_top[start + k] == int(p_torch.argmax()))
 
     results["onnx_int8"] = {"p50_ms": percentile(onnx_ms, 50), "p95_ms": percentile(onnx_ms, 95)}
-    print(f"messages: {len(messages)} (shopper set + test split), 1 thread each, tokenization included")
+    print(f"messages: {len(messages)} ({args.language} shopper set + test split), 1 thread each, tokenization included")
     print(f"ONNX Runtime int8 : p50 {results['onnx_int8']['p50_ms']:6.2f} ms   p95 {results['onnx_int8']['p95_ms']:6.2f} ms")
     if torch_model is not None:
         results["torch_fp32"] = {"p50_ms": percentile(torch_ms, 50), "p95_ms": percentile(torch_ms, 95)}

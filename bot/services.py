@@ -41,11 +41,12 @@ def reset_caches() -> None:
     reset_cached_gazetteer()
 
 
-def understand(text: str, *, logged_in: bool = False) -> dialogue.Understood:
+def understand(text: str, *, logged_in: bool = False, language: str | None = None) -> dialogue.Understood:
+    """`language`: the conversation's; the message's own script decides first (bot.slm.understand)."""
     from .adaptation import adapt
-    from .slm import get_classifier
+    from .slm import understand as classify
 
-    result = adapt(get_classifier().classify(text, gazetteer=catalog_gazetteer()))
+    result = adapt(classify(text, conversation_language=language, gazetteer=catalog_gazetteer()))
     understood = dialogue.Understood(
         text=text,
         intent=result.intent,
@@ -119,7 +120,9 @@ def _assistant_turn(*, conversation, message, message_id, client_address, page_p
     if message is None or message.pk != message_id or message.conversation_id != conversation.pk:
         message = Message.objects.only("pk", "text", "data", "conversation_id", "created_at").get(pk=message_id, conversation=conversation)
     user = conversation.user
-    understood = with_page_product(understand(message.text, logged_in=bool(user and user.is_authenticated)), page_product)
+    understood = with_page_product(
+        understand(message.text, logged_in=bool(user and user.is_authenticated), language=conversation.language), page_product
+    )
     executor = Executor(conversation=conversation, user=user, client_address=client_address)
     state = conversation.state
     event = understood

@@ -22,12 +22,20 @@ EXACT, SYNONYM, FAMILY = 0, 1, 2
 def _table() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     data = yaml.safe_load(COLOURS_FILE.read_text(encoding="utf-8"))
     spellings = {str(k).lower(): str(v).lower() for k, v in (data.get("spellings") or {}).items()}
+    spellings.update({str(k): str(v).lower() for k, v in (data.get("japanese") or {}).items()})
     families: dict[str, set[str]] = {}
     for family, shades in data["families"].items():
         families.setdefault(family, set()).add(family)
         for shade in shades:
             families.setdefault(str(shade).lower(), set()).add(family)
     return spellings, {word: frozenset(f) for word, f in families.items()}
+
+
+@lru_cache(maxsize=1)
+def japanese_colours() -> dict[str, str]:
+    """Japanese colour name -> the English word of its family or shade (colours.yaml `japanese`)."""
+    data = yaml.safe_load(COLOURS_FILE.read_text(encoding="utf-8"))
+    return {str(k): str(v).lower() for k, v in (data.get("japanese") or {}).items()}
 
 
 def colour_words() -> list[str]:

@@ -282,6 +282,8 @@ IMAGE_SOURCES = env_list("IMAGE_SOURCES", "https://cdn.shopify.com")
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += IMAGE_SOURCES
 # The shipped SLM artifact; train_slm writes new versions beside it.
 SLM_ARTIFACT_DIR = Path(os.environ.get("SLM_ARTIFACT_DIR", BASE_DIR / "bot" / "slm_artifact"))
+# The Japanese classifier (messages with kana or kanji; bot.language), loaded only when one comes.
+SLM_ARTIFACT_DIR_JA = Path(os.environ.get("SLM_ARTIFACT_DIR_JA", BASE_DIR / "bot" / "slm_artifact_ja"))
 SLM_THREADS = int(os.environ.get("SLM_THREADS", "1"))
 # What `manage.py adapt_assistant` fits to this shop (its catalogue vocabulary) goes here, never
 # into the shipped model; the chat re-reads it when it changes (bot.adaptation).

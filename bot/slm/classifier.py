@@ -40,6 +40,7 @@ class IntentClassifier:
         self.temperature = float(self.config["temperature"])
         self.threshold = float(self.config["threshold"])
         self.version = self.config.get("version", "unknown")
+        self.language = self.config.get("language", "en")
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.pad_id = int(self.config.get("pad_token_id", 0))
@@ -95,7 +96,9 @@ class IntentClassifier:
         for i, text in enumerate(texts):
             if not text.strip():
                 # Nothing to understand: act on out_of_scope, with no confidence in anything.
-                results[i] = Understanding(text=text, intent=OUT_OF_SCOPE, raw_intent=OUT_OF_SCOPE, confidence=0.0, top=[], entities=[])
+                results[i] = Understanding(
+                    text=text, intent=OUT_OF_SCOPE, raw_intent=OUT_OF_SCOPE, confidence=0.0, top=[], entities=[], language=self.language
+                )
         if todo:
             # Single messages skip padding (faster); batches pad to the longest in the batch.
             if len(todo) == 1:
@@ -119,6 +122,7 @@ class IntentClassifier:
             confidence=confidence,
             top=[(self.labels[int(k)], float(probs[k])) for k in ranked],
             entities=extract_entities(text[:ENTITY_TEXT_CHARS], gazetteer),
+            language=self.language,
         )
 
 

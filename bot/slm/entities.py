@@ -1,22 +1,26 @@
 """Entities in a shopper's message: order and RMA numbers, e-mails, products, sizes, colours,
-amounts and countries.
+amounts and countries; in Japanese messages also prefectures and postcodes (〒123-4567).
 
 Patterns for the things with a shape (numbers, e-mails, amounts, sizes), word lists for
 countries and colours, and a fuzzy gazetteer of the live catalog for product mentions, so that
 "linen shirt" and "chelsae boots" find the Linen Camp Shirt and the Leather Chelsea Boots.
 Pure functions: no database here (bot.slm.gazetteer builds a Gazetteer from the catalog).
+
+Full-width forms (１２３４５, ＃, ＠, ＬＬ, ￥) are read as their ASCII equivalents (NFKC, one
+character at a time), and every span is given in the shopper's own text.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-ENTITY_TYPES = ("order_number", "rma_number", "email", "product", "size", "colour", "amount", "country")
+ENTITY_TYPES = ("order_number", "rma_number", "email", "product", "size", "colour", "amount", "country", "prefecture", "postcode")
 
 
 @dataclass(frozen=True)
@@ -297,10 +301,31 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
     return any(start < t_end and t_start < end for t_start, t_end in taken)
 
 
+def _narrow(text: str) -> tuple[str, list[int], list[int]]:
+    """`text` with full-width ASCII forms and the ideographic space made narrow (NFKC, one
+    character at a time), and for each character of the result the span of the character of
+    `text` it came from, so entities found in the result are located in `text`."""
+    if not re.search(r"[\u3000\uff01-\uff5e\uffe0-\uffe6]", text):
+        return text, list(range(len(text))), list(range(1, len(text) + 1))
+    out, starts, ends = [], [], []
+    for i, ch in enumerate(text):
+        piece = unicodedata.normalize("NFKC", ch) if ch == "\u3000" or "\uff01" <= ch <= "\uff5e" or "\uffe0" <= ch <= "\uffe6" else ch
+        for c in piece:
+            out.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+    return "".join(out), starts, ends
+
+
+_JAPANESE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
 def extract_entities(text: str, gazetteer: Gazetteer | None = None) -> list[Entity]:
     """Every entity in the message, in text order; spans never overlap."""
     if not isinstance(text, str) or not text.strip():
         return []
+    original = text
+    text, starts, ends = _narrow(text)
     entities: list[Entity] = []
     taken: list[tuple[int, int]] = []
 
@@ -309,20 +334,128 @@ def extract_entities(text: str, gazetteer: Gazetteer | None = None) -> list[Enti
             taken.append((start, end))
             entities.append(Entity(kind, value, start, end, currency))
 
+    japanese = bool(_JAPANESE_SCRIPT.search(text))
     for m in EMAIL.finditer(text):
         add("email", m.group().lower(), m.start(), m.end())
     for m in RMA.finditer(text):
         add("rma_number", f"RMA-{m.group(1)}", m.start(), m.end())
+    if japanese:
+        _japanese_numbers(text, add)
     _order_numbers(text, add)
+    if japanese:
+        _japanese_amounts(text, add)
     _amounts(text, add)
+    if japanese:
+        _japanese_sizes(text, add, gazetteer)
     _sizes(text, add, gazetteer)
     if gazetteer and gazetteer.products:
         catalog_colours = frozenset(c.lower() for c in gazetteer.colours if c)
         colour_spans = [m.span() for m in _colour_pattern(catalog_colours).finditer(text)]
         entities += gazetteer.product_index.find(text, taken, colour_spans)
+    if japanese:
+        _japanese_places(text, add)
+        _japanese_colours(text, add, gazetteer)
     _colours(text, add, gazetteer)
     _countries(text, add)
+    if text is not original:
+        entities = [Entity(e.type, e.value, starts[e.start], ends[e.end - 1], e.currency) for e in entities]
     return sorted(entities, key=lambda e: (e.start, e.end))
+
+
+# --- Japanese -----------------------------------------------------------------------------
+
+# 注文番号12345, ご注文番号：12345, 注文No.12345, 注文#12345, オーダー番号 12345, 受付番号は12345
+JA_ORDER = re.compile(r"(?:ご?注文(?:番号|No\.?|NO\.?|#)?|オーダー(?:番号|No\.?)?|受付番号|注文ID)\s*[:：は]?\s*[#＃]?\s*(\d{5,6})(?!\d)", re.I)
+# 〒123-4567, 〒1234567, 123-4567 (any dash)
+JA_POSTCODE = re.compile(r"〒\s?(\d{3})[-‐−–ー]?(\d{4})(?!\d)|(?<![\d-])(\d{3})[-‐−–](\d{4})(?![\d-])")
+JA_YEN = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s?円|[¥]\s?(\d{1,3}(?:,\d{3})+|\d+)(?![\d])")
+JA_MAN_YEN = re.compile(r"(\d+(?:\.\d+)?)万(?:(\d)千)?円")
+JA_SIZE_LETTER = re.compile(r"(?<![A-Za-z0-9])(XXS|XXXL|XXL|XL|XS|LL|[2-4]L|S|M|L)(?![A-Za-z0-9])(?=\s?(?:サイズ|寸|で|の|を|は|が|って|も|ありますか|あります|です|ない|,|、|。|\?|？|!|！|\s|$))")
+JA_SIZE_AFTER_WORD = re.compile(r"サイズ\s?[:：はがをの]?\s?(XXS|XXXL|XXL|XL|XS|LL|[2-4]L|S|M|L)(?![A-Za-z0-9])")
+JA_SIZE_FREE = re.compile(r"フリーサイズ|フリー(?=\s?(?:サイズ|で|の|を|は|が|です|しか|だけ|、|。|\?|？|$))")
+JA_SIZE_CM = re.compile(r"(?<![\d.])(\d{2}(?:\.5)?)\s?(?:cm|センチ)")
+JA_SIZE_GO = re.compile(r"(?<![\d])(\d{1,2})号(?!機|館|車|室|線)")
+_JA_LETTER_SIZES = {"LL": "XL", "2L": "XL", "3L": "XXL", "4L": "3XL", "XXXL": "3XL"}
+PREFECTURES = (
+    "北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県 茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 神奈川県 新潟県 富山県 石川県 福井県 "
+    "山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 大阪府 兵庫県 奈良県 和歌山県 鳥取県 島根県 岡山県 広島県 山口県 徳島県 "
+    "香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県 沖縄県"
+).split()
+# Written without 都/府/県: only the names that are no everyday word or common surname.
+_PREFECTURE_SHORT = {"東京": "東京都", "大阪": "大阪府", "京都": "京都府", "沖縄": "沖縄県", "神奈川": "神奈川県", "愛知": "愛知県",
+                     "福岡": "福岡県", "兵庫": "兵庫県", "埼玉": "埼玉県", "千葉": "千葉県", "広島": "広島県", "宮城": "宮城県",
+                     "鹿児島": "鹿児島県", "北海道": "北海道"}
+_PREFECTURE_LOOKUP = {**{p: p for p in PREFECTURES}, **_PREFECTURE_SHORT}
+JA_PREFECTURE = re.compile("|".join(re.escape(p) for p in sorted(_PREFECTURE_LOOKUP, key=len, reverse=True)))
+_JA_COUNTRIES = {"日本": "JP", "アメリカ": "US", "米国": "US", "韓国": "KR", "台湾": "TW", "中国": "CN", "香港": "HK",
+                 "イギリス": "GB", "英国": "GB", "ドイツ": "DE", "フランス": "FR", "イタリア": "IT", "スペイン": "ES",
+                 "カナダ": "CA", "オーストラリア": "AU", "シンガポール": "SG", "タイ": "TH"}
+JA_COUNTRY = re.compile("|".join(re.escape(c) for c in sorted(_JA_COUNTRIES, key=len, reverse=True)) + r"(?![ァ-ヶー])")
+# 赤ちゃん is a baby, お茶 is tea, 白菜 a cabbage: not colours.
+NOT_JA_COLOUR_AFTER = re.compile(r"^(?:ちゃん|菜|髪|字|身|紙|板|線|信号|字|ー(?!ル))")
+
+
+def _japanese_numbers(text: str, add) -> None:
+    for m in JA_ORDER.finditer(text):
+        add("order_number", m.group(1), m.start(), m.end())
+    for m in JA_POSTCODE.finditer(text):
+        first, second = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        add("postcode", f"{first}-{second}", m.start(), m.end())
+
+
+def _japanese_amounts(text: str, add) -> None:
+    for m in JA_MAN_YEN.finditer(text):
+        value = Decimal(m.group(1)) * 10000 + (Decimal(m.group(2)) * 1000 if m.group(2) else 0)
+        add("amount", f"{value:.2f}", m.start(), m.end(), "JPY")
+    for m in JA_YEN.finditer(text):
+        value = _amount_value(m.group(1) or m.group(2))
+        if value is not None:
+            add("amount", value, m.start(), m.end(), "JPY")
+
+
+def _japanese_sizes(text: str, add, gazetteer: Gazetteer | None) -> None:
+    known = {s.lower(): s for s in (gazetteer.sizes if gazetteer else [])}
+
+    def canonical(value: str) -> str:
+        return known.get(value.lower()) or known.get(_JA_LETTER_SIZES.get(value, value).lower()) or _JA_LETTER_SIZES.get(value, value)
+
+    for m in JA_SIZE_FREE.finditer(text):
+        add("size", known.get("one size", "one size"), m.start(), m.end())
+    for m in JA_SIZE_AFTER_WORD.finditer(text):
+        add("size", canonical(m.group(1).upper()), m.start(1), m.end(1))
+    for m in JA_SIZE_LETTER.finditer(text):
+        add("size", canonical(m.group(1).upper()), m.start(1), m.end(1))
+    for m in JA_SIZE_CM.finditer(text):
+        add("size", known.get(f"{m.group(1)}cm", f"{m.group(1)}cm"), m.start(), m.end())
+    for m in JA_SIZE_GO.finditer(text):
+        add("size", known.get(f"{m.group(1)}号", f"{m.group(1)}号"), m.start(), m.end())
+
+
+def _japanese_places(text: str, add) -> None:
+    for m in JA_PREFECTURE.finditer(text):
+        add("prefecture", _PREFECTURE_LOOKUP[m.group()], m.start(), m.end())
+    for m in JA_COUNTRY.finditer(text):
+        add("country", _JA_COUNTRIES[m.group()], m.start(), m.end())
+
+
+@lru_cache(maxsize=1)
+def _japanese_colour_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    from catalog.options import japanese_colours  # a data table (catalog/colours.yaml), no database
+
+    names = japanese_colours()
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))), names
+
+
+def _japanese_colours(text: str, add, gazetteer: Gazetteer | None) -> None:
+    """Japanese colour names, as the English word of their family or shade (the catalog's
+    spelling when it has that colour): 黒 -> black, ネイビー -> navy, 水色 -> light blue."""
+    pattern, names = _japanese_colour_pattern()
+    catalog = {c.lower(): c for c in (gazetteer.colours if gazetteer else []) if c}
+    for m in pattern.finditer(text):
+        if NOT_JA_COLOUR_AFTER.search(text[m.end():]) or (m.group() == "茶" and text[max(0, m.start() - 1):m.start()] == "お"):
+            continue
+        english = names[m.group()]
+        add("colour", catalog.get(english, english), m.start(), m.end())
 
 
 def _shouting(text: str) -> bool:

@@ -17,6 +17,7 @@ class Understanding:
     confidence: float  # calibrated probability of raw_intent
     top: list[tuple[str, float]] = field(default_factory=list)  # the three most likely intents
     entities: list[Entity] = field(default_factory=list)
+    language: str = "en"  # the language whose classifier read the message (bot.slm.classifier_language)
 
     @property
     def is_confident(self) -> bool:
@@ -30,4 +31,5 @@ class Understanding:
             "confidence": round(float(self.confidence), 4),
             "top": [[intent, round(float(p), 4)] for intent, p in self.top],
             "entities": [entity.as_dict() for entity in self.entities],
+            "language": self.language,
         }

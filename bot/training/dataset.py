@@ -438,13 +438,18 @@ def build_splits(
     include_agent_labels: bool = True,
     agent_holdout_percent: int = 0,
     open_shop: bool = True,
+    language: str = "en",
 ) -> Splits:
     """Load every source, split by group, then balance and augment the train split only.
 
     max_per_intent caps every split per intent (the tiny CI run); None keeps everything.
     agent_holdout_percent keeps that share of the agent labels out (bot.retraining judges on it).
     open_shop adds the shop-independent requests of bot.training.open_shop (open product nouns).
+    English only; the Japanese classifier's data is bot.training.japanese.build_splits
+    (splits_for_language picks one).
     """
+    if language != "en":
+        raise ValueError(f"no training data for language {language!r} here (bot.training.japanese for ja)")
     rng = random.Random(seed)
     labels = load_labels(shared_dir)
     vocab = load_vocabulary(load_catalog_products())

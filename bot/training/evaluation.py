@@ -42,7 +42,9 @@ def evaluate_artifact(artifact_dir: Path, *, shared_dir: Path, threads: int = 1,
 
     classifier = IntentClassifier(artifact_dir, threads=threads)
     labels = classifier.labels
-    report: dict = {"version": classifier.version, "threshold": classifier.threshold, "temperature": classifier.temperature}
+    language = classifier.config.get("language", "en")
+    report: dict = {"version": classifier.version, "language": language, "threshold": classifier.threshold,
+                    "temperature": classifier.temperature}
 
     test = ds.read_jsonl(Path(artifact_dir) / "test.jsonl")
     pred, raw, probs = _acted_and_raw(classifier, test)
@@ -60,7 +62,15 @@ def evaluate_artifact(artifact_dir: Path, *, shared_dir: Path, threads: int = 1,
         report["dev"] = {k: v for k, v in classification_report([e.intent for e in dev], dev_pred, labels).items() if k in ("n", "accuracy", "macro_f1")}
 
     clinc_file = Path(shared_dir) / "data" / "clinc150" / "clinc150_train_val.json"
-    if clinc_file.exists():
+    if language == "ja":
+        from bot.training import japanese
+
+        oos = japanese.load_eval(("eval_out_of_scope.yaml",))
+        if oos:
+            oos_pred, _, _ = _acted_and_raw(classifier, oos)
+            report["ja_out_of_scope_recall"] = float(np.mean([p == OUT_OF_SCOPE for p in oos_pred]))
+            report["ja_out_of_scope_n"] = len(oos)
+    elif clinc_file.exists():
         oos_val, negatives_val = ds.load_clinc_val(shared_dir)
         oos_pred, _, _ = _acted_and_raw(classifier, oos_val)
         neg_pred, _, _ = _acted_and_raw(classifier, negatives_val)
@@ -71,7 +81,15 @@ def evaluate_artifact(artifact_dir: Path, *, shared_dir: Path, threads: int = 1,
         missed = [ex.text for ex, p in zip(oos_val, oos_pred) if p != OUT_OF_SCOPE]
         report["clinc_oos_val_missed"] = missed[:15]
 
-    shoppers = ds.load_eval_shoppers()
+    if language == "ja":
+        shoppers = japanese.load_eval(("eval_shoppers.yaml",))
+    else:
+        shoppers = ds.load_eval_shoppers()
+    if not shoppers:  # the Japanese shopper set is not written yet: figures on the test split only
+        report["model_bytes"] = (Path(artifact_dir) / classifier.config.get("model_file", "model.onnx")).stat().st_size
+        if latency:
+            report["latency_1_thread"] = measure_latency(classifier, [ex.text for ex in test][:300])
+        return report
     sh_pred, sh_raw, sh_probs = _acted_and_raw(classifier, shoppers)
     sh_gold = [ex.intent for ex in shoppers]
     sh_report = classification_report(sh_gold, sh_pred, labels)
@@ -94,6 +112,9 @@ def evaluate_artifact(artifact_dir: Path, *, shared_dir: Path, threads: int = 1,
 def write_model_card(artifact_dir: Path, report: dict) -> None:
     artifact_dir = Path(artifact_dir)
     config = json.loads((artifact_dir / "config.json").read_text(encoding="utf-8"))
+    if config.get("language", "en") == "ja":
+        (artifact_dir / "MODEL_CARD.md").write_text(japanese_model_card(artifact_dir, config, report), encoding="utf-8")
+        return
     data = report.get("data", {})
     t = report["test"]
     lat = report.get("latency_1_thread", {})
@@ -162,3 +183,68 @@ depend on wording; entity extraction is rule- and gazetteer-based.
 {per_intent}
 """
     (artifact_dir / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+
+
+def japanese_model_card(artifact_dir: Path, config: dict, report: dict) -> str:
+    data = report.get("data", {})
+    t = report["test"]
+    lat = report.get("latency_1_thread", {})
+    shoppers = report.get("eval_shoppers", {})
+    per_intent = "\n".join(
+        f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |"
+        for label, row in sorted(t["per_intent"].items())
+    )
+    training = config["training"]
+
+    def figure(value, n=None):
+        if value is None:
+            return "not measured (the set was not there)"
+        return f"{value:.4f}" + (f" (n={n})" if n else "")
+
+    return f"""# Japanese intent classifier — {config['version']}
+
+The classifier for messages written in Japanese (bot.language: any kana or kanji), served next
+to the English one (`bot/slm_artifact`) and chosen per message by script. Fine-tuned from
+{config['base_model']} ({config['base_model_path']}): its first {config['layers']} of 12 encoder
+layers, a pooler and a linear head for the {len(json.loads((artifact_dir / 'labels.json').read_text()))}
+intents of `shared/spec/intents.yaml`; vocabulary pruned from 250,002 to {config.get('vocabulary_size')}
+pieces (bot.training.e5.select_vocabulary: every kana, common kanji, Latin, digit, punctuation,
+emoji piece; every piece of the training sentences, slot fillers and English common words; the
+{training.get('vocabulary_pieces')} most probable Japanese pieces). Exported as the lean BERT graph
+and quantized to int8 ({config['quantization']}); ONNX Runtime and `tokenizers` at run time.
+
+## Data
+`bot/data/ja/intents/*.yaml` ({data.get('own_examples', '?')} sentences after template expansion), split by
+written line / template into train {data.get('train', '?')} (balanced and restyled: full/half-width,
+half-width kana, kana swaps, IME slips, punctuation, openings, emoji), dev {data.get('dev', '?')},
+test {data.get('test', '?')}; fingerprint `{config.get('data_fingerprint')}`. The evaluation sets
+`bot/data/ja/eval_shoppers.yaml` and `eval_out_of_scope.yaml` are never trained, calibrated or tuned on.
+
+## Training
+{training.get('epochs')} epochs, batch {training.get('batch_size')}, learning rate {training.get('learning_rate')},
+max {config['max_length']} tokens, seed {training.get('seed')}, {config.get('torch_threads')} torch threads:
+{config.get('train_seconds')} s (base model built from the packages included). Reproduce:
+`python manage.py train_slm --language ja --epochs {training.get('epochs')} --output artifacts/slm/ja`.
+
+## Confidence
+Temperature fitted on the Japanese dev split: T = {config['temperature']}; threshold {config['threshold']:.2f}
+(the English artifact has its own).
+
+## Metrics (`python manage.py evaluate_slm --language ja`)
+| measure | value |
+|---|---|
+| held-out test split: accuracy (acted intent) | {t['accuracy']:.4f} (n={t['n']}) |
+| held-out test split: macro-F1 | {t['macro_f1']:.4f} |
+| held-out test split: in-scope accuracy | {report['test_in_scope_accuracy']:.4f} |
+| Japanese shopper set (`eval_shoppers.yaml`): accuracy | {figure(shoppers.get('accuracy'), shoppers.get('n'))} |
+| Japanese shopper set: macro-F1 | {figure(shoppers.get('macro_f1'))} |
+| Japanese out-of-scope set: recall | {figure(report.get('ja_out_of_scope_recall'), report.get('ja_out_of_scope_n'))} |
+| int8 vs fp32 agreement on test | {config.get('int8_vs_fp32', {}).get('agreement', float('nan')):.4f} |
+| latency, model path incl. tokenization, 1 thread: p50 / p95 | {lat.get('p50_ms', float('nan')):.2f} ms / {lat.get('p95_ms', float('nan')):.2f} ms |
+| model file | {report['model_bytes'] / 1e6:.1f} MB |
+
+### Per intent (test split)
+| intent | precision | recall | F1 | n |
+|---|---|---|---|---|
+{per_intent}
+"""

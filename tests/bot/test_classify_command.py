@@ -24,7 +24,8 @@ def lines(stdout: bytes):
 
 
 def assert_contract(item: dict, text: str):
-    assert list(item) == ["text", "intent", "confidence", "top", "entities"]
+    assert list(item) == ["text", "intent", "confidence", "top", "entities", "language"]
+    assert item["language"] in ("en", "ja")
     assert item["text"] == text
     assert isinstance(item["intent"], str) and 0.0 <= item["confidence"] <= 1.0
     assert len(item["top"]) == 3 and all(isinstance(i, str) and 0.0 <= p <= 1.0 for i, p in item["top"])

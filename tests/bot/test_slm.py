@@ -66,8 +66,8 @@ def test_understanding_fields_and_the_classify_json_shape():
     assert len(u.top) == 3 and u.top[0][1] >= u.top[1][1] >= u.top[2][1]
     assert u.intent in (u.raw_intent, OUT_OF_SCOPE)
     data = u.as_dict()
-    assert list(data) == ["text", "intent", "confidence", "top", "entities"]
-    assert data["text"] == "do you have the linen shirt in XL?"
+    assert list(data) == ["text", "intent", "confidence", "top", "entities", "language"]
+    assert data["text"] == "do you have the linen shirt in XL?" and data["language"] == "en"
     assert all(isinstance(p, list) and len(p) == 2 for p in data["top"])
     assert {"type": "product", "value": "linen-camp-shirt", "start": 16, "end": 27} in data["entities"]
     assert {"type": "size", "value": "XL", "start": 31, "end": 33} in data["entities"]

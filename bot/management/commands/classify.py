@@ -1,7 +1,9 @@
 """python manage.py classify: one JSON line per message, from arguments or stdin (one per line).
 
 Output per message (the public contract):
-    {"text", "intent", "confidence", "top": [[intent, p], ...3], "entities": [...]}
+    {"text", "intent", "confidence", "top": [[intent, p], ...3], "entities": [...], "language"}
+Each message is read by the classifier of its language (bot.slm.classifier_language: its script,
+else --language, else the shop's first language); --artifact reads all with one artifact.
 A line that cannot be classified (empty, not UTF-8, too long) gets {"text", "line", "error"}
 instead, the rest go on, and the command exits with status 1 at the end.
 """
@@ -22,18 +24,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("messages", nargs="*", help="messages to classify; without any, read stdin")
-        parser.add_argument("--artifact", default="", help="artifact folder (default: settings.SLM_ARTIFACT_DIR)")
+        parser.add_argument("--artifact", default="", help="one artifact folder for every message (default: each message's language's)")
+        parser.add_argument("--language", default=None, choices=["en", "ja"],
+                            help="the language of messages with no letters (digits, emoji); default the shop's first")
         parser.add_argument("--no-catalog", action="store_true", help="do not use the catalog as product gazetteer")
 
     def handle(self, *args, **opts):
-        from bot.slm import get_classifier
+        from bot.slm import classifier_language, get_classifier
         from bot.slm.classifier import ArtifactError, IntentClassifier
 
         try:
             if opts["artifact"]:
-                classifier = IntentClassifier(Path(opts["artifact"]), threads=settings.SLM_THREADS)
+                one = IntentClassifier(Path(opts["artifact"]), threads=settings.SLM_THREADS)
+                classifier = lambda text: one  # noqa: E731
             else:
-                classifier = get_classifier()
+                get_classifier("en")  # a broken shipped artifact is a clear error before any output
+                classifier = lambda text: get_classifier(classifier_language(text, opts["language"]))  # noqa: E731
         except ArtifactError as exc:
             raise CommandError(str(exc)) from exc
         gazetteer = None if opts["no_catalog"] else self._gazetteer()
@@ -67,9 +73,22 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _flush(self, classifier, pending, gazetteer) -> None:
-        if pending:
-            for understanding in classifier.classify_batch([text for _, text in pending], gazetteer=gazetteer):
-                self._write(understanding.as_dict())
+        """Classify `pending` in batches per classifier, and write the results in input order."""
+        from bot.slm.classifier import ArtifactError
+
+        groups: dict[int, tuple[object, list[int]]] = {}
+        try:
+            for k, (_, text) in enumerate(pending):
+                chosen = classifier(text)
+                groups.setdefault(id(chosen), (chosen, []))[1].append(k)
+        except ArtifactError as exc:
+            raise CommandError(str(exc)) from exc
+        results = [None] * len(pending)
+        for chosen, indices in groups.values():
+            for k, understanding in zip(indices, chosen.classify_batch([pending[k][1] for k in indices], gazetteer=gazetteer)):
+                results[k] = understanding
+        for understanding in results:
+            self._write(understanding.as_dict())
 
     def _write(self, data: dict) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False))

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--artifact", default="", help="artifact folder (default: settings.SLM_ARTIFACT_DIR)")
+        parser.add_argument("--artifact", default="", help="artifact folder (default: the --language's shipped artifact)")
+        parser.add_argument("--language", default="en", choices=["en", "ja"],
+                            help="which shipped artifact (settings.SLM_ARTIFACT_DIR / SLM_ARTIFACT_DIR_JA) when no --artifact")
         parser.add_argument("--json", default="", help="also write the full report to this file")
         parser.add_argument("--no-latency", action="store_true")
         parser.add_argument("--errors", action="store_true", help="list the shopper-set messages it gets wrong")
@@ -25,7 +27,9 @@ class Command(BaseCommand):
         from bot.training.evaluation import evaluate_artifact
         from bot.training.metrics import format_per_intent
 
-        artifact = Path(opts["artifact"] or settings.SLM_ARTIFACT_DIR)
+        from bot.slm import artifact_dir
+
+        artifact = Path(opts["artifact"]) if opts["artifact"] else artifact_dir(opts["language"])
         if not (artifact / "test.jsonl").exists():
             raise CommandError(f"{artifact} has no test.jsonl: not an SLM artifact written by train_slm")
         try:
@@ -34,7 +38,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         w = self.stdout.write
         t = report["test"]
-        w(f"artifact {artifact} (version {report['version']}, threshold {report['threshold']:.2f}, temperature {report['temperature']:.3f})")
+        w(f"artifact {artifact} (language {report['language']}, version {report['version']}, threshold {report['threshold']:.2f}, "
+          f"temperature {report['temperature']:.3f})")
         w(f"held-out test split (n={t['n']}): accuracy {t['accuracy']:.4f}  macro-F1 {t['macro_f1']:.4f}  "
           f"in-scope accuracy {report['test_in_scope_accuracy']:.4f}  confidently wrong {report['test_confidently_wrong']:.4f}")
         if "dev" in report:
@@ -42,11 +47,16 @@ class Command(BaseCommand):
         if "clinc_oos_val_recall" in report:
             w(f"CLINC150 validation oos_val: out-of-scope recall {report['clinc_oos_val_recall']:.4f} (n={report['clinc_oos_val_n']}); "
               f"unrelated in-domain classes: {report['clinc_val_unrelated_recall']:.4f} (n={report['clinc_val_unrelated_n']})")
-        else:
+        elif "ja_out_of_scope_recall" in report:
+            w(f"Japanese out-of-scope set: recall {report['ja_out_of_scope_recall']:.4f} (n={report['ja_out_of_scope_n']})")
+        elif report["language"] == "en":
             w("CLINC150 validation: not found under SHARED_DIR, skipped")
-        s = report["eval_shoppers"]
-        w(f"independent shopper set (n={s['n']}): accuracy {s['accuracy']:.4f}  macro-F1 {s['macro_f1']:.4f}  "
-          f"confidently wrong {s['confidently_wrong']:.4f}  (argmax accuracy {s['raw_accuracy']:.4f})")
+        s = report.get("eval_shoppers", {"n": 0, "errors": []})
+        if s["n"]:
+            w(f"independent shopper set (n={s['n']}): accuracy {s['accuracy']:.4f}  macro-F1 {s['macro_f1']:.4f}  "
+              f"confidently wrong {s['confidently_wrong']:.4f}  (argmax accuracy {s['raw_accuracy']:.4f})")
+        else:
+            w("independent shopper set: not found, skipped")
         if "latency_1_thread" in report:
             lat = report["latency_1_thread"]
             w(f"latency, model path incl. tokenization, 1 thread: p50 {lat['p50_ms']:.2f} ms  p95 {lat['p95_ms']:.2f} ms (n={lat['n']})")

