@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -342,7 +343,8 @@ def _on_message(state: dict, msg: Understood) -> list:
     if pending and pending.get("kind") == "code" and CODE_LIKE.fullmatch(msg.text):
         # A code was asked for: digits are the code, never an order number or a new question.
         _record_intent(state, "verification_code", msg.confidence)
-        code = re.sub(r"\D", "", msg.text)
+        # Full-width digits (typed with a Japanese keyboard) are the same code: NFKC makes them ASCII.
+        code = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", msg.text))
         if len(code) != CODE_DIGITS:
             return [Say("code_format", {"digits": CODE_DIGITS})]
         return [CheckCode(code=code, action=pending["action"], number=pending["number"], digest=pending.get("digest", ""), expires_at=pending.get("expires_at", 0))]
