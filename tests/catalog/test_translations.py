@@ -4,7 +4,6 @@ the storefront's pages, the storefront's searches, and the demo shop's Japanese.
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 
 from catalog import translations
 from catalog.help import articles_by_topic
@@ -74,12 +73,11 @@ def test_saving_a_translation_again_updates_the_one_row(jumper):
 
 
 def test_the_product_page_shows_the_active_language_and_falls_back_to_english(client, jumper):
-    with translation.override("ja"):
-        page = client.get(jumper.get_absolute_url()).content.decode()
+    # The storefront's language is the request's (LocaleMiddleware: here Accept-Language).
+    page = client.get(jumper.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "メリノ クルーネックセーター" in page and "ハイゲージのメリノセーター。" in page
     assert "100% merino wool" in page and "ニット" in page
-    with translation.override("en"):
-        page = client.get(jumper.get_absolute_url()).content.decode()
+    page = client.get(jumper.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Merino Crew-Neck Jumper" in page and "メリノ" not in page
 
 
@@ -88,10 +86,9 @@ def test_the_help_centre_shows_the_article_in_japanese(client):
                              body="Most orders leave within 1-2 working days.")
     untranslated = ArticleFactory(title="Gift cards", slug="gift-cards", topic=Article.Topic.PROMOTIONS, body="Valid for three years.")
     article_translation_save(article=article, language="ja", title="商品はいつ届きますか？", body="ほとんどのご注文は1〜2営業日以内に発送されます。")
-    with translation.override("ja"):
-        page = client.get(article.get_absolute_url()).content.decode()
-        listing = client.get("/help/").content.decode()
-        fallback = client.get(untranslated.get_absolute_url()).content.decode()
+    page = client.get(article.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    listing = client.get("/help/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    fallback = client.get(untranslated.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "商品はいつ届きますか？" in page and "1〜2営業日以内" in page
     assert "商品はいつ届きますか？" in listing and "Gift cards" in listing
     assert "Valid for three years." in fallback
