@@ -151,6 +151,16 @@ def _points(value: float) -> str:
 
 
 def gate_decide(*, candidate: dict[str, dict], serving: dict[str, dict], tolerance: float) -> tuple[bool, str]:
+    """The gate's decision and its reason, stored once and read by every staff member: written
+    in the shop's default language, whatever language the calling thread has active."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return _gate_decide(candidate=candidate, serving=serving, tolerance=tolerance)
+
+
+def _gate_decide(*, candidate: dict[str, dict], serving: dict[str, dict], tolerance: float) -> tuple[bool, str]:
     """(passed, reason): no worse than serving on every guard set (within `tolerance`), better on the shop's labels.
 
     `candidate` and `serving` map each set's name (GUARD_SETS' names and SHOP_SET) to {"n", "accuracy"}.
