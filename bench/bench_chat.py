@@ -8,6 +8,10 @@ that no message was lost: every acknowledged message stored exactly once, every 
 A single-shopper run first gives the baseline; the ratio of the two is printed.
 
     .venv/bin/python bench/bench_chat.py --shoppers 50 --turns 8
+    .venv/bin/python bench/bench_chat.py --shoppers 50 --turns 8 --language ja   # the same script in Japanese
+
+With --language ja the shoppers write the same eight turns in Japanese (and open the chat with
+?language=ja, as the Japanese storefront does). Run the two back to back to compare them.
 """
 
 from __future__ import annotations
@@ -64,6 +68,25 @@ def script_for(demo: dict, rng: random.Random) -> list[str]:
     return turns
 
 
+def japanese_script_for(demo: dict, rng: random.Random) -> list[str]:
+    """The same eight turns as script_for, as Japanese shoppers write them."""
+    shipped = demo["shipped"]
+    turns = [
+        rng.choice(["こんにちは", "すみません", "こんばんは！"]),
+        rng.choice(["オーストリアまでの送料はいくらですか？", "配送方法を教えてください", "オランダに発送できますか"]),
+        rng.choice(["リネンのシャツはありますか？", "暖かいウールのセーターを探しています", "コットンの寝具はありますか"]),
+        f"注文番号{shipped['number']}はどこですか？メールは{shipped['email']}です",
+        rng.choice(["支払い方法は何がありますか", "返品の方法を教えてください", "パスワードを再設定したいです"]),
+        rng.choice(["クーポンコードは使えますか", "返金にはどのくらいかかりますか", "注文をキャンセルしたいです"]),
+        rng.choice(["ありがとうございます！", "助かりました、ありがとう", "ありがとう"]),
+        "さようなら",
+    ]
+    return turns
+
+
+SCRIPTS = {"en": script_for, "ja": japanese_script_for}
+
+
 async def shopper(url: str, origin: str, turns: list[str], think: float, rng: random.Random, out: dict, headers=None):
     import websockets
 
@@ -98,16 +121,17 @@ async def shopper(url: str, origin: str, turns: list[str], think: float, rng: ra
     out["conversations"].append(session["conversation"])
 
 
-async def drive(urls, origin, demo, shoppers, turns, think, seed):
+async def drive(urls, origin, demo, shoppers, turns, think, seed, language="en"):
     out = {"latencies": [], "acked": {}, "conversations": []}
     rngs = [random.Random(seed + i) for i in range(shoppers)]
     t0 = time.perf_counter()
     # Staggered arrivals, as real shoppers come.
     tasks = []
     for i in range(shoppers):
-        script = script_for(demo, rngs[i])[:turns]
+        script = SCRIPTS[language](demo, rngs[i])[:turns]
         # Round-robin over the ASGI processes, as the proxy in front of them would.
-        tasks.append(asyncio.create_task(shopper(urls[i % len(urls)], origin, script, think, rngs[i], out)))
+        url = urls[i % len(urls)] + ("" if language == "en" else f"?language={language}")
+        tasks.append(asyncio.create_task(shopper(url, origin, script, think, rngs[i], out)))
         await asyncio.sleep(think / shoppers)
     results = await asyncio.gather(*tasks, return_exceptions=True)
     elapsed = time.perf_counter() - t0
@@ -223,6 +247,7 @@ def main():
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--language", default="en", choices=sorted(SCRIPTS), help="the shoppers' language")
     args = parser.parse_args()
 
     # Every shopper comes from 127.0.0.1: the per-address limits would count them all as one.
@@ -232,15 +257,15 @@ def main():
     try:
         origin = None  # each shopper sends its server's own origin: the check compares the port
         # Warm up every process (model, indexes) so the figures are steady-state.
-        asyncio.run(drive(urls, origin, demo, len(urls), args.turns, 0.05, args.seed))
+        asyncio.run(drive(urls, origin, demo, len(urls), args.turns, 0.05, args.seed, args.language))
 
-        print(f"baseline: 1 shopper x {args.turns} turns")
-        base, base_elapsed, base_fail = asyncio.run(drive(urls[:1], origin, demo, 1, args.turns, args.think, args.seed + 100))
+        print(f"language: {args.language}; baseline: 1 shopper x {args.turns} turns")
+        base, base_elapsed, base_fail = asyncio.run(drive(urls[:1], origin, demo, 1, args.turns, args.think, args.seed + 100, args.language))
         print(
             f"load: {args.shoppers} concurrent shoppers x {args.turns} turns, think time ~{args.think}s, "
             f"{len(urls)} Daphne process(es)"
         )
-        load, elapsed, failures = asyncio.run(drive(urls, origin, demo, args.shoppers, args.turns, args.think, args.seed))
+        load, elapsed, failures = asyncio.run(drive(urls, origin, demo, args.shoppers, args.turns, args.think, args.seed, args.language))
         stored = check_stored(env, load["acked"])
     finally:
         stop_servers(servers)

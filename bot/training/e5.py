@@ -290,6 +290,11 @@ def build_base_model(output: Path, *, texts: list[str], layers: int = 6, max_pos
     missing, unexpected = model.load_state_dict(sd, strict=False)
     if unexpected or any(not k.startswith("pooler.") for k in missing):
         raise E5Error(f"weights do not fit the BERT model: missing {missing}, unexpected {unexpected}")
+    # e5 ships no pooler (it was trained with mean pooling). A random one squashes [CLS] into
+    # small noise and the head learns slowly; start from tanh([CLS]) instead (identity dense).
+    with torch.no_grad():
+        model.pooler.dense.weight.copy_(torch.eye(q4.hidden))
+        model.pooler.dense.bias.zero_()
     model.save_pretrained(str(output))
     (output / "tokenizer.json").write_text(json.dumps(pruned_tokenizer_json(full_json, keep), ensure_ascii=False), encoding="utf-8")
     (output / "vocabulary.json").write_text(json.dumps({"kept_ids": keep, "source_vocab": len(q4.pieces)}), encoding="utf-8")

@@ -51,6 +51,7 @@ class TrainConfig:
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 8e-5
+    head_learning_rate: float = 0.0  # the pooler's and classifier's rate (0: learning_rate); new layers learn faster
     weight_decay: float = 0.01
     warmup: float = 0.06
     max_length: int = 64
@@ -214,10 +215,15 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         log(f"encoder: the base model's first {config.layers} layers")
     teacher_logits = _teacher_logits(config, labels, [ex.text for ex in splits.train], log) if config.teacher else None
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
-    params = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
+    head = ("pooler.", "classifier.")
+    head_lr = config.head_learning_rate or config.learning_rate
+    params = []
+    for is_head, lr in ((False, config.learning_rate), (True, head_lr)):
+        named = [(n, p) for n, p in model.named_parameters() if any(n.find(h) >= 0 for h in head) == is_head]
+        params += [
+            {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay, "lr": lr},
+            {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0, "lr": lr},
+        ]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate)
     rng = random.Random(config.seed)
     steps_per_epoch = math.ceil(len(encoded) / config.batch_size)

@@ -29,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="", help="output folder (default: artifacts/slm/run-<time>)")
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--learning-rate", type=float, default=8e-5)
+        parser.add_argument("--head-learning-rate", type=float, default=0.0,
+                            help="learning rate of the pooler and classifier head (default: --learning-rate)")
         parser.add_argument("--max-length", type=int, default=64)
         parser.add_argument("--seed", type=int, default=13)
         parser.add_argument("--threads", type=int, default=2)
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             epochs=opts["epochs"],
             batch_size=opts["batch_size"],
             learning_rate=opts["learning_rate"],
+            head_learning_rate=opts["head_learning_rate"],
             max_length=opts["max_length"],
             seed=opts["seed"],
             threads=opts["threads"],
