@@ -350,6 +350,7 @@ def training_config(output: Path):
         max_per_intent=settings.RETRAIN_MAX_PER_INTENT or None,
         max_length=settings.RETRAIN_MAX_LENGTH,
         learning_rate=settings.RETRAIN_LEARNING_RATE,
+        head_learning_rate=settings.RETRAIN_HEAD_LEARNING_RATE,
         batch_size=settings.RETRAIN_BATCH_SIZE,
         threads=settings.RETRAIN_THREADS,
         keep_torch=False,
