@@ -2,12 +2,21 @@
 and used at serving time.
 
 `build_vocabulary()` reads the live catalogue and help centre (product names, categories with
-their ancestors, vendors, option names and values, help-article titles, topics and tags);
-`write_vocabulary()` stores it as JSON under settings.ASSISTANT_DATA_DIR (never into the shipped
-model). `adapt()` is the serving-time check: a message the model would throw away as
-out_of_scope, but that mentions a kind of product this shop sells (or plainly asks for a product),
-becomes a product question; one that names a help article's subject gets that article's intent.
-The file is re-read when it changes (checked at most every CHECK_SECONDS): no restart needed.
+their ancestors, vendors, option names and values, help-article titles, topics and tags) once per
+language: the catalogue's own language (English) from the objects themselves, every other language
+of settings.SHOP_LANGUAGES from its translation rows (catalog.translations). Japanese has no spaces,
+so its terms are whole translated names and their parts (split at ・, spaces and brackets, and
+katakana runs), not words. `write_vocabulary()` stores it as JSON under settings.ASSISTANT_DATA_DIR
+(never into the shipped model): {"format": 2, "languages": {"en": {...}, "ja": {...}}}; a format-1
+file (English only, from before) is still read, as English.
+
+`adapt()` is the serving-time check, with the vocabulary of the language whose classifier read the
+message (Understanding.language): a message the model would throw away as out_of_scope, but that
+mentions a kind of product this shop sells (or plainly asks for a product), becomes a product
+question; one that names a help article's subject gets that article's intent. A translated
+language's product terms include the original (English) ones: shoppers type brand and product
+names as the catalogue spells them. The file is re-read when it changes (checked at most every
+CHECK_SECONDS): no restart needed.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +33,9 @@ from bot.search_index import RefreshingIndex
 from bot.slm.understanding import OUT_OF_SCOPE, Understanding
 
 VOCABULARY_FILE = "catalogue.json"
-FORMAT = 1
+FORMAT = 2
+OLD_FORMAT = 1  # English only, the vocabulary at the top level: read as English
+SOURCE_LANGUAGE = "en"  # the catalogue's own language (catalog.translations.SOURCE_LANGUAGE)
 CHECK_SECONDS = 5.0
 MODEL_PICK = 0.2
 # The help topics' intents (catalog.models.Article.Topic): an article's subject is answered as
@@ -67,6 +79,33 @@ STOPWORDS = frozenset(
 )
 WORD = re.compile(r"[a-z0-9][a-z0-9'+-]*")
 
+# Japanese: the same three wordings (which product question; a plain request for a product).
+JA_AVAILABILITY = re.compile(
+    r"在庫|入荷|品切れ|売り切れ|売切|取り扱|取扱|扱って|売って|販売して|置いて|ありますか|あります[?？]|ある[?？]|あるの|買えます|買える"
+)
+JA_RECOMMENDATION = re.compile(
+    r"おすすめ|オススメ|お勧め|お薦め|勧めて|薦めて|探して|さがして|欲しい|ほしい|プレゼント|贈り物|選び|選ん|どれが|どっちが|人気|安い|予算|似合う"
+)
+JA_ASKS_FOR_PRODUCT = re.compile(r"売って(い)?ますか|取り扱(い|って)|取扱い?|在庫(は|あり|ある)|おすすめ(の|を|は)|買いたい|購入したい|どこで買え")
+WORDINGS = {
+    "en": (AVAILABILITY, RECOMMENDATION, ASKS_FOR_PRODUCT),
+    "ja": (JA_AVAILABILITY, JA_RECOMMENDATION, JA_ASKS_FOR_PRODUCT),
+}
+# Hiragana, katakana, CJK ideographs (+ ext. A), 々, half-width katakana (bot.language.SCRIPTS).
+CJK = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\u3005\uff66-\uff9f]")
+KATAKANA_RUN = re.compile(r"[\u30a1-\u30fa\u30fc\u31f0-\u31ff]{3,}")  # NFKC leaves no half-width ones
+# Where a Japanese name splits into parts: spaces, ・, 、, slashes, ampersands, brackets.
+JA_SEPARATORS = re.compile(r"[\s・、,/&()「」『』【】\[\]]+")
+# A count of a pack ("2枚セット", "5足組": "set of 2", "5 pairs") names no product.
+JA_COUNT = re.compile(r"^\d+\s*[個枚足本点組]?\s*(?:セット|組|入り?)?$")
+# Parts of Japanese names that say nothing on their own: generic nouns and the katakana adjectives
+# of product names (ロング, ワイド: "long", "wide").
+JA_STOPWORDS = frozenset(
+    "その他 そのほか ほか 商品 製品 アイテム グッズ 用品 小物 雑貨 セット サイズ カラー タイプ ロング ショート ワイド スリム "
+    "リラックス ストレート ハーフ ミディ ミニ ビッグ ライト ソフト ベーシック クラシック オーガニック リサイクル プレミアム "
+    "スタンダード オリジナル ファッション ニュー ハイ ロー シンプル ナチュラル レギュラー メンズ レディース キッズ ユニセックス".split()
+)
+
 
 def data_dir() -> Path:
     from django.conf import settings
@@ -95,47 +134,88 @@ def _telling(term: str, common: frozenset[str]) -> bool:
     return len(words) == 1 and len(words[0]) >= 4 and not words[0].isdigit() and words[0] not in common
 
 
-def _article_intents(titles: list[str], topics: list[str]) -> list[str]:
-    """Each help article's intent: the model's reading of its title when confident, else its topic's."""
+def _article_intents(titles: list[str], topics: list[str], language: str = SOURCE_LANGUAGE) -> list[str]:
+    """Each help article's intent: the model's reading of its title (by `language`'s classifier)
+    when confident, else its topic's. A language with no classifier goes by topics."""
     if not titles:
         return []
-    from bot.slm import get_classifier
+    from bot.slm import CLASSIFIER_LANGUAGES, get_classifier
 
-    readings = get_classifier().classify_batch(titles)
+    if language not in CLASSIFIER_LANGUAGES:
+        return [TOPIC_INTENTS.get(topic, "") for topic in topics]
+    readings = get_classifier(language).classify_batch(titles)
     return [r.intent if r.intent not in NOT_ANSWERS else TOPIC_INTENTS.get(topic, "") for r, topic in zip(readings, topics)]
 
 
-def build_vocabulary() -> dict:
-    """The catalogue's and help centre's vocabulary (a read: nothing is written)."""
-    from bot.slm.entities import common_words
-    from catalog.models import Article, Category, Product, Variant
+def _normal(text: str) -> str:
+    """Full-width letters and digits, half-width katakana: one spelling (NFKC), lowercase."""
+    return unicodedata.normalize("NFKC", text or "").lower()
 
-    common = common_words()
-    categories = {c.pk: c for c in Category.objects.all()}
-    products = list(Product.objects.filter(is_active=True).values_list("name", "category_id", "attributes"))
+
+def is_cjk(term: str) -> bool:
+    return bool(CJK.search(term))
+
+
+def _ja_telling(term: str, common: frozenset[str]) -> bool:
+    """A part of a Japanese name that names something: two or more characters, no generic noun;
+    a part in Latin letters only ("merino") goes by the English rule."""
+    if not is_cjk(term):
+        return _telling(term, common)
+    return len(term) >= 2 and term not in JA_STOPWORDS and not JA_COUNT.match(term)
+
+
+def ja_terms(name: str, common: frozenset[str] = frozenset()) -> tuple[str, set[str]]:
+    """A Japanese name as (the whole name, its telling parts): 'シャツ・トップス' -> ('シャツ・トップス',
+    {'シャツ', 'トップス'}); 'ヘビーウェイト ポケットTシャツ' -> parts 'ヘビーウェイト', 'ポケットtシャツ',
+    'ポケット', 'シャツ' (the katakana runs of 3+ characters)."""
+    whole = " ".join(_normal(name).split())
+    parts = {p for p in JA_SEPARATORS.split(whole) if p}
+    parts |= {run for part in list(parts) for run in KATAKANA_RUN.findall(part)}
+    parts.discard(whole)
+    return whole, {p for p in parts if _ja_telling(p, common)}
+
+
+def _kinds_of(name: str, language: str, common: frozenset[str], *, ancestor: bool) -> set[str]:
+    """The product kinds a category name gives. An ancestor ("Home & Garden") may be an everyday
+    word: only its telling parts count."""
+    if language != SOURCE_LANGUAGE and is_cjk(name):
+        whole, parts = ja_terms(name, common)
+        return parts | ({whole} if _ja_telling(whole, common) else set())
+    names = _split_names(name)
+    return {k for k in names if _telling(k, common)} if ancestor else set(names)
+
+
+def _chain(categories: dict, category_id) -> list:
+    chain, seen = [], set()
+    category = categories.get(category_id)
+    while category is not None and category.pk not in seen:  # the category and its ancestors
+        seen.add(category.pk)
+        chain.append(category)
+        category = categories.get(category.parent_id)
+    return chain
+
+
+def _split_tags(tags: str) -> list[str]:
+    return [t.strip() for t in re.split(r"[,、，]", tags or "") if t.strip()]
+
+
+def _source_vocabulary(common, categories, products) -> dict:
+    """The catalogue's own language: the objects themselves (as before languages)."""
+    from catalog.models import Article, Variant
+
     kinds: set[str] = set()
     used_categories: dict[str, list[str]] = {}
     title_words: set[str] = set()
-    vendors: set[str] = set()
-    for name, category_id, attributes in products:
-        chain, seen = [], set()
-        category = categories.get(category_id)
-        while category is not None and category.pk not in seen:  # the category and its ancestors
-            seen.add(category.pk)
-            chain.append(category.name)
-            category = categories.get(category.parent_id)
+    for _, name, category_id, _ in products:
+        chain = [c.name for c in _chain(categories, category_id)]
         if chain:
             used_categories[chain[0]] = chain[1:]
-            kinds.update(_split_names(chain[0]))
+            kinds |= _kinds_of(chain[0], SOURCE_LANGUAGE, common, ancestor=False)
         for category_name in chain[1:]:
-            # An ancestor ("Home & Garden") may be an everyday word: only its telling parts count.
-            kinds.update(k for k in _split_names(category_name) if _telling(k, common))
+            kinds |= _kinds_of(category_name, SOURCE_LANGUAGE, common, ancestor=True)
         for word in WORD.findall(name.lower()):
             if len(word) >= 3 and not word.isdigit() and word not in common and word not in STOPWORDS:
                 title_words.add(word)
-        vendor = (attributes or {}).get("vendor") if isinstance(attributes, dict) else None
-        if vendor and _telling(str(vendor).strip().lower(), common):
-            vendors.add(str(vendor).strip())
     options: dict[str, set[str]] = {}
     for variant_options in Variant.objects.filter(product__is_active=True).values_list("options", flat=True):
         for pair in variant_options or []:
@@ -154,15 +234,102 @@ def build_vocabulary() -> dict:
             }
         )
     return {
-        "format": FORMAT,
         "products": len(products),
         "kinds": sorted(kinds),
         "categories": {name: ancestors for name, ancestors in sorted(used_categories.items())},
         "title_words": sorted(title_words),
-        "vendors": sorted(vendors),
         "options": {name: sorted(values) for name, values in sorted(options.items())},
         "articles": sorted(articles, key=lambda a: a["title"]),
     }
+
+
+def _translated_vocabulary(language: str, common, categories, products) -> dict:
+    """Another shop language: its translation rows (catalog.translations). Names in a script
+    without spaces (Japanese) are taken whole and by their parts (ja_terms)."""
+    from catalog.models import Article, Category, Product
+    from catalog.translations import translations_of
+
+    category_names = {pk: row.get("name", "") for pk, row in translations_of(Category, categories, language).items()}
+    product_names = {pk: row.get("name", "") for pk, row in translations_of(Product, [p[0] for p in products], language).items()}
+    kinds: set[str] = set()
+    used_categories: dict[str, list[str]] = {}
+    names: set[str] = set()
+    title_words: set[str] = set()
+    for pk, _, category_id, _ in products:
+        chain = [category_names.get(c.pk, "") for c in _chain(categories, category_id)]
+        if chain and chain[0]:
+            used_categories[chain[0]] = [n for n in chain[1:] if n]
+            kinds |= _kinds_of(chain[0], language, common, ancestor=False)
+        for category_name in chain[1:]:
+            if category_name:
+                kinds |= _kinds_of(category_name, language, common, ancestor=True)
+        name = product_names.get(pk, "")
+        if not name:
+            continue
+        if is_cjk(name):
+            whole, parts = ja_terms(name, common)
+            names.add(whole)
+            title_words |= parts
+        else:  # a translation in a spaced script: its words, as the original's
+            title_words |= {w for w in WORD.findall(name.lower()) if len(w) >= 3 and not w.isdigit() and w not in common and w not in STOPWORDS}
+    articles = []
+    published = dict(Article.objects.filter(is_published=True).values_list("pk", "topic"))
+    texts = translations_of(Article, published, language)
+    rows = [(texts[pk].get("title", ""), published[pk], texts[pk].get("tags", "")) for pk in sorted(texts)]
+    rows = [row for row in rows if row[0] or row[2]]
+    titled = [(title, topic) for title, topic, _ in rows if title]
+    intents = dict(zip([t for t, _ in titled], _article_intents([t for t, _ in titled], [p for _, p in titled], language)))
+    for title, topic, tags in rows:
+        telling = set()
+        for tag in _split_tags(tags):
+            tag = " ".join(_normal(tag).split())
+            if _ja_telling(tag, common):
+                telling.add(tag)
+        articles.append({"title": title, "topic": topic, "intent": intents.get(title) or TOPIC_INTENTS.get(topic, ""), "tags": sorted(telling)})
+    return {
+        "products": len(product_names),  # the active products with a translated name
+        "kinds": sorted(kinds),
+        "categories": {name: ancestors for name, ancestors in sorted(used_categories.items())},
+        "names": sorted(names),
+        "title_words": sorted(title_words),
+        "articles": sorted(articles, key=lambda a: a["title"]),
+    }
+
+
+def vocabulary_languages() -> list[str]:
+    """The catalogue's own language first, then the shop's other languages (settings.SHOP_LANGUAGES)."""
+    from django.conf import settings
+
+    languages = [SOURCE_LANGUAGE]
+    for code in getattr(settings, "SHOP_LANGUAGES", [SOURCE_LANGUAGE]):
+        code = code.lower().replace("_", "-").split("-")[0]
+        if code not in languages:
+            languages.append(code)
+    return languages
+
+
+def build_vocabulary() -> dict:
+    """The catalogue's and help centre's vocabulary, per language (a read: nothing is written)."""
+    from bot.slm.entities import common_words
+    from catalog.models import Category, Product
+
+    common = common_words()
+    categories = {c.pk: c for c in Category.objects.all()}
+    products = list(Product.objects.filter(is_active=True).values_list("pk", "name", "category_id", "attributes"))
+    vendors: set[str] = set()
+    for _, _, _, attributes in products:
+        vendor = (attributes or {}).get("vendor") if isinstance(attributes, dict) else None
+        if vendor and _telling(str(vendor).strip().lower(), common):
+            vendors.add(str(vendor).strip())
+    languages = {}
+    for language in vocabulary_languages():
+        if language == SOURCE_LANGUAGE:
+            section = _source_vocabulary(common, categories, products)
+        else:
+            section = _translated_vocabulary(language, common, categories, products)
+        section["vendors"] = sorted(vendors)  # brand names are written the same in every language
+        languages[language] = section
+    return {"format": FORMAT, "products": len(products), "languages": languages}
 
 
 def write_vocabulary(vocabulary: dict, path: Path | None = None) -> tuple[Path, bool]:
@@ -216,42 +383,70 @@ def _forms(term: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Matcher:
+    """One language's check: its product terms, its articles' subject terms, its wording."""
+
     product_terms: re.Pattern | None
     article_terms: list[tuple[re.Pattern, str]]
+    language: str = SOURCE_LANGUAGE
 
     @classmethod
-    def from_vocabulary(cls, vocabulary: dict) -> Matcher:
+    def from_vocabulary(cls, vocabulary: dict, language: str = SOURCE_LANGUAGE, source: dict | None = None) -> Matcher:
+        """`source`: the original language's vocabulary, whose product terms a translated
+        language's messages may also name ("Snooze Denはありますか")."""
         terms: set[str] = set()
-        for term in vocabulary.get("kinds", []) + vocabulary.get("title_words", []):
-            terms |= _forms(term)
-        terms |= {v.lower() for v in vocabulary.get("vendors", []) if len(v) >= 3}
-        terms = {t for t in terms if len(t) >= 3 and t not in STOPWORDS}
+        for section in (vocabulary, source or {}):
+            for term in section.get("kinds", []) + section.get("title_words", []):
+                terms |= {term} if is_cjk(term) else _forms(term)
+            terms |= {_normal(n) for n in section.get("names", [])}
+            terms |= {_normal(v) for v in section.get("vendors", []) if len(v) >= 3}
+        terms = {t for t in terms if _matchable(t)}
         product = _alternation(terms)
         article_terms = []
         for article in vocabulary.get("articles", []):
             intent = article.get("intent")
             if not intent:
                 continue
-            pattern = _alternation(set(article.get("tags", [])))
+            pattern = _alternation({_normal(t) for t in article.get("tags", []) if _matchable(_normal(t))})
             if pattern is not None:
                 article_terms.append((pattern, intent))
-        return cls(product, article_terms)
+        return cls(product, article_terms, language)
 
     def mentions_product(self, text: str) -> bool:
-        return bool(self.product_terms and self.product_terms.search(text)) or bool(ASKS_FOR_PRODUCT.search(text))
+        asks = WORDINGS.get(self.language, WORDINGS[SOURCE_LANGUAGE])[2]
+        return bool(self.product_terms and self.product_terms.search(_normal(text))) or bool(asks.search(text))
 
     def article_intent(self, text: str) -> str | None:
+        text = _normal(text)
         for pattern, intent in self.article_terms:
             if pattern.search(text):
                 return intent
         return None
 
 
+def _matchable(term: str) -> bool:
+    """Long enough to mean something: two characters of Japanese ("寝具", "水着"), three of English."""
+    if is_cjk(term):
+        return len(term) >= 2 and term not in JA_STOPWORDS
+    return len(term) >= 3 and term not in STOPWORDS
+
+
+def _alternative(term: str) -> str:
+    """One term of an alternation. An English (Latin) edge needs a word boundary ("cat" is not in
+    "category"); a Japanese edge needs none, since Japanese is written without spaces ("シャツ" in
+    "白いシャツはありますか", and in "Tシャツ"). Spaces inside a Japanese term are optional."""
+    body = re.escape(term)
+    if is_cjk(term):
+        body = re.sub(r"(?:\\ )+", r"\\s*", body)
+    before = "" if CJK.match(term[0]) else "(?<![a-z0-9])"
+    after = "" if CJK.match(term[-1]) else "(?![a-z0-9])"
+    return f"{before}{body}{after}"
+
+
 def _alternation(terms: set[str]) -> re.Pattern | None:
     if not terms:
         return None
-    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])", re.I)
+    alternatives = "|".join(_alternative(t) for t in sorted(terms, key=lambda t: (-len(t), t)))
+    return re.compile(f"(?:{alternatives})", re.I)
 
 
 def _file_version():
@@ -262,17 +457,32 @@ def _file_version():
     return stat.st_mtime_ns, stat.st_size
 
 
-def _load_matcher() -> Matcher | None:
+def matchers_from(vocabulary) -> dict[str, Matcher]:
+    """{language: Matcher} of a stored vocabulary; a format-1 file is English; anything else, none."""
+    if not isinstance(vocabulary, dict):
+        return {}
+    if vocabulary.get("format") == OLD_FORMAT:
+        return {SOURCE_LANGUAGE: Matcher.from_vocabulary(vocabulary)}
+    languages = vocabulary.get("languages")
+    if vocabulary.get("format") != FORMAT or not isinstance(languages, dict):
+        return {}
+    source = languages.get(SOURCE_LANGUAGE) if isinstance(languages.get(SOURCE_LANGUAGE), dict) else None
+    matchers = {}
+    for language, section in languages.items():
+        if isinstance(section, dict):
+            matchers[language] = Matcher.from_vocabulary(section, language, None if language == SOURCE_LANGUAGE else source)
+    return matchers
+
+
+def _load_matchers() -> dict[str, Matcher] | None:
     try:
         vocabulary = json.loads(vocabulary_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(vocabulary, dict) or vocabulary.get("format") != FORMAT:
-        return None
-    return Matcher.from_vocabulary(vocabulary)
+    return matchers_from(vocabulary) or None
 
 
-_cached = RefreshingIndex(version=_file_version, build=_load_matcher, check_seconds=CHECK_SECONDS)
+_cached = RefreshingIndex(version=_file_version, build=_load_matchers, check_seconds=CHECK_SECONDS)
 
 
 def reset() -> None:
@@ -280,15 +490,16 @@ def reset() -> None:
     _cached.invalidate()
 
 
-def product_intent(text: str, top: list[tuple[str, float]]) -> str:
+def product_intent(text: str, top: list[tuple[str, float]], language: str = SOURCE_LANGUAGE) -> str:
     """Which product question: the model's own pick among its top intents when it gives it some
-    weight (MODEL_PICK), else the wording."""
+    weight (MODEL_PICK), else the wording (in `language`)."""
     for intent, probability in top:
         if intent in PRODUCT_INTENTS and probability >= MODEL_PICK:
             return intent
-    if AVAILABILITY.search(text):
+    availability, recommendation, _ = WORDINGS.get(language, WORDINGS[SOURCE_LANGUAGE])
+    if availability.search(text):
         return "product_availability"
-    if RECOMMENDATION.search(text):
+    if recommendation.search(text):
         return "product_recommendation"
     return "product_info"
 
@@ -299,7 +510,7 @@ def adapt(understanding: Understanding) -> Understanding:
 
     if understanding.intent != OUT_OF_SCOPE or not understanding.text.strip():
         return understanding
-    matcher = _cached.get()
+    matcher = (_cached.get() or {}).get(understanding.language)  # the message's language's vocabulary
     if matcher is None:
         return understanding
     probabilities = dict(understanding.top)
@@ -308,7 +519,7 @@ def adapt(understanding: Understanding) -> Understanding:
     text = understanding.text
     intent = matcher.article_intent(text)
     if intent is None and matcher.mentions_product(text):
-        intent = product_intent(text, understanding.top)
+        intent = product_intent(text, understanding.top, understanding.language)
     if intent is None:
         return understanding
     confidence = max(float(settings.ASSISTANT_ADAPT_CONFIDENCE), probabilities.get(intent, 0.0))
