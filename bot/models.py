@@ -69,9 +69,12 @@ class Message(models.Model):
         indexes = [
             # The desk's insights and review queue read messages by period, sender and intent
             # (support/insights.py, support/review.py).
-            # Covering: counts by period and sender, intents with their confidence, read from the index alone.
+            # Covering: counts by period and sender, intents with their confidence, and the
+            # conversations with a shopper's or an agent's message since a day, read from the index alone.
             models.Index(fields=["created_at", "sender"], name="message_created_sender"),
-            models.Index(fields=["sender", "created_at", "intent", "confidence"], name="message_sender_created_intent"),
+            models.Index(
+                fields=["sender", "created_at", "intent", "confidence", "conversation"], name="message_sender_created_cover"
+            ),
             models.Index(fields=["conversation", "sender", "created_at"], name="message_conv_sender_created"),
             # The assistant's reply times of a period, from this small index alone.
             models.Index(

@@ -2,9 +2,12 @@
 
 Every figure is one aggregate query over the rows (conversations, messages, escalations), never
 a counter kept beside them. Periods are whole local days (settings.TIME_ZONE). Series by day or
-week are grouped in the database by quarter-hour of UTC (every time zone's offset is a multiple
-of 15 minutes) and folded into local days here: exact across daylight-saving changes, and no
-per-row date conversion (which SQLite would run in Python).
+week are exact across daylight-saving changes, with no per-row date conversion (which SQLite
+would run in Python): conversations are grouped in the database by quarter-hour of UTC (every
+time zone's offset is a multiple of 15 minutes) and folded into local days here; messages are
+counted per bucket between the local midnights computed here, by index ranges. Counts are
+COUNT(*) where a covering index holds every column the query reads (COUNT(id) would make
+PostgreSQL visit each row in the table).
 
 Definitions (the insights page states them too):
 - conversations: conversations started in the period; "with the shopper": those in which the
@@ -26,8 +29,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from itertools import pairwise
 
-from django.db.models import Avg, Count, F, FloatField, Func, IntegerField, Min, Q
+from django.db.models import Avg, Count, F, FilteredRelation, FloatField, Func, IntegerField, Min, Q
 from django.db.models.functions import Lower
 from django.db import connections
 from django.utils import timezone
@@ -152,39 +156,36 @@ def conversation_counts(period: Period) -> dict:
     """Conversations started in the period: all, with the shopper, automated, handed off; by
     quarter-hour, folded into the series' buckets. One query.
 
-    One pass over what marks a conversation (its shopper's and agents' messages, its
-    escalations), grouped by conversation and joined to the period's conversations, rather than
-    three EXISTS probes per conversation. Only rows written since the period started are read:
-    a message or an escalation is never older than its conversation (both are written after it,
-    at the time they happen)."""
+    Each conversation of the period is joined to three sets of conversation ids: those with a
+    shopper's message, with an agent's message, with an escalation (each set read once, the
+    messages' from the covering index message_sender_created_cover alone), rather than three
+    EXISTS probes per conversation or one grouping of all their rows. Only rows written since
+    the period started are read: a message or an escalation is never older than its
+    conversation (both are written after it, at the time they happen)."""
     conversations = (
         Conversation.objects.filter(_in(period)).order_by().annotate(cid=F("pk"), q=QuarterHour("created_at")).values("cid", "q")
     )
-    people = (
-        Message.objects.filter(created_at__gte=period.start, sender__in=[Message.Sender.SHOPPER, Message.Sender.AGENT])
-        .order_by()
-        .values("conversation_id", "sender")
-    )
-    escalations = Escalation.objects.filter(created_at__gte=period.start).order_by().values("conversation_id")
+
+    def ids(queryset):
+        return queryset.filter(created_at__gte=period.start).order_by().values("conversation_id").distinct()
+
     c_sql, c_params = _sql(conversations)
-    p_sql, p_params = _sql(people)
-    e_sql, e_params = _sql(escalations)
+    s_sql, s_params = _sql(ids(Message.objects.filter(sender=Message.Sender.SHOPPER)))
+    a_sql, a_params = _sql(ids(Message.objects.filter(sender=Message.Sender.AGENT)))
+    e_sql, e_params = _sql(ids(Escalation.objects.all()))
     with connections[conversations.db].cursor() as cursor:
         cursor.execute(
-            # Django's own SQL for the three row sets; only the grouping is written here.
-            f"""SELECT c.q, COUNT(*), SUM(COALESCE(f.shopper, 0)),
-                       SUM(CASE WHEN f.shopper = 1 AND f.person = 0 THEN 1 ELSE 0 END), SUM(COALESCE(f.escalated, 0))
-                FROM ({c_sql}) c LEFT JOIN (
-                    SELECT x.conversation_id,
-                           MAX(CASE WHEN x.kind = 's' THEN 1 ELSE 0 END) AS shopper,
-                           MAX(CASE WHEN x.kind = 's' THEN 0 ELSE 1 END) AS person,
-                           MAX(CASE WHEN x.kind = 'e' THEN 1 ELSE 0 END) AS escalated
-                    FROM (SELECT p.conversation_id, CASE WHEN p.sender = %s THEN 's' ELSE 'a' END AS kind FROM ({p_sql}) p
-                          UNION ALL SELECT e.conversation_id, 'e' FROM ({e_sql}) e) x
-                    GROUP BY x.conversation_id
-                ) f ON f.conversation_id = c.cid
+            # Django's own SQL for the four row sets; only the joins and the grouping are written here.
+            f"""SELECT c.q, COUNT(*), COUNT(s.conversation_id),
+                       SUM(CASE WHEN s.conversation_id IS NOT NULL AND a.conversation_id IS NULL
+                                     AND e.conversation_id IS NULL THEN 1 ELSE 0 END),
+                       COUNT(e.conversation_id)
+                FROM ({c_sql}) c
+                LEFT JOIN ({s_sql}) s ON s.conversation_id = c.cid
+                LEFT JOIN ({a_sql}) a ON a.conversation_id = c.cid
+                LEFT JOIN ({e_sql}) e ON e.conversation_id = c.cid
                 GROUP BY c.q""",  # noqa: S608
-            (*c_params, Message.Sender.SHOPPER, *p_params, *e_params),
+            (*c_params, *s_params, *a_params, *e_params),
         )
         rows = cursor.fetchall()
     keys = ("total", "engaged", "automated", "handed_off")
@@ -199,19 +200,37 @@ def conversation_counts(period: Period) -> dict:
 
 
 def message_counts(period: Period) -> dict:
-    """Messages written in the period, by sender and series bucket. One query."""
-    rows = (
-        Message.objects.filter(_in(period))
-        .order_by()
-        .annotate(q=QuarterHour("created_at"))
-        .values("q", "sender")
-        .annotate(n=Count("pk"))
-    )
-    by_sender: dict[str, int] = {sender: 0 for sender in Message.Sender.values}
+    """Messages written in the period, by sender and series bucket. One query.
+
+    One count per bucket and sender, each a range of the index message_sender_created_cover
+    (sender, created_at, ...) counted from the index alone: the buckets' bounds are the local
+    midnights computed here (exact across daylight-saving changes), so no row's time is
+    converted or grouped by the database."""
+    starts = period.buckets()
+    bounds = [timezone.make_aware(datetime.combine(start, time.min)) for start in starts]
+    bounds = [max(bound, period.start) for bound in bounds] + [period.end]
+    senders = list(Message.Sender.values)
+    connection = connections[Message.objects.db]
+    quote, table = connection.ops.quote_name, connection.ops.quote_name(Message._meta.db_table)
+    sender_col = quote(Message._meta.get_field("sender").column)
+    created_col = quote(Message._meta.get_field("created_at").column)
+    count = f"(SELECT COUNT(*) FROM {table} WHERE {sender_col} = %s AND {created_col} >= %s AND {created_col} < %s)"
+    selects, params = [], []
+    for index, (low, high) in enumerate(pairwise(bounds)):
+        # One row per bucket (at most 366: under SQLite's 500 compound selects), a column per sender.
+        selects.append(f"SELECT {index}, " + ", ".join([count] * len(senders)))
+        low, high = connection.ops.adapt_datetimefield_value(low), connection.ops.adapt_datetimefield_value(high)
+        for sender in senders:
+            params += [sender, low, high]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), params)
+        rows = cursor.fetchall()
+    by_sender: dict[str, int] = dict.fromkeys(senders, 0)
     series: dict[date, int] = defaultdict(int)
-    for row in rows:
-        by_sender[row["sender"]] = by_sender.get(row["sender"], 0) + row["n"]
-        series[period.bucket(_local_day(row["q"]))] += row["n"]
+    for index, *counts in rows:
+        for sender, n in zip(senders, counts):
+            by_sender[sender] += n
+            series[starts[index]] += n
     return {"total": sum(by_sender.values()), "by_sender": by_sender, "series": dict(series)}
 
 
@@ -222,7 +241,7 @@ def handoff_counts(period: Period) -> dict:
         Escalation.objects.filter(_in(period, "conversation__created_at"))
         .order_by()
         .values("reason")
-        .annotate(n=Count("pk"), conversations=Count("conversation", distinct=True))
+        .annotate(n=Count("*"), conversations=Count("conversation", distinct=True))
     )
     return {row["reason"]: {"count": row["n"], "conversations": row["conversations"]} for row in rows}
 
@@ -235,7 +254,7 @@ def intent_counts(period: Period) -> list[dict]:
         .exclude(intent="")
         .order_by()
         .values("intent")
-        .annotate(n=Count("pk"), avg=Avg("confidence"))
+        .annotate(n=Count("*"), avg=Avg("confidence"))
         .order_by("-n", "intent")
     )
     return [
@@ -252,7 +271,7 @@ def not_understood(period: Period, *, limit: int = NOT_UNDERSTOOD_LIMIT) -> list
         .order_by()
         .annotate(key=Lower("text"))
         .values("key")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("-n", "key")[:limit]
     )
     return [{"text": row["key"], "count": row["n"]} for row in rows]
@@ -262,8 +281,8 @@ def csat(period: Period) -> dict:
     """Shoppers' ratings (1-5) of the conversations started in the period. One query."""
     figures = Conversation.objects.filter(_in(period), rating__isnull=False).aggregate(
         average=Avg("rating"),
-        count=Count("pk"),
-        **{f"s{score}": Count("pk", filter=Q(rating=score)) for score in CSAT_SCORES},
+        count=Count("*"),
+        **{f"s{score}": Count("rating", filter=Q(rating=score)) for score in CSAT_SCORES},
     )
     return {
         "average": None if figures["average"] is None else round(figures["average"], 2),
@@ -287,14 +306,18 @@ def agent_times(period: Period) -> dict:
     the conversations started in the period. One query: each escalation joined to its
     conversation's agent messages written since, the earliest kept (a grouping, not one
     subquery per escalation)."""
-    agent_since = Q(
-        conversation__messages__sender=Message.Sender.AGENT, conversation__messages__created_at__gte=F("created_at")
+    # The join itself keeps only the agent's messages written since the hand-off: read by the
+    # index message_conv_sender_created (conversation, sender, created_at) alone.
+    agent_since = FilteredRelation(
+        "conversation__messages",
+        condition=Q(conversation__messages__sender=Message.Sender.AGENT, conversation__messages__created_at__gte=F("created_at")),
     )
     resolved = Q(outcome=Escalation.Outcome.RESOLVED, resolved_at__isnull=False)
     figures = (
         Escalation.objects.filter(_in(period, "conversation__created_at"))
         .order_by()
-        .annotate(first_reply_at=Min(Epoch("conversation__messages__created_at"), filter=agent_since))
+        .annotate(agent_since=agent_since)
+        .annotate(first_reply_at=Min(Epoch("agent_since__created_at")))
         .aggregate(
             first_reply=Avg(F("first_reply_at") - Epoch("created_at")),
             first_reply_count=Count("first_reply_at"),
