@@ -224,7 +224,7 @@ test {data.get('test', '?')}; fingerprint `{config.get('data_fingerprint')}`. Th
 {training.get('epochs')} epochs, batch {training.get('batch_size')}, learning rate {training.get('learning_rate')},
 max {config['max_length']} tokens, seed {training.get('seed')}, {config.get('torch_threads')} torch threads:
 {config.get('train_seconds')} s (base model built from the packages included). Reproduce:
-`python manage.py train_slm --language ja --epochs {training.get('epochs')} --output artifacts/slm/ja`.
+`python manage.py train_slm --language ja --epochs {training.get('epochs')} --learning-rate {training.get('learning_rate')} --head-learning-rate {training.get('head_learning_rate') or training.get('learning_rate')} --output artifacts/slm/ja`.
 
 ## Confidence
 Temperature fitted on the Japanese dev split: T = {config['temperature']}; threshold {config['threshold']:.2f}
