@@ -191,6 +191,7 @@ class Products:
     colour: str | None = None
     size: str | None = None
     max_price: str | None = None
+    options: tuple = ()  # the catalog's other options named: (("Flavour", "Chocolate"), ...)
 
 
 @dataclass(frozen=True)
@@ -462,7 +463,7 @@ def _carry_over(state: dict, msg: Understood) -> str | None:
         return None
     if last in ORDER_INTENTS and (msg.entity("order_number") or msg.entity("email") or OTHER_ORDER.search(msg.text)):
         return last
-    if last in PRODUCT_INTENTS and (msg.entity("colour") or msg.entity("size") or msg.entity("product")):
+    if last in PRODUCT_INTENTS and (msg.entity("colour") or msg.entity("size") or msg.entity("option") or msg.entity("product")):
         return last
     if last in SHIPPING_INTENTS and msg.entity("country"):
         return last
@@ -517,6 +518,7 @@ def _handle_intent(state: dict, msg: Understood, intent: str) -> list:
                 colour=msg.entity("colour"),
                 size=msg.entity("size"),
                 max_price=msg.entity("amount"),
+                options=tuple((item.get("name") or "", item.get("value")) for item in msg.entities if item.get("type") == "option"),
             )
         ]
     if intent == "newsletter_subscription":

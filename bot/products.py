@@ -1,4 +1,5 @@
-"""Semantic product search over the live catalog, with filters (colour, size, price, stock).
+"""Semantic product search over the live catalog, with filters (colour, size, any other option
+such as flavour or storage, price, stock).
 
 Product texts (name, category, description, materials, colours, and the same in each of the
 product's translations) are embedded with the same multilingual e5 embedder as the knowledge
@@ -16,11 +17,23 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext
 
 from catalog.models import Product, ProductTranslation, Variant
 from catalog.money import money_amount, money_format
-from catalog.options import CLOSE, FAMILY, colour_rank, family_name, pick_variants, size_key, variants_in_colour, variants_in_size
-from catalog.selectors import option_values
+from catalog.options import (
+    CLOSE,
+    FAMILY,
+    colour_rank,
+    family_name,
+    option_value_of,
+    pick_variants,
+    size_key,
+    variants_in_colour,
+    variants_in_size,
+    variants_with_options,
+)
+from catalog.selectors import option_values, variant_ids_with_options
 from catalog.templatetags.storefront import stock_label  # one wording of stock, storefront and chat
 from catalog.translations import language_code, translations_of
 
@@ -149,10 +162,19 @@ def _price(value) -> Decimal | None:
 
 
 def product_search(
-    *, query: str, colour: str | None = None, size: str | None = None, max_price=None, in_stock: bool = False, limit: int = 3
+    *,
+    query: str,
+    colour: str | None = None,
+    size: str | None = None,
+    options=(),
+    max_price=None,
+    in_stock: bool = False,
+    limit: int = 3,
 ) -> list[Product]:
-    """Active products ranked by meaning; filters narrow on live variant data. Reads only: the
-    embeddings are kept by ``product_index_refresh_if_due``, which the chat calls first."""
+    """Active products ranked by meaning; filters narrow on live variant data, all of them through
+    one and the same variant (``options``: other options as (name, value) pairs, a value written
+    any way). Reads only: the embeddings are kept by ``product_index_refresh_if_due``, which the
+    chat calls first."""
     ids, matrix = _index.get()
     if not ids:
         return []
@@ -166,6 +188,9 @@ def product_search(
         variant_filter &= Q(variants__colour__in=option_values("colour", colour))
     if size:
         variant_filter &= Q(variants__size__in=option_values("size", size))
+    options = [(n, v) for n, v in options or () if v]
+    if options:
+        variant_filter &= Q(variants__pk__in=variant_ids_with_options(options))
     if in_stock:
         variant_filter &= Q(variants__stock__gt=0)
     if variant_filter:
@@ -192,10 +217,14 @@ def product_get(*, slug: str) -> Product | None:
 
 
 
-def product_card(product: Product, *, colour: str | None = None, size: str | None = None, language: str | None = None) -> dict:
+def product_card(
+    product: Product, *, colour: str | None = None, size: str | None = None, options=(), language: str | None = None
+) -> dict:
     """A chat card; its title in ``language`` (default: the active one) where the product has a
-    translation."""
-    variants = pick_variants(product.variants.all(), colour=colour, size=size)
+    translation. Its variants: the asked ones where the product has them, else all."""
+    variants = pick_variants(product.variants.all(), colour=colour, size=size, options=options)
+    if options and not variants:
+        variants = pick_variants(product.variants.all(), colour=colour, size=size)
     total = sum(v.stock for v in variants)
     return {
         "kind": "product",
@@ -268,8 +297,11 @@ def _nearest(product: Product, asked: list[Variant], colour: str | None, size: s
     return _capital(_join(phrases)) + "."
 
 
-def availability_text(product: Product, *, colour: str | None = None, size: str | None = None) -> str:
+def availability_text(product: Product, *, colour: str | None = None, size: str | None = None, options=()) -> str:
     """Whether the asked variant is in stock, every fact from the variant rows; if it isn't, the nearest one that is."""
+    options = [(n, v) for n, v in options or () if v]
+    if options:
+        return options_availability_text(product, options=options, colour=colour, size=size)
     name = product.name
     variants = list(product.variants.all())
     if not variants:
@@ -303,3 +335,111 @@ def availability_text(product: Product, *, colour: str | None = None, size: str 
     if not any(v.stock > 0 for v in exact):
         text += " " + _nearest(product, exact, colour, size)
     return text
+
+
+# --- one product's variants against the shopper's other options (flavour, weight, storage ...) ---
+
+
+def _list(words) -> str:
+    """"128 GB and 512 GB"; "Chocolate, Strawberry and Vanilla"."""
+    words = [w for w in words if w]
+    if len(words) < 2:
+        return "".join(words)
+    return gettext("%(items)s and %(last)s") % {"items": pgettext("list separator", ", ").join(words[:-1]), "last": words[-1]}
+
+
+def _stock_count(variant) -> str:
+    if variant.stock > 0:
+        return ngettext("%(count)d in stock", "%(count)d in stock", variant.stock) % {"count": variant.stock}
+    return gettext("sold out")
+
+
+def _rest_label(variant, asked_values: set[str]) -> str:
+    """The variant's label without what the shopper asked for: "1 kg" of "Chocolate / 1 kg"."""
+    from catalog.options import normalise_option
+
+    values = [str(v) for _, v in variant.options or () if v] or [p for p in (variant.colour, variant.size) if p]
+    rest = [v for v in values if normalise_option(v) not in asked_values]
+    return " / ".join(rest)
+
+
+def other_options(variants) -> list[tuple[str, list[str]]]:
+    """The options besides colour and size that the variants have, each with its values in shop
+    order: [("Flavour", ["Chocolate", "Vanilla"]), ("Weight", ["1 kg", "2.5 kg"])]. Shopify's
+    "Title: Default Title" is no option."""
+    from catalog.options import IGNORED_OPTION_NAMES, option_kind
+
+    names: dict[str, set[str]] = {}
+    for variant in variants:
+        for name, value in variant.options or ():
+            key = str(name or "").strip().lower()
+            if key and value and option_kind(key) is None and key not in IGNORED_OPTION_NAMES:
+                names.setdefault(str(name), set()).add(str(value))
+    return [(name, sorted(values, key=size_key)) for name, values in names.items()]
+
+
+def _offered(variants, option_name: str) -> list[str]:
+    """The product's values of one option, in shop order ("128 GB" before "512 GB")."""
+    values = {option_value_of(v, option_name) for v in variants} - {""}
+    return sorted(values, key=size_key)
+
+
+def _in_shop_order(variants) -> list:
+    """By their options in the shop's order, each value as sizes sort ("1 kg" before "2.5 kg")."""
+    return sorted(variants, key=lambda v: [size_key(str(x)) for _, x in v.options or ()] or [size_key(v.label)])
+
+
+def options_availability_text(product: Product, *, options, colour: str | None = None, size: str | None = None) -> str:
+    """The variant answer for other options ("Chocolate", "256 GB"), every fact from the variant
+    rows: the matching variants with their stock; where one is sold out, what is in stock; where
+    the product has no such option value, the values it does come in."""
+    from catalog.options import normalise_option
+
+    variants = list(product.variants.all())
+    if not variants:
+        return gettext("The %(product)s has no options on sale right now.") % {"product": product.name}
+    for option_name, value in options:
+        if variants_with_options(variants, [(option_name, value)]):
+            continue
+        offered = _offered(variants, option_name) or sorted({v.label for v in variants if v.label})
+        if not offered:
+            return gettext("The %(product)s isn't available in %(asked)s.") % {"product": product.name, "asked": value}
+        return gettext("The %(product)s isn't available in %(asked)s; it comes in %(offered)s.") % {
+            "product": product.name, "asked": value, "offered": _list(offered)
+        }
+    with_options = variants_with_options(variants, options)
+    if not with_options:  # each value on some variant, never together ("Strawberry" only in 1 kg)
+        first_name, first_value = options[0]
+        asked = " / ".join(v for _, v in options)
+        offered = sorted({v.label for v in variants_with_options(variants, [(first_name, first_value)]) if v.label}, key=size_key)
+        return gettext("The %(product)s isn't available in %(asked)s; it comes in %(offered)s.") % {
+            "product": product.name, "asked": asked, "offered": _list(offered)
+        }
+    # the product's own spelling of what was asked ("256 GB" for "256gb")
+    asked_words = [option_value_of(with_options[0], n) or v for n, v in options]
+    matching = pick_variants(with_options, colour=(colour or "").strip(), size=(size or "").strip())
+    if not matching:
+        asked = " / ".join(asked_words + [w for w in (colour, size) if w])
+        offered = sorted({v.label for v in with_options if v.label}, key=size_key)
+        return gettext("The %(product)s isn't available in %(asked)s; it comes in %(offered)s.") % {
+            "product": product.name, "asked": asked, "offered": _list(offered)
+        }
+    asked_values = {normalise_option(w) for w in asked_words}
+    if len(matching) == 1:
+        variant = matching[0]
+        values = {"product": product.name, "variant": variant.label or " / ".join(asked_words), "stock": _stock_count(variant)}
+        if variant.stock > 0:
+            return gettext("Yes — the %(product)s comes in %(variant)s (%(stock)s).") % values
+        text = gettext("The %(product)s in %(variant)s is sold out.") % values
+    else:
+        listed = [f"{_rest_label(v, asked_values) or v.label} ({_stock_count(v)})" for v in _in_shop_order(matching)]
+        text = gettext("The %(product)s comes in %(asked)s: %(variants)s.") % {
+            "product": product.name, "asked": " / ".join(asked_words), "variants": _list(listed)
+        }
+        if any(v.stock > 0 for v in matching):
+            return text
+    others = _in_shop_order([v for v in variants if v.stock > 0 and v not in matching])
+    if not others:
+        return text + " " + gettext("Nothing else of it is in stock right now.")
+    listed = [f"{v.label} ({_stock_count(v)})" for v in others[:6]]
+    return text + " " + gettext("In stock: %(variants)s.") % {"variants": _list(listed)}

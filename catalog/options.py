@@ -1,9 +1,11 @@
-"""What a shopper's colour and size words mean against a product's own variant options.
+"""What a shopper's colour, size and other option words mean against a product's own variant options.
 
 Pure functions, no database. Colours: a word matches a variant colour written the same way
 (rank 0), spelled differently or naming the same shade ("gray", rank 1), or in the same family
 ("grey" and Charcoal, rank 2); catalog/colours.yaml holds the families. Sizes: "M", "medium",
 "30 x 40cm" and "30 × 40 cm" are compared after normalising case, spaces, × and size words.
+Any other option (Flavour, Weight, Storage ...): its value after normalising case and the space
+between a number and its unit ("5kg" is "5 kg", "256gb" is "256 GB").
 """
 
 from __future__ import annotations
@@ -141,10 +143,11 @@ def variants_in_colour(variants, colour: str | None, ranks=CLOSE) -> list:
     return [v for v in variants if colour_rank(colour, v.colour) in ranks] if colour else list(variants)
 
 
-def pick_variants(variants, *, colour: str | None = None, size: str | None = None) -> list:
-    """The variants a shopper means: the size written any way; the colour as written (or spelled
-    otherwise), else the variants in its family. Works on anything with .colour and .size."""
-    sized = variants_in_size(variants, size)
+def pick_variants(variants, *, colour: str | None = None, size: str | None = None, options=()) -> list:
+    """The variants a shopper means: every other option asked ("Flavour", "Chocolate") written any
+    way; the size written any way; the colour as written (or spelled otherwise), else the variants
+    in its family. Works on anything with .colour, .size and .options."""
+    sized = variants_in_size(variants_with_options(variants, options) if options else variants, size)
     if not colour:
         return sized
     return variants_in_colour(sized, colour) or variants_in_colour(sized, colour, (FAMILY,))
@@ -167,3 +170,64 @@ def option_kind(name: str) -> str | None:
         if key in names:
             return kind
     return None
+
+
+# --- any other option (flavour, weight, storage, thickness ...) -----------------------------
+
+# Option names that carry no option: Shopify's "Title: Default Title" of a product sold as is.
+IGNORED_OPTION_NAMES = frozenset({"title", "default", "variant"})
+# Values shops use for options that say nothing when a shopper writes them ("one", "standard"):
+# never read as an option in a message only because some variant has them.
+GENERIC_OPTION_VALUES = frozenset(
+    {"default title", "default", "title", "one", "none", "n/a", "na", "-", "other", "others", "standard", "regular",
+     "normal", "yes", "no", "single", "each", "new", "all", "any", "mixed", "assorted", "various", "custom", "basic",
+     "base", "set", "pack", "item", "unit", "variant", "option", "as shown", "as pictured", "see description",
+     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "single", "double", "small", "medium",
+     "large", "mini", "big"}
+)
+
+
+def normalise_option(value) -> str:
+    """One spelling per option value: "5 kg", "5kg", "5 KG" -> "5kg"; "1,5 kg" -> "1.5kg"; "Dark  Chocolate" -> "dark chocolate"."""
+    text = re.sub(r"\s+", " ", str(value or "").strip().lower())
+    text = re.sub(r"(\d),(\d)", r"\1.\2", text)
+    return re.sub(r"(?<=\d) (?=[^\W\d_])", "", text)
+
+
+def option_matches(asked: str, value: str) -> bool:
+    return bool(asked) and normalise_option(asked) == normalise_option(value)
+
+
+def telling_option(name, value) -> bool:
+    """Whether a shopper naming ``value`` asks for this option: not colour or size (their own
+    entities), not Shopify's "Title: Default Title", no generic word, no bare number or letter."""
+    key = re.sub(r"\s+", " ", str(name or "").strip().lower())
+    norm = normalise_option(value)
+    if not key or not norm or option_kind(key) is not None or key in IGNORED_OPTION_NAMES:
+        return False
+    if norm in GENERIC_OPTION_VALUES or len(norm) < 2 or re.fullmatch(r"[\d.\s]+", norm):
+        return False
+    return True
+
+
+def has_options(variant_options, asked) -> bool:
+    """Whether a variant's options ([name, value] pairs) hold every asked (name, value): the value
+    written any way; the name compared without case, any name when the asked one is empty."""
+    pairs = [(str(p[0]).strip().lower(), p[1]) for p in variant_options or () if isinstance(p, (list, tuple)) and len(p) == 2]
+    for asked_name, asked_value in asked:
+        wanted = str(asked_name or "").strip().lower()
+        if not any((not wanted or n == wanted) and option_matches(asked_value, v) for n, v in pairs):
+            return False
+    return True
+
+
+def variants_with_options(variants, options) -> list:
+    """The variants having every asked (name, value) option; all of them when none is asked."""
+    options = [(n, v) for n, v in options or () if v]
+    return [v for v in variants if has_options(v.options, options)] if options else list(variants)
+
+
+def option_value_of(variant, name: str) -> str:
+    """The variant's own spelling of its option ``name`` ("" when it has none)."""
+    wanted = str(name or "").strip().lower()
+    return next((str(v) for n, v in variant.options or () if str(n).strip().lower() == wanted), "")

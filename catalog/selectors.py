@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -525,6 +525,7 @@ def product_filter(
     category=None,
     colour: str | None = None,
     size: str | None = None,
+    options=(),
     max_price=None,
     min_price=None,
     in_stock: bool | None = None,
@@ -536,6 +537,8 @@ def product_filter(
     (a red M in stock under 50, not a red S and a blue M). The price is the variant's own
     price where it overrides the product's. ``in_stock=False`` asks for sold-out products.
     A colour matches its synonyms and family ("grey": Charcoal), a size any way it is written.
+    ``options``: other options as (name, value) pairs ([("Flavour", "Chocolate"), ("Weight", "1kg")]),
+    a value written any way ("1kg" is "1 kg"), an empty name standing for any option.
     """
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise ValueError(f"limit must be a whole number, not {limit!r}")
@@ -564,6 +567,9 @@ def product_filter(
         variants = variants.filter(colour__in=option_values("colour", colour.strip()))
     if size:
         variants = variants.filter(size__in=option_values("size", size.strip()))
+    options = [(str(n or ""), str(v).strip()) for n, v in options or () if v and str(v).strip()]
+    if options:
+        variants = variants.filter(pk__in=variant_ids_with_options(options))
     if low is not None or high is not None:
         variants = variants.annotate(effective_price=Coalesce("price_override", "product__price"))
         if low is not None:
@@ -575,7 +581,7 @@ def product_filter(
         products = products.filter(Exists(variants.filter(stock__gt=0)))
     elif in_stock is False:
         products = products.filter(Exists(variants)).exclude(Exists(variants.filter(stock__gt=0)))
-    elif colour or size:
+    elif colour or size or options:
         products = products.filter(Exists(variants))
     elif low is not None or high is not None:
         # Products sold without variants are priced by the product itself.
@@ -602,13 +608,52 @@ def option_values(field: str, asked: str) -> list[str]:
     return [v for v in values if keep(v)]
 
 
-def variant_stock(*, product: Product, colour: str | None = None, size: str | None = None) -> list[Variant]:
-    """The product's variants (with their stock), narrowed to a colour and/or size when given: a size
-    written any way ("30x40cm"), a colour as written or else its family ("grey" finds Charcoal)."""
+def variant_ids_with_options(options) -> list[int]:
+    """The active products' variants having every asked (name, value) option, written any way.
+    JSON containment is not portable (SQLite has none), so the pairs are compared here."""
+    from .options import has_options
+
+    rows = Variant.objects.filter(product__is_active=True).values_list("pk", "options")
+    return [pk for pk, variant_options in rows if has_options(variant_options, options)]
+
+
+def _options_version():
+    found = Product.objects.filter(is_active=True).aggregate(n=Count("pk"), last=Max("updated_at"))
+    variants = Variant.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    return found["n"], found["last"], variants["n"], variants["last"]
+
+
+_catalog_options_cache: dict = {"version": object(), "pairs": []}
+
+
+def catalog_options() -> list[tuple[str, str]]:
+    """The distinct (name, value) options of the active products' variants that a shopper may ask
+    for by their value ("Flavour", "Chocolate"), in the catalog's own spelling: neither colour nor
+    size, no "Title: Default Title", no generic value (catalog.options.telling_option).
+
+    Kept per process and read again when the catalog changes (an import touches the products'
+    ``updated_at``; a variant added or removed changes the variants' count)."""
+    from .options import telling_option
+
+    version = _options_version()
+    if _catalog_options_cache["version"] != version:
+        pairs = set()
+        for variant_options in Variant.objects.filter(product__is_active=True).values_list("options", flat=True).distinct():
+            for pair in variant_options or ():
+                if isinstance(pair, (list, tuple)) and len(pair) == 2 and telling_option(pair[0], pair[1]):
+                    pairs.add((str(pair[0]).strip(), str(pair[1]).strip()))
+        _catalog_options_cache.update(version=version, pairs=sorted(pairs))
+    return list(_catalog_options_cache["pairs"])
+
+
+def variant_stock(*, product: Product, colour: str | None = None, size: str | None = None, options=()) -> list[Variant]:
+    """The product's variants (with their stock), narrowed to a colour, size and/or other options when
+    given: a size or option written any way ("30x40cm", "5kg"), a colour as written or else its family
+    ("grey" finds Charcoal)."""
     from .options import pick_variants
 
     variants = Variant.objects.filter(product=product).select_related("product").order_by("colour", "size", "pk")
-    return pick_variants(variants, colour=(colour or "").strip(), size=(size or "").strip())
+    return pick_variants(variants, colour=(colour or "").strip(), size=(size or "").strip(), options=options)
 
 
 def account_email_confirmed(*, user) -> bool:

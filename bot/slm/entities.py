@@ -1,5 +1,5 @@
 """Entities in a shopper's message: order and RMA numbers, e-mails, products, sizes, colours,
-amounts and countries; in Japanese messages also prefectures and postcodes (〒123-4567).
+the catalog's other option values (flavour, weight, storage ...), amounts and countries; in Japanese messages also prefectures and postcodes (〒123-4567).
 
 Patterns for the things with a shape (numbers, e-mails, amounts, sizes), word lists for
 countries and colours, and a fuzzy gazetteer of the live catalog for product mentions, so that
@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-ENTITY_TYPES = ("order_number", "rma_number", "email", "product", "size", "colour", "amount", "country", "prefecture", "postcode")
+ENTITY_TYPES = ("order_number", "rma_number", "email", "product", "size", "colour", "option", "amount", "country", "prefecture", "postcode")
 
 
 @dataclass(frozen=True)
@@ -30,25 +30,34 @@ class Entity:
     start: int
     end: int
     currency: str | None = None  # amounts only: ISO 4217 code when the shopper named one
+    name: str | None = None  # options only: the option's name in the catalog ("Flavour")
 
     def as_dict(self) -> dict:
         data = {"type": self.type, "value": self.value, "start": self.start, "end": self.end}
         if self.currency:
             data["currency"] = self.currency
+        if self.name:
+            data["name"] = self.name
         return data
 
 
 @dataclass
 class Gazetteer:
-    """What the shop sells: (name, slug) of products, and the colours and sizes of their variants."""
+    """What the shop sells: (name, slug) of products, the colours and sizes of their variants, and
+    their other options as (name, value) pairs ("Flavour", "Chocolate"; catalog.selectors.catalog_options)."""
 
     products: list[tuple[str, str]] = field(default_factory=list)
     colours: list[str] = field(default_factory=list)
     sizes: list[str] = field(default_factory=list)
+    options: list[tuple[str, str]] = field(default_factory=list)
 
     @cached_property
     def product_index(self) -> "_ProductIndex":
         return _ProductIndex(self.products)
+
+    @cached_property
+    def option_index(self) -> "_OptionIndex":
+        return _OptionIndex(self.options, self.colours, self.sizes)
 
 
 # --- numbers, e-mails, amounts ------------------------------------------------------------
@@ -294,6 +303,108 @@ class _ProductIndex:
         return entities
 
 
+# --- other options (flavour, weight, storage ...) -------------------------------------------
+
+# Letters and digits of Latin script: an option value is matched as whole words among them; next
+# to Japanese text (no spaces) it is matched as it stands ("5kgのダンベル").
+_OPTION_EDGE = r"0-9A-Za-z\u00c0-\u024f"
+
+
+def _option_key(value: str) -> str:
+    """One spelling per value, as catalog.options.normalise_option: "5 KG", "5kg" -> "5kg"."""
+    text = re.sub(r"\s+", " ", str(value or "").strip().lower())
+    text = re.sub(r"(\d),(\d)", r"\1.\2", re.sub(r" ?- ?", "-", text))
+    return re.sub(r"(?<=\d) (?=[^\W\d_])", "", text)
+
+
+def _option_value_pattern(value: str) -> str:
+    """A value as shoppers write it: any case, a number with or without the space before its unit
+    ("256GB", "256 gb"), a decimal point or comma, a space or a hyphen between words."""
+    tokens = re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]", value)
+    parts = []
+    for k, token in enumerate(tokens):
+        if re.fullmatch(r"\d+[.,]\d+", token):
+            whole, frac = re.split(r"[.,]", token)
+            parts.append(f"{whole}[.,]{frac}")
+        else:
+            parts.append(re.escape(token))
+        if k + 1 < len(tokens):
+            both_words = re.fullmatch(r"[^\W\d_]+", token) and re.fullmatch(r"[^\W\d_]+", tokens[k + 1])
+            parts.append(r"[\s-]+" if both_words else r"\s*")
+    return "".join(parts)
+
+
+# An option value that is a number and its unit: "128 GB", "2.5 kg", "20000 mAh", "4 mm".
+_UNIT_VALUE = re.compile(r"(\d+(?:[.,]\d+)?)\s?([^\W\d_]{1,4})")
+
+
+class _OptionIndex:
+    """The catalog's option values as one pattern, longest first, and the units of its number-and-unit
+    values. A value the catalog also has as a colour or size, or that names a country ("UK" plugs),
+    is left to those entities."""
+
+    def __init__(self, options: list[tuple[str, str]], colours: list[str], sizes: list[str]):
+        others = {_option_key(c) for c in colours if c} | {_option_key(s) for s in sizes if s}
+        self.by_key: dict[str, tuple[str, str]] = {}
+        for name, value in sorted(options or (), key=lambda p: (str(p[0]).lower(), str(p[1]))):
+            key = _option_key(value)
+            if not key or key in others or COUNTRY_WORDS.fullmatch(value.strip()) or value.strip() in _COUNTRY_CODES:
+                continue
+            self.by_key.setdefault(key, (str(name), str(value)))
+        # A number with a unit the catalog uses for one option ("256GB" where Storage has "128 GB"):
+        # that option, even for a value no variant has, so that the answer can say what there is.
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.unit_spelling: dict[str, tuple[str, str, str]] = {}  # unit -> (name, space, unit as written)
+        for key, (name, value) in self.by_key.items():
+            shaped = _UNIT_VALUE.fullmatch(value.strip())
+            if shaped:
+                unit = shaped.group(2).lower()
+                counts[unit][name] += 1
+                self.unit_spelling.setdefault(unit, (name, " " if re.search(r"\d\s", value) else "", shaped.group(2)))
+        for unit, names in counts.items():
+            best = max(sorted(names), key=lambda n: names[n])
+            spelling = self.unit_spelling[unit]
+            self.unit_spelling[unit] = (best, spelling[1], spelling[2])
+        self.unit_pattern = (
+            re.compile(
+                rf"(?<![{_OPTION_EDGE}])(?<![0-9][.,])(\d+(?:[.,]\d+)?)\s?("
+                + "|".join(re.escape(u) for u in sorted(self.unit_spelling, key=len, reverse=True))
+                + rf")(?![{_OPTION_EDGE}])",
+                re.I,
+            )
+            if self.unit_spelling
+            else None
+        )
+        values = sorted({v for _, v in self.by_key.values()}, key=len, reverse=True)
+        self.pattern = (
+            re.compile(
+                rf"(?<![{_OPTION_EDGE}])(?<![0-9][.,])(?:" + "|".join(_option_value_pattern(v) for v in values) + rf")(?![{_OPTION_EDGE}])",
+                re.I,
+            )
+            if values
+            else None
+        )
+
+    def find(self, text: str) -> list[tuple[int, int, str, str]]:
+        """(start, end, name, value) of every option value in the text, in the catalog's spelling."""
+        if self.pattern is None:
+            return []
+        found = []
+        for m in self.pattern.finditer(text):
+            pair = self.by_key.get(_option_key(re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", " ", m.group())))
+            pair = pair or self.by_key.get(_option_key(m.group()))
+            if pair:
+                found.append((m.start(), m.end(), pair[0], pair[1]))
+        if self.unit_pattern is not None:
+            for m in self.unit_pattern.finditer(text):
+                if _overlaps(m.start(), m.end(), [(s, e) for s, e, _, _ in found]):
+                    continue
+                name, space, unit = self.unit_spelling[m.group(2).lower()]
+                found.append((m.start(), m.end(), name, f"{m.group(1).replace(',', '.')}{space}{unit}"))
+            found.sort()
+        return found
+
+
 # --- extraction ---------------------------------------------------------------------------
 
 
@@ -329,10 +440,10 @@ def extract_entities(text: str, gazetteer: Gazetteer | None = None) -> list[Enti
     entities: list[Entity] = []
     taken: list[tuple[int, int]] = []
 
-    def add(kind: str, value: str, start: int, end: int, currency: str | None = None) -> None:
+    def add(kind: str, value: str, start: int, end: int, currency: str | None = None, name: str | None = None) -> None:
         if not _overlaps(start, end, taken):
             taken.append((start, end))
-            entities.append(Entity(kind, value, start, end, currency))
+            entities.append(Entity(kind, value, start, end, currency, name))
 
     japanese = bool(_JAPANESE_SCRIPT.search(text))
     for m in EMAIL.finditer(text):
@@ -348,17 +459,23 @@ def extract_entities(text: str, gazetteer: Gazetteer | None = None) -> list[Enti
     if japanese:
         _japanese_sizes(text, add, gazetteer)
     _sizes(text, add, gazetteer)
+    options = gazetteer.option_index.find(text) if gazetteer and gazetteer.options else []
     if gazetteer and gazetteer.products:
         catalog_colours = frozenset(c.lower() for c in gazetteer.colours if c)
         colour_spans = [m.span() for m in _colour_pattern(catalog_colours).finditer(text)]
-        entities += gazetteer.product_index.find(text, taken, colour_spans)
+        # a single name word never takes an option value's place either ("chocolate" flavour)
+        option_spans = [(start, end) for start, end, _, _ in options]
+        entities += gazetteer.product_index.find(text, taken, colour_spans + option_spans)
     if japanese:
         _japanese_places(text, add)
         _japanese_colours(text, add, gazetteer)
+    # before colours: "chocolate" is a flavour where the catalog sells it as one
+    for start, end, name, value in options:
+        add("option", value, start, end, name=name)
     _colours(text, add, gazetteer)
     _countries(text, add)
     if text is not original:
-        entities = [Entity(e.type, e.value, starts[e.start], ends[e.end - 1], e.currency) for e in entities]
+        entities = [Entity(e.type, e.value, starts[e.start], ends[e.end - 1], e.currency, e.name) for e in entities]
     return sorted(entities, key=lambda e: (e.start, e.end))
 
 
