@@ -74,6 +74,19 @@ def on_commit(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Django's active language is per thread and LocaleMiddleware leaves a request's language
+    active after the response: a test client request in Japanese would otherwise leave "ja" active
+    for whatever the next test runs in the same thread. Each test starts in the shop's default."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_mail_limits(monkeypatch):
     """The mail limits count in the shared cache, which outlives a test: give each test its own keys."""
     import uuid
