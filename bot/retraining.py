@@ -398,6 +398,9 @@ def _train_and_judge(job: RetrainJob, work: Path, progress: _Progress) -> ModelV
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     config = training_config(work)
+    if settings.RETRAIN_DISTILL:
+        config.teacher = str(version_artifact_dir(serving_version()))
+        config.distill_weight = settings.RETRAIN_DISTILL_WEIGHT
     labels_seen = TrainingExample.objects.count()
     RetrainJob.objects.filter(pk=job.pk).update(labels_seen=labels_seen, epochs=config.epochs)
     progress("data", force=True)

@@ -312,6 +312,10 @@ RETRAIN_MAX_PER_INTENT = int(os.environ.get("RETRAIN_MAX_PER_INTENT", "0"))  # 0
 RETRAIN_MAX_LENGTH = int(os.environ.get("RETRAIN_MAX_LENGTH", "64"))
 RETRAIN_LEARNING_RATE = float(os.environ.get("RETRAIN_LEARNING_RATE", "8e-5"))
 RETRAIN_HEAD_LEARNING_RATE = float(os.environ.get("RETRAIN_HEAD_LEARNING_RATE", "0"))  # 0: RETRAIN_LEARNING_RATE
+# The candidate also learns the serving model's readings (distillation), except on the agents'
+# labels: what was right stays right, what agents corrected changes (bench/bench_learning.py).
+RETRAIN_DISTILL = env_bool("RETRAIN_DISTILL", default=True)
+RETRAIN_DISTILL_WEIGHT = float(os.environ.get("RETRAIN_DISTILL_WEIGHT", "0.5"))
 RETRAIN_BATCH_SIZE = int(os.environ.get("RETRAIN_BATCH_SIZE", "32"))
 RETRAIN_THREADS = int(os.environ.get("RETRAIN_THREADS", "2"))
 RETRAIN_FULL_REPORT = env_bool("RETRAIN_FULL_REPORT", default=True)  # the full evaluation report and model card as well as the gate's figures

@@ -61,7 +61,7 @@ class TrainConfig:
     evaluate: bool = True
     keep_torch: bool = True  # keep the fine-tuned PyTorch checkpoint (the bench compares against it)
     layers: int = 0  # keep only the base encoder's first N layers (0: all); fewer layers, faster serving
-    teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation)
+    teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation; not on agent labels)
     distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
     distill_temperature: float = 2.0
     agent_holdout_percent: int = 0  # this share of the agent labels is never trained on (bot.retraining judges on it)
@@ -214,6 +214,7 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         _keep_bottom_layers(model, config.layers)
         log(f"encoder: the base model's first {config.layers} layers")
     teacher_logits = _teacher_logits(config, labels, [ex.text for ex in splits.train], log) if config.teacher else None
+    taught_tensor = torch.tensor([ex.source != "agent" for ex in splits.train])
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     head = ("pooler.", "classifier.")
     head_lr = config.head_learning_rate or config.learning_rate
@@ -245,13 +246,19 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         for k, idx in enumerate(bar):
             ids, mask = _collate(encoded, idx, pad_id)
             logits = model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).logits
-            loss = torch.nn.functional.cross_entropy(logits, target_tensor[idx])
-            if teacher_logits is not None:
-                t = config.distill_temperature
+            if teacher_logits is None:
+                loss = torch.nn.functional.cross_entropy(logits, target_tensor[idx])
+            else:
+                # Distillation: the student learns the labels and the teacher's soft reading of
+                # every example the teacher is taught by; on agent labels (where the serving
+                # model was corrected) only the label counts, at full weight.
+                t, w = config.distill_temperature, config.distill_weight
+                taught = taught_tensor[idx]
+                hard = torch.nn.functional.cross_entropy(logits, target_tensor[idx], reduction="none")
                 soft = torch.nn.functional.kl_div(
-                    torch.log_softmax(logits / t, dim=-1), torch.softmax(teacher_logits[idx] / t, dim=-1), reduction="batchmean"
-                )
-                loss = (1 - config.distill_weight) * loss + config.distill_weight * t * t * soft
+                    torch.log_softmax(logits / t, dim=-1), torch.softmax(teacher_logits[idx] / t, dim=-1), reduction="none"
+                ).sum(-1)
+                loss = (torch.where(taught, 1 - w, 1.0) * hard + w * t * t * soft * taught).mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()

@@ -2,7 +2,8 @@
 per intent, the base encoder's bottom 2 layers).
 
 The shop's "shipped" model here is a tiny one trained for a single epoch; the candidate is trained
-the same way for 2 epochs plus the agent labels (a distinctive made-up phrasing, "zorblax ...").
+on the same data for 4 epochs at a faster rate, plus the agent labels (a distinctive made-up
+phrasing, "zorblax ..."), distilling the serving model as the real retraining does.
 """
 
 import asyncio
@@ -28,7 +29,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SHARED = Path(settings.SHARED_DIR)
 ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
-TINY = dict(RETRAIN_LAYERS=2, RETRAIN_MAX_PER_INTENT=12, RETRAIN_MAX_LENGTH=32, RETRAIN_FULL_REPORT=False, RETRAIN_THREADS=2)
+TINY = dict(RETRAIN_LAYERS=2, RETRAIN_MAX_PER_INTENT=12, RETRAIN_MAX_LENGTH=32, RETRAIN_FULL_REPORT=False, RETRAIN_THREADS=2,
+            RETRAIN_LEARNING_RATE=5e-4, RETRAIN_HEAD_LEARNING_RATE=5e-3)
 PHRASES = [
     f"zorblax {thing} {tail}"
     for thing in ("parcel", "package", "box", "delivery", "shipment", "stuff")
@@ -58,7 +60,7 @@ def shop(tiny_shipped, tmp_path, settings):
     settings.SLM_VERSION_CHECK_SECONDS = 0
     for key, value in TINY.items():
         setattr(settings, key, value)
-    settings.RETRAIN_EPOCHS = 2
+    settings.RETRAIN_EPOCHS = 4
     from django.core.cache import cache
 
     cache.delete(retraining.LOCK_KEY)
@@ -85,11 +87,12 @@ async def ask(text: str) -> str:
     return await database_sync_to_async(lambda: Message.objects.filter(sender="shopper", text=text).latest("pk").intent)()
 
 
-def test_labels_then_a_retrain_task_trains_judges_and_registers_a_candidate_the_chat_serves_by_the_gate(shop, monkeypatch):
-    """The whole path on real (tiny) training. What a tiny model cannot show: that the labelled
-    phrasing is then answered right (measured: 2 layers, 12 per intent, 3-4 epochs stay near a
-    uniform guess; see the README). So this asserts the pipeline, the stored figures, and that
-    the gate's decision decides what the live chat serves."""
+def test_messages_the_bot_gets_wrong_are_answered_right_after_agent_labels_a_retrain_and_the_gate(shop, monkeypatch):
+    """The whole path on real (tiny) training: the live chat gets a phrasing wrong, agents label
+    it, the retraining task trains (distilling the serving model, learning the labels), the gate
+    judges it on the guard sets and the shop's held-out labels, promotes it, and the live chat
+    then answers the same messages right. The tiny recipe learns fast: learning rate 5e-4, the
+    new head at 5e-3, 4 epochs (the shipped recipe's rates leave a 2-layer model near uniform)."""
     # 1. The shipped (tiny) model gets the shop's phrasing wrong in the live chat.
     before = [asyncio.run(ask(text)) for text in PHRASES[:2]]
     assert all(intent != "track_order" for intent in before), before
@@ -132,18 +135,18 @@ def test_labels_then_a_retrain_task_trains_judges_and_registers_a_candidate_the_
     assert retraining.gate_decide(candidate=report["candidate"], serving=report["serving"], tolerance=0.005) == (candidate.gate_passed, candidate.gate_reason)
     print(f"\ntiny retrain: {seconds:.0f} s; gate passed={candidate.gate_passed}: {candidate.gate_reason}")
 
-    # 5. The gate decides what the live chat serves.
-    served = get_classifier()
-    if candidate.gate_passed:
-        assert candidate.status == ModelVersion.Status.SERVING and served.version == candidate.version
-        retraining.version_rollback()
-    else:
-        assert candidate.status == ModelVersion.Status.FAILED
-        assert served.artifact_dir == Path(settings.SLM_ARTIFACT_DIR)  # the shipped one, untouched
-        with pytest.raises(retraining.RetrainRefused, match="failed the gate"):
-            retraining.version_promote(version=candidate)
+    # 5. The gate passed: the candidate serves every process, and the live chat now answers the
+    #    same messages (and the held-out labels it never trained on) with the agents' intent.
+    assert candidate.gate_passed, candidate.gate_reason
+    assert candidate.status == ModelVersion.Status.SERVING
+    assert get_classifier().version == candidate.version
+    after = [asyncio.run(ask(text)) for text in PHRASES[:2] + sorted(held_out)]
+    assert after == ["track_order"] * len(after), after
+
+    # 6. Rollback is one call and serves the shipped model again.
+    retraining.version_rollback()
     assert get_classifier().artifact_dir == Path(settings.SLM_ARTIFACT_DIR)
-    asyncio.run(ask(PHRASES[0] + " again"))  # the chat still answers
+    assert asyncio.run(ask(PHRASES[0] + " again")) != "track_order"
 
 
 def test_a_worker_killed_mid_training_leaves_serving_untouched_and_the_job_stale(shop, monkeypatch):
