@@ -5,7 +5,6 @@ consumer too; colour and size answers stay as they were."""
 import pytest
 
 from bot import products, services
-from catalog.models import Product
 from tests.bot.test_consumers import cid, connect, frames_until, session
 from tests.catalog.options_shop import import_options_shop
 
