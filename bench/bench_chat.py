@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -85,6 +86,7 @@ def japanese_script_for(demo: dict, rng: random.Random) -> list[str]:
 
 
 SCRIPTS = {"en": script_for, "ja": japanese_script_for}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 async def shopper(url: str, origin: str, turns: list[str], think: float, rng: random.Random, out: dict, headers=None):
@@ -107,6 +109,7 @@ async def shopper(url: str, origin: str, turns: list[str], think: float, rng: ra
                     got_ack = True
                 elif frame["type"] == "message" and frame["sender"] == "bot":
                     latencies.append((time.perf_counter() - t0) * 1000)
+                    out.setdefault("replies", []).append(frame.get("text") or "")
                     by_turn.append((turn, latencies[-1]))
                     got_reply = True
                 elif frame["type"] == "error":
@@ -291,6 +294,9 @@ def main():
         f"missing {stored['missing']}, id mismatches {stored['id_mismatch']}, answered {stored['answered']}"
     )
     print(f"  shopper failures: {len(failures)} {failures[:3]!r}; error frames: {len(load.get('errors', []))}")
+    replies = load.get("replies", [])
+    japanese = sum(1 for text in replies if JAPANESE.search(text))
+    print(f"  replies written in Japanese (any kana or kanji): {japanese} of {len(replies)}")
     ok = (
         not failures
         and len(load["acked"]) == expected
