@@ -214,13 +214,14 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         _keep_bottom_layers(model, config.layers)
         log(f"encoder: the base model's first {config.layers} layers")
     teacher_logits = _teacher_logits(config, labels, [ex.text for ex in splits.train], log) if config.teacher else None
-    taught_tensor = torch.tensor([ex.source != "agent" for ex in splits.train])
+    if teacher_logits is not None:
+        taught_tensor = torch.tensor([ex.source != "agent" for ex in splits.train])
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     head = ("pooler.", "classifier.")
     head_lr = config.head_learning_rate or config.learning_rate
     params = []
     for is_head, lr in ((False, config.learning_rate), (True, head_lr)):
-        named = [(n, p) for n, p in model.named_parameters() if any(n.find(h) >= 0 for h in head) == is_head]
+        named = [(n, p) for n, p in model.named_parameters() if any(h in n for h in head) == is_head]
         params += [
             {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay, "lr": lr},
             {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0, "lr": lr},

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="", help="output folder (default: artifacts/slm/run-<time>)")
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--learning-rate", type=float, default=None, help="default 8e-5 (en), 1.5e-4 (ja)")
-        parser.add_argument("--head-learning-rate", type=float, default=0.0,
+        parser.add_argument("--head-learning-rate", type=float, default=None,
                             help="learning rate of the pooler and classifier head (default: --learning-rate for en, 1.5e-3 for ja)")
         parser.add_argument("--max-length", type=int, default=64)
         parser.add_argument("--seed", type=int, default=13)
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         # steps (its data is smaller) and a faster head (bot/slm_artifact_ja/MODEL_CARD.md).
         recipe = {"en": (3, 8e-5, 0.0), "ja": (7, 1.5e-4, 1.5e-3)}[opts["language"]]
         for key, default in zip(("epochs", "learning_rate", "head_learning_rate"), recipe):
-            if opts[key] is None or (key == "head_learning_rate" and not opts[key]):
+            if opts[key] is None:
                 opts[key] = default
         if opts["epochs"] < 1:
             raise CommandError("--epochs must be at least 1")
