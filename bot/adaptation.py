@@ -66,10 +66,11 @@ RECOMMENDATION = re.compile(
     r"under \S+|cheap\w*|popular|top rated|for (my|a|an|the) )\b",
     re.I,
 )
-# A plain request for a product, whatever the product ("do you sell ...", "recommend me a ...").
+# A plain request to buy, whatever the product ("do you sell ...", "where can i buy ..."). Asking
+# for a recommendation is not one on its own: "recommend a good restaurant" names no product of
+# the shop (with a product kind it counts, as a kind's wording below).
 ASKS_FOR_PRODUCT = re.compile(
-    r"\b(do (you|u|ya) (sell|stock|carry)|(recommend|suggest) (me )?(a|an|some)|in stock|looking to buy|"
-    r"where can i (buy|find))\b",
+    r"\b(do (you|u|ya) (sell|stock|carry)|in stock|looking to buy|where can i (buy|find))\b",
     re.I,
 )
 STOPWORDS = frozenset(
@@ -86,7 +87,7 @@ JA_AVAILABILITY = re.compile(
 JA_RECOMMENDATION = re.compile(
     r"おすすめ|オススメ|お勧め|お薦め|勧めて|薦めて|探して|さがして|欲しい|ほしい|プレゼント|贈り物|選び|選ん|どれが|どっちが|人気|安い|予算|似合う"
 )
-JA_ASKS_FOR_PRODUCT = re.compile(r"売って(い)?ますか|取り扱(い|って)|取扱い?|在庫(は|あり|ある)|おすすめ(の|を|は)|買いたい|購入したい|どこで買え")
+JA_ASKS_FOR_PRODUCT = re.compile(r"売って(い)?ますか|取り扱(い|って)|取扱い?|在庫(は|あり|ある)|買いたい|購入したい|どこで買え")
 WORDINGS = {
     "en": (AVAILABILITY, RECOMMENDATION, ASKS_FOR_PRODUCT),
     "ja": (JA_AVAILABILITY, JA_RECOMMENDATION, JA_ASKS_FOR_PRODUCT),
@@ -381,13 +382,29 @@ def _forms(term: str) -> set[str]:
     return {term, singular(term), plural(term)}
 
 
+# A bare mention of a product kind ("usb c cable 2m", "ドッグベッド"): a message this short that
+# names a kind is about the product, whatever the model made of it.
+BARE_WORDS = 4
+BARE_CJK_CHARACTERS = 12
+
+
 @dataclass(frozen=True)
 class Matcher:
-    """One language's check: its product terms, its articles' subject terms, its wording."""
+    """One language's check: its product terms, its articles' subject terms, its wording.
 
-    product_terms: re.Pattern | None
+    Two strengths of evidence. A term the classifier cannot know (a word missing from its own
+    vocabulary: "Voltra", "Sonix Wave", "PowerCore") or a plain request to buy is enough on its
+    own: the model is most sure of "out of scope" exactly for names it never saw. A term made of
+    words it knows ("laptop", "android phone") it has already weighed, and such common nouns come
+    in messages the shop cannot serve too ("can you fix my laptop screen"); so they count when the
+    message also asks for a product in its wording, is a bare mention, or the model is not sure
+    it is out of scope (adapt's `unsure`). Japanese terms are all of the first kind.
+    """
+
+    product_terms: re.Pattern | None  # terms the classifier cannot know: enough on their own
     article_terms: list[tuple[re.Pattern, str]]
     language: str = SOURCE_LANGUAGE
+    known_terms: re.Pattern | None = None  # terms of words the classifier knows: with more evidence
 
     @classmethod
     def from_vocabulary(cls, vocabulary: dict, language: str = SOURCE_LANGUAGE, source: dict | None = None) -> Matcher:
@@ -400,7 +417,9 @@ class Matcher:
             terms |= {_normal(n) for n in section.get("names", [])}
             terms |= {_normal(v) for v in section.get("vendors", []) if len(v) >= 3}
         terms = {t for t in terms if _matchable(t)}
-        product = _alternation(terms)
+        known_words = model_words()
+        known = {t for t in terms if not is_cjk(t) and known_words and all(w in known_words for w in WORD.findall(t))}
+        product = _alternation(terms - known)
         article_terms = []
         for article in vocabulary.get("articles", []):
             intent = article.get("intent")
@@ -409,11 +428,18 @@ class Matcher:
             pattern = _alternation({_normal(t) for t in article.get("tags", []) if _matchable(_normal(t))})
             if pattern is not None:
                 article_terms.append((pattern, intent))
-        return cls(product, article_terms, language)
+        return cls(product, article_terms, language, _alternation(known))
 
-    def mentions_product(self, text: str) -> bool:
-        asks = WORDINGS.get(self.language, WORDINGS[SOURCE_LANGUAGE])[2]
-        return bool(self.product_terms and self.product_terms.search(_normal(text))) or bool(asks.search(text))
+    def mentions_product(self, text: str, *, unsure: bool = True) -> bool:
+        """Whether the message is about a product of this shop (see the class's two strengths);
+        `unsure`: the model gave out_of_scope no more than ASSISTANT_ADAPT_KNOWN_MAX_OUT_OF_SCOPE."""
+        availability, recommendation, asks = WORDINGS.get(self.language, WORDINGS[SOURCE_LANGUAGE])
+        normal = _normal(text)
+        if (self.product_terms and self.product_terms.search(normal)) or asks.search(text):
+            return True
+        if not (self.known_terms and self.known_terms.search(normal)):
+            return False
+        return unsure or bool(availability.search(text) or recommendation.search(text)) or _bare(normal)
 
     def article_intent(self, text: str) -> str | None:
         text = _normal(text)
@@ -421,6 +447,31 @@ class Matcher:
             if pattern.search(text):
                 return intent
         return None
+
+
+_model_words: frozenset[str] | None = None
+
+
+def model_words() -> frozenset[str]:
+    """The whole words of the English classifier's vocabulary (its tokenizer's pieces that are not
+    word continuations): the words it has an embedding of its own for. Empty when unreadable."""
+    global _model_words
+    if _model_words is None:
+        from django.conf import settings
+
+        try:
+            vocab = json.loads((Path(settings.SLM_ARTIFACT_DIR) / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+            _model_words = frozenset(w for w in vocab if w.isalpha() and len(w) > 1)
+        except (OSError, ValueError, KeyError, TypeError):
+            _model_words = frozenset()
+    return _model_words
+
+
+def _bare(text: str) -> bool:
+    """A message of a few words (English) or a few characters (Japanese): a name, not a sentence."""
+    if CJK.search(text):
+        return len(re.sub(r"\s+", "", text)) <= BARE_CJK_CHARACTERS
+    return len(WORD.findall(text)) <= BARE_WORDS
 
 
 def _matchable(term: str) -> bool:
@@ -487,6 +538,8 @@ _cached = RefreshingIndex(version=_file_version, build=_load_matchers, check_sec
 
 def reset() -> None:
     """Forget the loaded vocabulary (tests; the file is re-read on the next message anyway)."""
+    global _model_words
+    _model_words = None
     _cached.invalidate()
 
 
@@ -518,7 +571,8 @@ def adapt(understanding: Understanding) -> Understanding:
         return understanding  # the shop chose to trust the model's certainty over a shop word
     text = understanding.text
     intent = matcher.article_intent(text)
-    if intent is None and matcher.mentions_product(text):
+    unsure = probabilities.get(OUT_OF_SCOPE, 0.0) <= settings.ASSISTANT_ADAPT_KNOWN_MAX_OUT_OF_SCOPE
+    if intent is None and matcher.mentions_product(text, unsure=unsure):
         intent = product_intent(text, understanding.top, understanding.language)
     if intent is None:
         return understanding

@@ -19,6 +19,7 @@ shop's held-out labels.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import threading
@@ -359,6 +360,16 @@ def training_config(output: Path):
     )
 
 
+def warm_start_possible(artifact: Path) -> bool:
+    """Whether the artifact's weights can be read back (bot.training.warm_start): the int8 or
+    float lean graph; not a 4-bit one."""
+    try:
+        config = json.loads((artifact / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return "lean" in str(config.get("graph", "")) and "4-bit" not in str(config.get("quantization", ""))
+
+
 def retrain_run(*, job_id: int) -> ModelVersion | None:
     """The task's body: train a candidate, judge it, register it, promote it (or put it in shadow)
     if it passes. Any failure marks the job failed and leaves the serving model as it was."""
@@ -401,6 +412,15 @@ def _train_and_judge(job: RetrainJob, work: Path, progress: _Progress) -> ModelV
     if settings.RETRAIN_DISTILL:
         config.teacher = str(version_artifact_dir(serving_version()))
         config.distill_weight = settings.RETRAIN_DISTILL_WEIGHT
+    if settings.RETRAIN_WARM_START and warm_start_possible(version_artifact_dir(serving_version())):
+        # From the serving network itself: rehearsal, a gentler rate, and (distilling) its readings
+        # as the target of every example but the agents' labels.
+        config.init_from = str(version_artifact_dir(serving_version()))
+        config.replay, config.agent_repeat = settings.RETRAIN_REPLAY, settings.RETRAIN_AGENT_REPEAT
+        config.learning_rate = settings.RETRAIN_WARM_LEARNING_RATE
+        config.head_learning_rate = 0.0
+        if settings.RETRAIN_DISTILL:
+            config.distill_weight = settings.RETRAIN_WARM_DISTILL_WEIGHT
     labels_seen = TrainingExample.objects.count()
     RetrainJob.objects.filter(pk=job.pk).update(labels_seen=labels_seen, epochs=config.epochs)
     progress("data", force=True)

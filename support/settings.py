@@ -294,6 +294,10 @@ ASSISTANT_DATA_DIR = Path(os.environ.get("ASSISTANT_DATA_DIR", BASE_DIR / "var" 
 # the model is most sure of "out of scope" exactly for products it never saw).
 ASSISTANT_ADAPT_CONFIDENCE = float(os.environ.get("ASSISTANT_ADAPT_CONFIDENCE", "0.8"))
 ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE = float(os.environ.get("ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE", "1"))
+# A shop term made only of words the classifier knows ("laptop", not "Voltra") turns an out_of_scope reading
+# into a product question only when the model gave out_of_scope at most this probability, unless
+# the message asks for a product in its wording or is a bare mention (bot.adaptation.Matcher).
+ASSISTANT_ADAPT_KNOWN_MAX_OUT_OF_SCOPE = float(os.environ.get("ASSISTANT_ADAPT_KNOWN_MAX_OUT_OF_SCOPE", "0.9"))
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", BASE_DIR.parent / "shared"))
 # Serving processes re-read which model version serves (bot.models.ModelVersion) at most this
 # often, and load a newly promoted one without a restart.
@@ -315,6 +319,18 @@ RETRAIN_HEAD_LEARNING_RATE = float(os.environ.get("RETRAIN_HEAD_LEARNING_RATE", 
 # The candidate also learns the serving model's readings (distillation), except on the agents'
 # labels: what was right stays right, what agents corrected changes (bench/bench_learning.py).
 RETRAIN_DISTILL = env_bool("RETRAIN_DISTILL", default=True)
+# The candidate starts from the serving model's own weights (read back from its ONNX graph,
+# bot.training.warm_start), not from the base model: it begins where serving is and moves only as
+# far as the new labels pull it. Off, or when the serving artifact cannot be read back, the base model.
+RETRAIN_WARM_START = env_bool("RETRAIN_WARM_START", default=True)
+# Rehearsal, with a warm start: every agent label RETRAIN_AGENT_REPEAT times and a stratified
+# sample of RETRAIN_REPLAY of the other training examples, learnt as the serving model reads them
+# (RETRAIN_WARM_DISTILL_WEIGHT: 1, its readings only), instead of the whole training split again.
+# RETRAIN_REPLAY=0 trains on the whole split (the recipe of a run from the base model).
+RETRAIN_REPLAY = int(os.environ.get("RETRAIN_REPLAY", "6000"))
+RETRAIN_AGENT_REPEAT = int(os.environ.get("RETRAIN_AGENT_REPEAT", "8"))
+RETRAIN_WARM_DISTILL_WEIGHT = float(os.environ.get("RETRAIN_WARM_DISTILL_WEIGHT", "1"))
+RETRAIN_WARM_LEARNING_RATE = float(os.environ.get("RETRAIN_WARM_LEARNING_RATE", "8e-5"))
 RETRAIN_DISTILL_WEIGHT = float(os.environ.get("RETRAIN_DISTILL_WEIGHT", "0.5"))
 RETRAIN_BATCH_SIZE = int(os.environ.get("RETRAIN_BATCH_SIZE", "32"))
 RETRAIN_THREADS = int(os.environ.get("RETRAIN_THREADS", "2"))

@@ -61,6 +61,11 @@ class TrainConfig:
     evaluate: bool = True
     keep_torch: bool = True  # keep the fine-tuned PyTorch checkpoint (the bench compares against it)
     layers: int = 0  # keep only the base encoder's first N layers (0: all); fewer layers, faster serving
+    init_from: str = ""  # an artifact folder whose network the run starts from (bot.training.warm_start); "" the base model
+    # Rehearsal (with init_from): train on every agent label, repeated agent_repeat times, and only
+    # `replay` of the other training examples (a stratified sample), not the whole set again.
+    replay: int = 0  # 0: the whole training split
+    agent_repeat: int = 1
     teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation; not on agent labels)
     distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
     distill_temperature: float = 2.0
@@ -126,6 +131,42 @@ def _keep_bottom_layers(model, n: int) -> None:
         raise ValueError(f"--layers must be between 1 and {len(encoder.layer)}")
     encoder.layer = encoder.layer[:n]
     model.config.num_hidden_layers = n
+
+
+def _replay_sample(train: list, config: TrainConfig, log) -> list:
+    """Every agent label (agent_repeat times) and a stratified sample of `replay` other examples."""
+    from collections import defaultdict
+
+    agent = [ex for ex in train if ex.source == "agent"]
+    by_intent: dict[str, list] = defaultdict(list)
+    for ex in train:
+        if ex.source != "agent":
+            by_intent[ex.intent].append(ex)
+    others = sum(len(v) for v in by_intent.values())
+    rng = random.Random(config.seed)
+    sample = []
+    for intent in sorted(by_intent):
+        pool = by_intent[intent]
+        k = min(len(pool), max(1, round(config.replay * len(pool) / max(1, others))))
+        sample += rng.sample(pool, k)
+    out = sample + agent * max(1, config.agent_repeat)
+    rng.shuffle(out)
+    log(f"rehearsal: {len(sample)} of {others} examples and {len(agent)} agent label(s) x{max(1, config.agent_repeat)}")
+    return out
+
+
+def _warm_start(config: TrainConfig, model, base: Path, labels: list[str], log) -> str:
+    """Load config.init_from's network into the model; "" (and the base model kept) when it cannot be."""
+    from bot.training.warm_start import WarmStartError, warm_start
+
+    source = Path(config.init_from)
+    try:
+        if (source / "tokenizer.json").read_bytes() != (base / "tokenizer.json").read_bytes():
+            raise WarmStartError(f"{source} has another tokenizer than the base model")
+        return warm_start(model, source, labels, log=log)
+    except (WarmStartError, OSError) as exc:
+        log(f"warm start: not possible ({exc}); starting from the base model")
+        return ""
 
 
 def _teacher_logits(config: TrainConfig, labels: list[str], texts: list[str], log):
@@ -200,8 +241,6 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=config.max_length)
     pad_id = tokenizer.token_to_id("[PAD]") or tokenizer.token_to_id("<pad>") or 0
-    encoded = [e.ids for e in tokenizer.encode_batch([ex.text for ex in splits.train])]
-    targets = [label_id[ex.intent] for ex in splits.train]
 
     model = AutoModelForSequenceClassification.from_pretrained(
         str(base),
@@ -213,9 +252,16 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
     if config.layers and config.layers != model.config.num_hidden_layers:
         _keep_bottom_layers(model, config.layers)
         log(f"encoder: the base model's first {config.layers} layers")
-    teacher_logits = _teacher_logits(config, labels, [ex.text for ex in splits.train], log) if config.teacher else None
+    warm_from = _warm_start(config, model, base, labels, log) if config.init_from else ""
+    if config.replay and not warm_from:
+        log("rehearsal: off (no warm start), the whole training split")
+    # Rehearsal only refreshes a network that already knows the task: from the base model, all of it.
+    training = _replay_sample(splits.train, config, log) if config.replay and warm_from else splits.train
+    encoded = [e.ids for e in tokenizer.encode_batch([ex.text for ex in training])]
+    targets = [label_id[ex.intent] for ex in training]
+    teacher_logits = _teacher_logits(config, labels, [ex.text for ex in training], log) if config.teacher else None
     if teacher_logits is not None:
-        taught_tensor = torch.tensor([ex.source != "agent" for ex in splits.train])
+        taught_tensor = torch.tensor([ex.source != "agent" for ex in training])
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     head = ("pooler.", "classifier.")
     head_lr = config.head_learning_rate or config.learning_rate
@@ -295,6 +341,7 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         "base_model": base_model_description(config, base)[0],
         "base_model_path": base_model_description(config, base)[1],
         "language": config.language,
+        "warm_start": warm_from,  # the artifact version the run started from ("": the base model)
         "model_file": "model.onnx",
         "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather"
         + (f"; in float: {', '.join(KEEP_FLOAT)}" if KEEP_FLOAT else "; every weight MatMul in int8"),

@@ -107,6 +107,31 @@ def test_the_check_turns_an_unsure_mention_of_a_shop_product_kind_into_the_quest
     assert adaptation.adapt(sure) is sure  # a confident reading is never second-guessed
 
 
+def _sure_out_of_scope(text: str, probability: float = 0.99) -> Understanding:
+    top = [(OUT_OF_SCOPE, probability), ("product_info", (1 - probability) / 2), ("review", (1 - probability) / 4)]
+    return Understanding(text=text, intent=OUT_OF_SCOPE, raw_intent=OUT_OF_SCOPE, confidence=probability, top=top)
+
+
+def test_a_name_the_model_cannot_know_is_enough_but_a_word_it_knows_needs_more_evidence(tiny_shop, settings):
+    _adapt()
+    # The classifier's own vocabulary has "dog" and "bed" as words, not "snooze" nor "purrch".
+    words = adaptation.model_words()
+    assert {"dog", "bed", "cat"} <= words and not {"snooze", "purrch"} & words
+    # A name of this shop's own the model never saw: a product question however sure it is.
+    assert adaptation.adapt(_sure_out_of_scope("is the purrch tower stable with a big cat")).intent == "product_info"
+    # Words the model knows, in a message the shop cannot serve, stay out of scope when it is sure ...
+    assert adaptation.adapt(_sure_out_of_scope("tell me a funny joke about dog beds")).intent == OUT_OF_SCOPE
+    # ... unless the message asks for a product, is a bare mention, or the model is not sure.
+    assert adaptation.adapt(_sure_out_of_scope("which dog bed is best for a puppy")).intent == "product_recommendation"
+    assert adaptation.adapt(_sure_out_of_scope("dog beds")).intent == "product_info"
+    assert adaptation.adapt(_sure_out_of_scope("tell me a funny joke about dog beds", 0.6)).intent != OUT_OF_SCOPE
+    settings.ASSISTANT_ADAPT_KNOWN_MAX_OUT_OF_SCOPE = 0.5
+    assert adaptation.adapt(_sure_out_of_scope("tell me a funny joke about dog beds", 0.6)).intent == OUT_OF_SCOPE
+    # A request for a recommendation that names nothing of the shop is no product question.
+    assert adaptation.adapt(_sure_out_of_scope("can you recommend a good restaurant near me")).intent == OUT_OF_SCOPE
+    assert adaptation.adapt(_sure_out_of_scope("do you sell gift cards")).intent == "product_availability"
+
+
 def test_a_changed_vocabulary_file_is_picked_up_without_a_restart(tiny_shop, settings):
     _adapt()
     assert adaptation.adapt(_unsure("do you have dog leashes")).intent == "product_availability"

@@ -7,6 +7,7 @@ phrasing, "zorblax ..."), distilling the serving model as the real retraining do
 """
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SHARED = Path(settings.SHARED_DIR)
 ORIGIN = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
 TINY = dict(RETRAIN_LAYERS=2, RETRAIN_MAX_PER_INTENT=12, RETRAIN_MAX_LENGTH=32, RETRAIN_FULL_REPORT=False, RETRAIN_THREADS=2,
-            RETRAIN_LEARNING_RATE=5e-4, RETRAIN_HEAD_LEARNING_RATE=5e-3)
+            RETRAIN_LEARNING_RATE=5e-4, RETRAIN_HEAD_LEARNING_RATE=5e-3, RETRAIN_WARM_LEARNING_RATE=5e-4)
 PHRASES = [
     f"zorblax {thing} {tail}"
     for thing in ("parcel", "package", "box", "delivery", "shipment", "stuff")
@@ -132,6 +133,10 @@ def test_messages_the_bot_gets_wrong_are_answered_right_after_agent_labels_a_ret
     for guard in retraining.GUARD_SETS:
         assert report["candidate"][guard.name]["n"] > 100
     assert (Path(settings.ASSISTANT_DATA_DIR) / candidate.path / "model.onnx").exists()
+    # It started from the serving network (warm start, rehearsal), not from the base model.
+    trained = json.loads((Path(settings.ASSISTANT_DATA_DIR) / candidate.path / "config.json").read_text(encoding="utf-8"))
+    assert trained["warm_start"] == json.loads((Path(settings.SLM_ARTIFACT_DIR) / "config.json").read_text(encoding="utf-8"))["version"]
+    assert trained["training"]["replay"] == settings.RETRAIN_REPLAY and trained["training"]["agent_repeat"] == settings.RETRAIN_AGENT_REPEAT
     assert retraining.gate_decide(candidate=report["candidate"], serving=report["serving"], tolerance=0.005) == (candidate.gate_passed, candidate.gate_reason)
     print(f"\ntiny retrain: {seconds:.0f} s; gate passed={candidate.gate_passed}: {candidate.gate_reason}")
 

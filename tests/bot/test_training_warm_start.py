@@ -1,0 +1,144 @@
+"""bot.training.warm_start: an artifact's ONNX weights read back into the BERT classifier serving runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+from bot.training.graph import BertShape, build_bert_graph  # noqa: E402
+from bot.training.warm_start import WarmStartError, bert_state, graph_weights, warm_start  # noqa: E402
+from tests.bot.test_training_graph import padded_batch, tiny_bert  # noqa: E402
+
+LABELS = ["a", "b", "c", "d", "e"]
+
+
+def torch_logits(model, ids, mask):
+    with torch.no_grad():
+        return model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                     token_type_ids=torch.zeros(ids.shape, dtype=torch.long)).logits.numpy()
+
+
+def write_artifact(folder, model, *, quantized: bool, labels=LABELS):
+    folder.mkdir()
+    graph = build_bert_graph(model.state_dict(), BertShape.of(model.config))
+    onnx.save(graph, str(folder / "fp32.onnx"))
+    if quantized:
+        from bot.training.export import quantize_int8
+
+        quantize_int8(folder / "fp32.onnx", folder / "model.onnx")
+    else:
+        (folder / "fp32.onnx").rename(folder / "model.onnx")
+    (folder / "labels.json").write_text(json.dumps(labels), encoding="utf-8")
+    (folder / "config.json").write_text(json.dumps({"version": "slm-test", "model_file": "model.onnx"}), encoding="utf-8")
+    return folder
+
+
+def fresh_like(model, labels=LABELS):
+    torch.manual_seed(99)
+    config = transformers.BertConfig(**{**model.config.to_dict(), "num_labels": len(labels)})
+    return transformers.BertForSequenceClassification(config).eval()
+
+
+def test_a_float_graph_reads_back_to_exactly_the_same_network(tmp_path):
+    model = tiny_bert()
+    artifact = write_artifact(tmp_path / "artifact", model, quantized=False)
+    student = fresh_like(model)
+    ids, mask = padded_batch()
+    assert not np.allclose(torch_logits(student, ids, mask), torch_logits(model, ids, mask), atol=1e-3)
+
+    assert warm_start(student, artifact, LABELS, log=lambda line: None) == "slm-test"
+
+    np.testing.assert_allclose(torch_logits(student, ids, mask), torch_logits(model, ids, mask), atol=2e-5)
+    own = model.state_dict()
+    for name, value in student.state_dict().items():
+        if "token_type" in name or "position_embeddings" in name or "position_ids" in name:
+            continue  # the type-0 row is folded into the positions
+        np.testing.assert_allclose(value.numpy(), own[name].numpy(), atol=1e-6, err_msg=name)
+
+
+def test_an_int8_artifact_reads_back_to_the_network_serving_runs(tmp_path):
+    model = tiny_bert()
+    artifact = write_artifact(tmp_path / "artifact", model, quantized=True)
+    student = fresh_like(model)
+    warm_start(student, artifact, LABELS, log=lambda line: None)
+    ids, mask = padded_batch()
+    served = ort.InferenceSession(str(artifact / "model.onnx"), providers=["CPUExecutionProvider"])
+    (int8,) = served.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+    ours = torch_logits(student, ids, mask)
+    np.testing.assert_allclose(ours, int8, atol=0.05)
+    np.testing.assert_array_equal(ours.argmax(-1), int8.argmax(-1))
+    # Each dequantized weight is within half a quantization step of the float one.
+    weights = graph_weights(artifact / "model.onnx")
+    state = bert_state(weights, layers=3, heads=4)
+    original = model.state_dict()["bert.encoder.layer.1.intermediate.dense.weight"].numpy()
+    step = np.abs(original).max() / 127
+    assert np.abs(state["bert.encoder.layer.1.intermediate.dense.weight"] - original).max() <= step
+
+
+def test_classifier_rows_follow_the_labels_by_name_and_a_new_label_keeps_its_fresh_row(tmp_path):
+    model = tiny_bert()
+    artifact = write_artifact(tmp_path / "artifact", model, quantized=False)
+    labels = ["c", "a", "new", "b", "e", "d"]
+    student = fresh_like(model, labels)
+    fresh_row = student.classifier.weight[2].detach().clone()
+    warm_start(student, artifact, labels, log=lambda line: None)
+    old = model.classifier.weight.detach()
+    for i, label in enumerate(labels):
+        if label == "new":
+            assert torch.equal(student.classifier.weight[i].detach(), fresh_row)
+        else:
+            torch.testing.assert_close(student.classifier.weight[i].detach(), old[LABELS.index(label)])
+
+
+def test_an_artifact_of_another_shape_is_refused(tmp_path):
+    artifact = write_artifact(tmp_path / "artifact", tiny_bert(layers=3), quantized=False)
+    with pytest.raises(WarmStartError, match="more than 2 layers"):
+        warm_start(fresh_like(tiny_bert(layers=2)), artifact, LABELS, log=lambda line: None)
+    wider = transformers.BertConfig(vocab_size=120, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
+                                    intermediate_size=96, max_position_embeddings=64, num_labels=5)
+    with pytest.raises(WarmStartError, match=r"is \(120, 48\), the model.s is \(120, 64\)"):
+        warm_start(transformers.BertForSequenceClassification(wider), artifact, LABELS, log=lambda line: None)
+
+
+def test_the_trainer_falls_back_to_the_base_model_when_the_artifact_cannot_be_read(tmp_path):
+    from bot.training.trainer import TrainConfig, _warm_start
+
+    model = tiny_bert()
+    artifact = write_artifact(tmp_path / "artifact", model, quantized=False)
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "tokenizer.json").write_text("{}", encoding="utf-8")
+    (artifact / "tokenizer.json").write_text('{"other": 1}', encoding="utf-8")
+    lines = []
+    config = TrainConfig(output=tmp_path / "out", shared_dir=tmp_path, init_from=str(artifact))
+    assert _warm_start(config, fresh_like(model), base, LABELS, lines.append) == ""
+    assert "another tokenizer" in lines[-1] and "base model" in lines[-1]
+
+    (artifact / "tokenizer.json").write_text("{}", encoding="utf-8")
+    assert _warm_start(config, fresh_like(model), base, LABELS, lines.append) == "slm-test"
+
+
+def test_rehearsal_keeps_every_agent_label_repeated_and_a_stratified_sample_of_the_rest(tmp_path):
+    from collections import Counter
+
+    from bot.training.dataset import Example
+    from bot.training.trainer import TrainConfig, _replay_sample
+
+    train = [Example(text=f"a{i}", intent="a", source="own", group=f"a{i}") for i in range(300)]
+    train += [Example(text=f"b{i}", intent="b", source="own", group=f"b{i}") for i in range(100)]
+    train += [Example(text=f"z{i}", intent="b", source="agent", group=f"z{i}") for i in range(5)]
+    config = TrainConfig(output=tmp_path, shared_dir=tmp_path, replay=40, agent_repeat=3)
+    lines = []
+    sample = _replay_sample(train, config, lines.append)
+    others = Counter(ex.intent for ex in sample if ex.source != "agent")
+    assert others == {"a": 30, "b": 10}  # the split's own proportions
+    assert Counter(ex.text for ex in sample if ex.source == "agent") == {f"z{i}": 3 for i in range(5)}
+    assert lines == ["rehearsal: 40 of 400 examples and 5 agent label(s) x3"]
+    assert _replay_sample(train, config, lines.append) == sample  # seeded: the same run gives the same sample
