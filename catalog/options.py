@@ -182,7 +182,7 @@ GENERIC_OPTION_VALUES = frozenset(
     {"default title", "default", "title", "one", "none", "n/a", "na", "-", "other", "others", "standard", "regular",
      "normal", "yes", "no", "single", "each", "new", "all", "any", "mixed", "assorted", "various", "custom", "basic",
      "base", "set", "pack", "item", "unit", "variant", "option", "as shown", "as pictured", "see description",
-     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "single", "double", "small", "medium",
+     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "double", "small", "medium",
      "large", "mini", "big"}
 )
 

@@ -147,7 +147,7 @@ the `tokenizers` library; no torch at run time. Files: `model.onnx`, `tokenizer.
   data fingerprint `{config.get('data_fingerprint')}`.
 
 ## Training
-{config['training'].get('epochs')} epochs, batch {config['training'].get('batch_size')}, learning rate
+{warm_start_text(config)}{config['training'].get('epochs')} epochs, batch {config['training'].get('batch_size')}, learning rate
 {config['training'].get('learning_rate')}, max {config['max_length']} tokens, seed {config['training'].get('seed')},
 {config.get('torch_threads')} torch threads: {config.get('train_seconds')} s of training.
 
@@ -183,6 +183,24 @@ depend on wording; entity extraction is rule- and gazetteer-based.
 {per_intent}
 """
     (artifact_dir / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+
+
+def warm_start_text(config: dict) -> str:
+    """The model card's account of a run that started from another artifact (bot.training.warm_start)."""
+    training = config.get("training", {})
+    if not config.get("warm_start"):
+        return ""
+    focus = ", ".join(f"`{f}`" for f in training.get("focus") or []) or "none"
+    return (
+        f"Started from the network of {config['warm_start']} (its int8 ONNX weights read back, "
+        f"`bot/training/warm_start.py`), not from the base model. Rehearsal: "
+        f"{'every' if training.get('replay') else 'no sample;'} agent label and focused example ({focus}) "
+        f"x{training.get('agent_repeat', 1)}, learnt as labelled, and "
+        f"{training.get('replay') or 'all'} of the other training examples, learnt "
+        f"{'as ' + config['warm_start'] + ' reads them (distillation weight ' + str(training.get('distill_weight')) + ')' if training.get('teacher') else 'as labelled'}. "
+        f"Dev and test are {config['warm_start']}'s own splits plus the focused examples' held-out share, "
+        "so neither model trained on them.\n\n"
+    )
 
 
 def japanese_model_card(artifact_dir: Path, config: dict, report: dict) -> str:

@@ -66,6 +66,7 @@ class TrainConfig:
     # `replay` of the other training examples (a stratified sample), not the whole set again.
     replay: int = 0  # 0: the whole training split
     agent_repeat: int = 1
+    focus: tuple = ()  # sources (or their prefixes, "own:more_voices") learnt like agent labels: as labelled, repeated
     teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation; not on agent labels)
     distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
     distill_temperature: float = 2.0
@@ -133,14 +134,20 @@ def _keep_bottom_layers(model, n: int) -> None:
     model.config.num_hidden_layers = n
 
 
+def focused(example, config: TrainConfig) -> bool:
+    """An agent's label, or an example of a --focus source: learnt as labelled, never distilled."""
+    return example.source == "agent" or any(example.source == f or example.source.startswith(f + ":") for f in config.focus)
+
+
 def _replay_sample(train: list, config: TrainConfig, log) -> list:
-    """Every agent label (agent_repeat times) and a stratified sample of `replay` other examples."""
+    """Every agent label / focused example (agent_repeat times) and a stratified sample of
+    `replay` other examples."""
     from collections import defaultdict
 
-    agent = [ex for ex in train if ex.source == "agent"]
+    agent = [ex for ex in train if focused(ex, config)]
     by_intent: dict[str, list] = defaultdict(list)
     for ex in train:
-        if ex.source != "agent":
+        if not focused(ex, config):
             by_intent[ex.intent].append(ex)
     others = sum(len(v) for v in by_intent.values())
     rng = random.Random(config.seed)
@@ -151,8 +158,40 @@ def _replay_sample(train: list, config: TrainConfig, log) -> list:
         sample += rng.sample(pool, k)
     out = sample + agent * max(1, config.agent_repeat)
     rng.shuffle(out)
-    log(f"rehearsal: {len(sample)} of {others} examples and {len(agent)} agent label(s) x{max(1, config.agent_repeat)}")
+    log(f"rehearsal: {len(sample)} of {others} examples and {len(agent)} agent label(s) or focused example(s) x{max(1, config.agent_repeat)}")
     return out
+
+
+def _ancestor_splits(splits, ancestor: Path, config: TrainConfig, log):
+    """The splits of a run that starts from `ancestor`, kept honest for it: the ancestor's own dev
+    and test messages (its dev.jsonl and test.jsonl) stay dev and test, so calibration and the test
+    figures are on messages neither model trained on, and comparable with the ancestor's; every
+    other message goes to train, except the focused (new) examples, which keep the dev and test
+    share this run gave them. Without those files, the splits as they are."""
+    from dataclasses import replace
+
+    try:
+        old_dev, old_test = ds.read_jsonl(ancestor / "dev.jsonl"), ds.read_jsonl(ancestor / "test.jsonl")
+    except (OSError, ValueError, TypeError):
+        log(f"splits: {ancestor} ships no dev/test split; this run's own")
+        return splits
+    held = {ex.text for ex in old_dev} | {ex.text for ex in old_test}
+    new_dev = [ex for ex in splits.dev if focused(ex, config) and ex.text not in held]
+    new_test = [ex for ex in splits.test if focused(ex, config) and ex.text not in held]
+    kept_out = {id(ex) for ex in new_dev + new_test}
+    train = [ex for ex in splits.train + splits.dev + splits.test if ex.text not in held and id(ex) not in kept_out]
+    labels = set(splits.labels)
+    dev = [ex for ex in old_dev if ex.intent in labels] + new_dev
+    test = [ex for ex in old_test if ex.intent in labels] + new_test
+    log(f"splits: the ancestor's dev ({len(old_dev)}) and test ({len(old_test)}) kept, plus {len(new_dev)} and {len(new_test)} "
+        f"focused example(s); {len(train)} to train")
+    from collections import Counter
+
+    stats = {**splits.stats, "train": len(train), "dev": len(dev), "test": len(test),
+             "train_per_intent": dict(sorted(Counter(ex.intent for ex in train).items())),
+             "test_per_intent": dict(sorted(Counter(ex.intent for ex in test).items())),
+             "splits_from": str(ancestor)}
+    return replace(splits, train=train, dev=dev, test=test, stats=stats)
 
 
 def _warm_start(config: TrainConfig, model, base: Path, labels: list[str], log) -> str:
@@ -229,6 +268,8 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
                                    max_positions=config.max_length, japanese_pieces=config.vocabulary_pieces, log=log)
     else:
         base = Path(config.base_model or default_base_model())
+    if config.init_from:
+        splits = _ancestor_splits(splits, Path(config.init_from), config, log)
     labels = splits.labels
     label_id = {label: i for i, label in enumerate(labels)}
     for name, part in (("train", splits.train), ("dev", splits.dev), ("test", splits.test)):
@@ -261,7 +302,7 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
     targets = [label_id[ex.intent] for ex in training]
     teacher_logits = _teacher_logits(config, labels, [ex.text for ex in training], log) if config.teacher else None
     if teacher_logits is not None:
-        taught_tensor = torch.tensor([ex.source != "agent" for ex in training])
+        taught_tensor = torch.tensor([not focused(ex, config) for ex in training])
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     head = ("pooler.", "classifier.")
     head_lr = config.head_learning_rate or config.learning_rate

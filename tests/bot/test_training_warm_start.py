@@ -140,5 +140,43 @@ def test_rehearsal_keeps_every_agent_label_repeated_and_a_stratified_sample_of_t
     others = Counter(ex.intent for ex in sample if ex.source != "agent")
     assert others == {"a": 30, "b": 10}  # the split's own proportions
     assert Counter(ex.text for ex in sample if ex.source == "agent") == {f"z{i}": 3 for i in range(5)}
-    assert lines == ["rehearsal: 40 of 400 examples and 5 agent label(s) x3"]
+    assert lines == ["rehearsal: 40 of 400 examples and 5 agent label(s) or focused example(s) x3"]
     assert _replay_sample(train, config, lines.append) == sample  # seeded: the same run gives the same sample
+
+
+def test_a_focused_source_is_kept_whole_and_repeated_like_agent_labels(tmp_path):
+    from bot.training.dataset import Example
+    from bot.training.trainer import TrainConfig, _replay_sample, focused
+
+    config = TrainConfig(output=tmp_path, shared_dir=tmp_path, replay=10, agent_repeat=2, focus=("own:more_voices",))
+    new = [Example(text=f"n{i}", intent="a", source="own:more_voices", group=f"n{i}") for i in range(3)]
+    new += [Example(text="t0", intent="a", source="own:more_voices:template", group="t0")]
+    old = [Example(text=f"o{i}", intent="a", source="own:more_voicesX", group=f"o{i}") for i in range(50)]
+    assert [focused(ex, config) for ex in (new[0], new[3], old[0])] == [True, True, False]
+    sample = _replay_sample(new + old, config, lambda line: None)
+    assert sorted(ex.text for ex in sample if ex.source.startswith("own:more_voices:") or ex.source == "own:more_voices") == sorted(
+        [f"n{i}" for i in range(3)] * 2 + ["t0"] * 2)
+    assert sum(ex.source == "own:more_voicesX" for ex in sample) == 10
+
+
+def test_a_run_from_an_ancestor_keeps_its_dev_and_test_and_trains_on_nothing_it_held_out(tmp_path):
+    from bot.training.dataset import Example, Splits, write_jsonl
+    from bot.training.trainer import TrainConfig, _ancestor_splits
+
+    def ex(text, source="own:a"):
+        return Example(text=text, intent="a", source=source, group=text)
+
+    ancestor = tmp_path / "ancestor"
+    ancestor.mkdir()
+    write_jsonl(ancestor / "dev.jsonl", [ex("d1"), ex("d2")])
+    write_jsonl(ancestor / "test.jsonl", [ex("t1"), ex("gone")])  # "gone": no longer in the data, still judged
+    # This run's own shuffle put an old training message into test and an old test one into train.
+    splits = Splits(train=[ex("t1"), ex("x1"), ex("n1", "own:new")], dev=[ex("d1"), ex("n2", "own:new")],
+                    test=[ex("x2"), ex("d2"), ex("n3", "own:new")], labels=["a"], stats={})
+    config = TrainConfig(output=tmp_path, shared_dir=tmp_path, init_from=str(ancestor), focus=("own:new",))
+    out = _ancestor_splits(splits, ancestor, config, lambda line: None)
+    assert sorted(e.text for e in out.dev) == ["d1", "d2", "n2"]
+    assert sorted(e.text for e in out.test) == ["gone", "n3", "t1"]
+    assert sorted(e.text for e in out.train) == ["n1", "x1", "x2"]
+    # An ancestor without its splits: this run's own.
+    assert _ancestor_splits(splits, tmp_path / "none", config, lambda line: None) is splits

@@ -38,6 +38,13 @@ class Command(BaseCommand):
         parser.add_argument("--layers", type=int, default=0, help="keep only the base encoder's first N layers (default: all; ja: 6)")
         parser.add_argument("--teacher", default="", help="an artifact folder to distil from (e.g. a larger model's artifact)")
         parser.add_argument("--distill-weight", type=float, default=0.5, help="share of the distillation loss (with --teacher)")
+        parser.add_argument("--init-from", default="", help="an artifact folder whose network the run starts from (warm start; default the base model)")
+        parser.add_argument("--replay", type=int, default=0,
+                            help="with --init-from: train on the focused examples and only this many of the others (rehearsal); 0 all")
+        parser.add_argument("--focus", action="append", default=[], metavar="SOURCE",
+                            help="examples of this source (e.g. own:more_voices, a file of bot/data/intents) are learnt as labelled, "
+                                 "never distilled, and repeated --agent-repeat times in rehearsal, like agents' labels; repeatable")
+        parser.add_argument("--agent-repeat", type=int, default=1, help="in rehearsal, how often each agent label or focused example is seen")
         parser.add_argument("--no-eval", action="store_true", help="skip the evaluation report")
         parser.add_argument("--promote", action="store_true", help="copy the new artifact to SLM_ARTIFACT_DIR when it is better")
 
@@ -57,6 +64,10 @@ class Command(BaseCommand):
         for key, default in zip(("epochs", "learning_rate", "head_learning_rate"), recipe):
             if opts[key] is None:
                 opts[key] = default
+        if opts["init_from"] and not (Path(opts["init_from"]) / "labels.json").exists():
+            raise CommandError(f"--init-from {opts['init_from']} is not an SLM artifact folder (no labels.json)")
+        if opts["replay"] and not opts["init_from"]:
+            raise CommandError("--replay rehearses a network that already knows the task: give --init-from")
         if opts["epochs"] < 1:
             raise CommandError("--epochs must be at least 1")
         config = TrainConfig(
@@ -74,6 +85,10 @@ class Command(BaseCommand):
             layers=opts["layers"],
             teacher=opts["teacher"],
             distill_weight=opts["distill_weight"],
+            init_from=opts["init_from"],
+            replay=opts["replay"],
+            focus=tuple(opts["focus"]),
+            agent_repeat=opts["agent_repeat"],
             evaluate=not opts["no_eval"] or opts["promote"],
             language=opts["language"],
             vocabulary_pieces=opts["vocabulary_pieces"],
