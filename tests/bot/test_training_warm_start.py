@@ -180,3 +180,13 @@ def test_a_run_from_an_ancestor_keeps_its_dev_and_test_and_trains_on_nothing_it_
     assert sorted(e.text for e in out.train) == ["n1", "x1", "x2"]
     # An ancestor without its splits: this run's own.
     assert _ancestor_splits(splits, tmp_path / "none", config, lambda line: None) is splits
+
+
+def test_train_slm_refuses_a_rehearsal_without_an_ancestor_and_an_ancestor_that_is_no_artifact(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--replay rehearses a network that already knows the task"):
+        call_command("train_slm", "--replay", "100", "--output", str(tmp_path / "out"))
+    with pytest.raises(CommandError, match="is not an SLM artifact folder"):
+        call_command("train_slm", "--init-from", str(tmp_path), "--output", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
