@@ -415,12 +415,12 @@ def _train_and_judge(job: RetrainJob, work: Path, progress: _Progress) -> ModelV
     if settings.RETRAIN_WARM_START and warm_start_possible(version_artifact_dir(serving_version())):
         # From the serving network itself: rehearsal, a gentler rate, and (distilling) its readings
         # as the target of every example but the agents' labels.
+        # (If the trainer still cannot read it back, the run is the base model's recipe.)
         config.init_from = str(version_artifact_dir(serving_version()))
         config.replay, config.agent_repeat = settings.RETRAIN_REPLAY, settings.RETRAIN_AGENT_REPEAT
-        config.learning_rate = settings.RETRAIN_WARM_LEARNING_RATE
-        config.head_learning_rate = 0.0
+        config.warm_learning_rate = settings.RETRAIN_WARM_LEARNING_RATE
         if settings.RETRAIN_DISTILL:
-            config.distill_weight = settings.RETRAIN_WARM_DISTILL_WEIGHT
+            config.warm_distill_weight = settings.RETRAIN_WARM_DISTILL_WEIGHT
     labels_seen = TrainingExample.objects.count()
     RetrainJob.objects.filter(pk=job.pk).update(labels_seen=labels_seen, epochs=config.epochs)
     progress("data", force=True)

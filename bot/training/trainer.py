@@ -67,6 +67,11 @@ class TrainConfig:
     replay: int = 0  # 0: the whole training split
     agent_repeat: int = 1
     focus: tuple = ()  # sources (or their prefixes, "own:more_voices") learnt like agent labels: as labelled, repeated
+    # Used instead of learning_rate (and head_learning_rate) / distill_weight when the warm start
+    # succeeds; None: the same recipe either way (bot.retraining sets them, so that a warm start
+    # that fails falls back to the whole recipe of a run from the base model).
+    warm_learning_rate: float | None = None
+    warm_distill_weight: float | None = None
     teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation; not on agent labels)
     distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
     distill_temperature: float = 2.0
@@ -134,6 +139,17 @@ def _keep_bottom_layers(model, n: int) -> None:
     model.config.num_hidden_layers = n
 
 
+def recipe(config: TrainConfig, *, warmed: bool) -> tuple[float, float, float]:
+    """(encoder learning rate, head learning rate, distillation weight) of the run: the warm ones
+    when it started from another artifact's network and config has them, else the plain ones."""
+    if warmed and config.warm_learning_rate:
+        learning_rate, head_lr = config.warm_learning_rate, config.warm_learning_rate
+    else:
+        learning_rate, head_lr = config.learning_rate, config.head_learning_rate or config.learning_rate
+    distill = config.warm_distill_weight if warmed and config.warm_distill_weight is not None else config.distill_weight
+    return learning_rate, head_lr, distill
+
+
 def focused(example, config: TrainConfig) -> bool:
     """An agent's label, or an example of a --focus source: learnt as labelled, never distilled."""
     return example.source == "agent" or any(example.source == f or example.source.startswith(f + ":") for f in config.focus)
@@ -168,6 +184,7 @@ def _ancestor_splits(splits, ancestor: Path, config: TrainConfig, log):
     figures are on messages neither model trained on, and comparable with the ancestor's; every
     other message goes to train, except the focused (new) examples, which keep the dev and test
     share this run gave them. Without those files, the splits as they are."""
+    from collections import Counter
     from dataclasses import replace
 
     try:
@@ -185,8 +202,6 @@ def _ancestor_splits(splits, ancestor: Path, config: TrainConfig, log):
     test = [ex for ex in old_test if ex.intent in labels] + new_test
     log(f"splits: the ancestor's dev ({len(old_dev)}) and test ({len(old_test)}) kept, plus {len(new_dev)} and {len(new_test)} "
         f"focused example(s); {len(train)} to train")
-    from collections import Counter
-
     stats = {**splits.stats, "train": len(train), "dev": len(dev), "test": len(test),
              "train_per_intent": dict(sorted(Counter(ex.intent for ex in train).items())),
              "test_per_intent": dict(sorted(Counter(ex.intent for ex in test).items())),
@@ -305,15 +320,15 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         taught_tensor = torch.tensor([not focused(ex, config) for ex in training])
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     head = ("pooler.", "classifier.")
-    head_lr = config.head_learning_rate or config.learning_rate
+    learning_rate, head_lr, distill_weight = recipe(config, warmed=bool(warm_from))
     params = []
-    for is_head, lr in ((False, config.learning_rate), (True, head_lr)):
+    for is_head, lr in ((False, learning_rate), (True, head_lr)):
         named = [(n, p) for n, p in model.named_parameters() if any(h in n for h in head) == is_head]
         params += [
             {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay, "lr": lr},
             {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0, "lr": lr},
         ]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate)
+    optimizer = torch.optim.AdamW(params, lr=learning_rate)
     rng = random.Random(config.seed)
     steps_per_epoch = math.ceil(len(encoded) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -340,7 +355,7 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
                 # Distillation: the student learns the labels and the teacher's soft reading of
                 # every example the teacher is taught by; on agent labels (where the serving
                 # model was corrected) only the label counts, at full weight.
-                t, w = config.distill_temperature, config.distill_weight
+                t, w = config.distill_temperature, distill_weight
                 taught = taught_tensor[idx]
                 hard = torch.nn.functional.cross_entropy(logits, target_tensor[idx], reduction="none")
                 soft = torch.nn.functional.kl_div(

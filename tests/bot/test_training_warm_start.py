@@ -190,3 +190,14 @@ def test_train_slm_refuses_a_rehearsal_without_an_ancestor_and_an_ancestor_that_
     with pytest.raises(CommandError, match="is not an SLM artifact folder"):
         call_command("train_slm", "--init-from", str(tmp_path), "--output", str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_warm_start_that_fails_trains_with_the_base_models_whole_recipe(tmp_path):
+    from bot.training.trainer import TrainConfig, recipe
+
+    config = TrainConfig(output=tmp_path, shared_dir=tmp_path, learning_rate=8e-5, head_learning_rate=8e-4, distill_weight=0.5,
+                         warm_learning_rate=3e-5, warm_distill_weight=1.0)
+    assert recipe(config, warmed=True) == (3e-5, 3e-5, 1.0)
+    assert recipe(config, warmed=False) == (8e-5, 8e-4, 0.5)
+    plain = TrainConfig(output=tmp_path, shared_dir=tmp_path, learning_rate=8e-5, distill_weight=0.5)
+    assert recipe(plain, warmed=True) == recipe(plain, warmed=False) == (8e-5, 8e-5, 0.5)
