@@ -19,7 +19,6 @@ shop's held-out labels.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import threading
@@ -360,16 +359,6 @@ def training_config(output: Path):
     )
 
 
-def warm_start_possible(artifact: Path) -> bool:
-    """Whether the artifact's weights can be read back (bot.training.warm_start): the int8 or
-    float lean graph; not a 4-bit one."""
-    try:
-        config = json.loads((artifact / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return "lean" in str(config.get("graph", "")) and "4-bit" not in str(config.get("quantization", ""))
-
-
 def retrain_run(*, job_id: int) -> ModelVersion | None:
     """The task's body: train a candidate, judge it, register it, promote it (or put it in shadow)
     if it passes. Any failure marks the job failed and leaves the serving model as it was."""
@@ -409,14 +398,15 @@ def _train_and_judge(job: RetrainJob, work: Path, progress: _Progress) -> ModelV
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     config = training_config(work)
+    serving_dir = str(version_artifact_dir(serving_version()))
     if settings.RETRAIN_DISTILL:
-        config.teacher = str(version_artifact_dir(serving_version()))
+        config.teacher = serving_dir
         config.distill_weight = settings.RETRAIN_DISTILL_WEIGHT
-    if settings.RETRAIN_WARM_START and warm_start_possible(version_artifact_dir(serving_version())):
+    if settings.RETRAIN_WARM_START:
         # From the serving network itself: rehearsal, a gentler rate, and (distilling) its readings
-        # as the target of every example but the agents' labels.
-        # (If the trainer still cannot read it back, the run is the base model's recipe.)
-        config.init_from = str(version_artifact_dir(serving_version()))
+        # as the target of every example but the agents' labels. When the trainer cannot read it
+        # back (a 4-bit graph, another tokenizer), the run is the base model's whole recipe.
+        config.init_from = serving_dir
         config.replay, config.agent_repeat = settings.RETRAIN_REPLAY, settings.RETRAIN_AGENT_REPEAT
         config.warm_learning_rate = settings.RETRAIN_WARM_LEARNING_RATE
         if settings.RETRAIN_DISTILL:

@@ -148,7 +148,7 @@ the `tokenizers` library; no torch at run time. Files: `model.onnx`, `tokenizer.
 
 ## Training
 {warm_start_text(config)}{config['training'].get('epochs')} epochs, batch {config['training'].get('batch_size')}, learning rate
-{config['training'].get('learning_rate')}, max {config['max_length']} tokens, seed {config['training'].get('seed')},
+{config.get('recipe', config['training']).get('learning_rate')}, max {config['max_length']} tokens, seed {config['training'].get('seed')},
 {config.get('torch_threads')} torch threads: {config.get('train_seconds')} s of training.
 
 ## Confidence
@@ -197,7 +197,7 @@ def warm_start_text(config: dict) -> str:
         f"{'every' if training.get('replay') else 'no sample;'} agent label and focused example ({focus}) "
         f"x{training.get('agent_repeat', 1)}, learnt as labelled, and "
         f"{training.get('replay') or 'all'} of the other training examples, learnt "
-        f"{'as ' + config['warm_start'] + ' reads them (distillation weight ' + str(training.get('distill_weight')) + ')' if training.get('teacher') else 'as labelled'}. "
+        f"{'as ' + config['warm_start'] + ' reads them (distillation weight ' + str(config.get('recipe', training).get('distill_weight')) + ')' if training.get('teacher') else 'as labelled'}. "
         f"Dev and test are {config['warm_start']}'s own splits plus the focused examples' held-out share, "
         "so neither model trained on them.\n\n"
     )

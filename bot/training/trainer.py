@@ -398,6 +398,7 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         "base_model_path": base_model_description(config, base)[1],
         "language": config.language,
         "warm_start": warm_from,  # the artifact version the run started from ("": the base model)
+        "recipe": {"learning_rate": learning_rate, "head_learning_rate": head_lr, "distill_weight": distill_weight},  # as applied
         "model_file": "model.onnx",
         "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather"
         + (f"; in float: {', '.join(KEEP_FLOAT)}" if KEEP_FLOAT else "; every weight MatMul in int8"),

@@ -137,6 +137,7 @@ def test_messages_the_bot_gets_wrong_are_answered_right_after_agent_labels_a_ret
     trained = json.loads((Path(settings.ASSISTANT_DATA_DIR) / candidate.path / "config.json").read_text(encoding="utf-8"))
     assert trained["warm_start"] == json.loads((Path(settings.SLM_ARTIFACT_DIR) / "config.json").read_text(encoding="utf-8"))["version"]
     assert trained["training"]["replay"] == settings.RETRAIN_REPLAY and trained["training"]["agent_repeat"] == settings.RETRAIN_AGENT_REPEAT
+    assert trained["recipe"]["learning_rate"] == settings.RETRAIN_WARM_LEARNING_RATE
     assert retraining.gate_decide(candidate=report["candidate"], serving=report["serving"], tolerance=0.005) == (candidate.gate_passed, candidate.gate_reason)
     print(f"\ntiny retrain: {seconds:.0f} s; gate passed={candidate.gate_passed}: {candidate.gate_reason}")
 
