@@ -101,8 +101,9 @@ async def ask(application, text: str) -> None:
         await comm.disconnect()
 
 
-def replay(texts: list[str]) -> float:
-    """Each text in a new conversation through the live consumer; the share acted on as INTENT."""
+def replay(texts: list[str]) -> tuple[float, list[tuple[str, str]]]:
+    """Each text in a new conversation through the live consumer: the share acted on as INTENT,
+    and the (text, intent acted on) of the others."""
     from bot.models import Message
     from support.asgi import application
 
@@ -116,7 +117,8 @@ def replay(texts: list[str]) -> float:
     acted = dict(rows)
     missing = [t for t in texts if t not in acted]
     assert not missing, f"messages lost: {missing[:3]}"
-    return sum(acted[t] == INTENT for t in texts) / len(texts)
+    misses = [(t, acted[t]) for t in texts if acted[t] != INTENT]
+    return 1 - len(misses) / len(texts), misses
 
 
 def guard_figures(artifact_dir: Path, held_out: list[str]) -> dict[str, float]:
@@ -164,8 +166,8 @@ def main() -> None:
           f"({len(LABELLED_FRAMES)} and {len(HELD_OUT_FRAMES)} disjoint frames)")
 
     shipped = Path(settings.SLM_ARTIFACT_DIR)
-    before_live_labelled = replay(labelled)
-    before_live = replay(held_out)
+    before_live_labelled, _ = replay(labelled)
+    before_live, _ = replay(held_out)
     print(f"shipped model, live chat: {before_live_labelled:.2f} of the messages to label and {before_live:.2f} of the held-out ones acted on as {INTENT}")
 
     agent = get_user_model().objects.create_superuser("bench-agent", "bench@example.com", "bench-pw-2026")
@@ -203,9 +205,11 @@ def main() -> None:
     candidate_dir = Path(settings.ASSISTANT_DATA_DIR) / candidate.path
     before = guard_figures(shipped, held_out)
     after = guard_figures(candidate_dir, held_out)
-    after_live = replay(held_out)
+    after_live, misses = replay(held_out)
     served = "the candidate" if candidate.status == "serving" else "the shipped model (the candidate failed the gate)"
     print(f"\nheld-out messages through the live chat after retraining (served: {served}): {before_live:.2f} -> {after_live:.2f}")
+    for text, intent in misses:
+        print(f"  still missed: {text!r} -> {intent}")
     print(f"\n{'set':<22} {'shipped':>8} {'candidate':>10} {'change (points)':>16}")
     for name in after:
         print(f"{name:<22} {before[name]:>8.4f} {after[name]:>10.4f} {100 * (after[name] - before[name]):>+16.1f}")
