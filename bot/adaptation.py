@@ -79,6 +79,11 @@ STOPWORDS = frozenset(
     "products product items item things general".split()
 )
 WORD = re.compile(r"[a-z0-9][a-z0-9'+-]*")
+# Words right before a verb: a word the classifier knows that follows one of these is no product
+# mention ("to watch", "i'll charge", "can you light"), however the shop names its kinds.
+VERB_BEFORE = re.compile(
+    r"(?:^|[^a-z0-9'])(?:to|i|i'll|we|you|they|can|could|will|would|should|must|might|lets|let's|gonna|wanna|don't|dont)\s+$"
+)
 
 # Japanese: the same three wordings (which product question; a plain request for a product).
 JA_AVAILABILITY = re.compile(
@@ -398,7 +403,8 @@ class Matcher:
     words it knows ("laptop", "android phone") it has already weighed, and such common nouns come
     in messages the shop cannot serve too ("can you fix my laptop screen"); so they count when the
     message also asks for a product in its wording, is a bare mention, or the model is not sure
-    it is out of scope (adapt's `unsure`). Japanese terms are all of the first kind.
+    it is out of scope (adapt's `unsure`), and never as a verb ("a good movie to watch").
+    Japanese terms are all of the first kind.
     """
 
     product_terms: re.Pattern | None  # terms the classifier cannot know: enough on their own
@@ -437,7 +443,7 @@ class Matcher:
         normal = _normal(text)
         if (self.product_terms and self.product_terms.search(normal)) or asks.search(text):
             return True
-        if not (self.known_terms and self.known_terms.search(normal)):
+        if not (self.known_terms and any(not _verb_use(normal, m.start()) for m in self.known_terms.finditer(normal))):
             return False
         return unsure or bool(availability.search(text) or recommendation.search(text)) or _bare(normal)
 
@@ -465,6 +471,12 @@ def model_words() -> frozenset[str]:
         except (OSError, ValueError, KeyError, TypeError):
             _model_words = frozenset()
     return _model_words
+
+
+def _verb_use(text: str, start: int) -> bool:
+    """Whether the English word at `start` follows "to", a modal or a subject pronoun: a verb
+    ("a good movie to watch", "can i charge it overnight"), not a product of the shop."""
+    return bool(VERB_BEFORE.search(text[max(0, start - 16):start]))
 
 
 def _bare(text: str) -> bool:

@@ -265,3 +265,13 @@ def test_a_format_1_file_is_read_as_english_and_adapts_no_japanese(tiny_shop):
     path.write_text(json.dumps({"format": 99, "languages": {"en": {"kinds": ["dog beds"]}}}))
     adaptation.reset()
     assert adaptation.adapt(_unsure("do you have dog beds")).intent == OUT_OF_SCOPE  # an unknown format: nothing
+
+
+def test_a_kind_the_model_knows_used_as_a_verb_is_no_product_mention():
+    matcher = adaptation.Matcher.from_vocabulary({"kinds": ["watches", "lights"], "title_words": [], "names": [], "vendors": []})
+    assert matcher.known_terms is not None and matcher.product_terms is None  # words the classifier knows
+    for text in ("whats a good movie to watch tonight", "can you watch my kids", "i'll light a candle", "we watch football"):
+        assert not matcher.mentions_product(text), text
+    for text in ("do you have a good watch for running", "which watch is best for swimming", "watches",
+                 "any watch under 100 dollars", "i want to watch the sunset with a good watch"):
+        assert matcher.mentions_product(text, unsure=False), text
