@@ -323,7 +323,7 @@ RETRAIN_DISTILL = env_bool("RETRAIN_DISTILL", default=True)
 # bot.training.warm_start), not from the base model: it begins where serving is and moves only as
 # far as the new labels pull it. Off, or when the serving artifact cannot be read back, the base model.
 RETRAIN_WARM_START = env_bool("RETRAIN_WARM_START", default=True)
-# Rehearsal, with a warm start: every agent label RETRAIN_AGENT_REPEAT times and a stratified
+# Rehearsal, with a warm start: every agent label RETRAIN_AGENT_REPEAT times (numbers drawn again) and a stratified
 # sample of RETRAIN_REPLAY of the other training examples, learnt as the serving model reads them
 # (RETRAIN_WARM_DISTILL_WEIGHT: 1, its readings only), instead of the whole training split again.
 # RETRAIN_REPLAY=0 trains on the whole split (the recipe of a run from the base model).

@@ -9,9 +9,10 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -155,9 +156,19 @@ def focused(example, config: TrainConfig) -> bool:
     return example.source == "agent" or any(example.source == f or example.source.startswith(f + ":") for f in config.focus)
 
 
+NUMBER = re.compile(r"\d{3,}")
+
+
+def _other_numbers(example, rng: random.Random):
+    """A repeat of a label with its numbers (order, parcel, phone) drawn again, digit for digit:
+    the label teaches the wording, not the one order number an agent happened to see."""
+    text = NUMBER.sub(lambda m: "".join(rng.choice("0123456789") for _ in m.group()), example.text)
+    return replace(example, text=text) if text != example.text else example
+
+
 def _replay_sample(train: list, config: TrainConfig, log) -> list:
-    """Every agent label / focused example (agent_repeat times) and a stratified sample of
-    `replay` other examples."""
+    """Every agent label / focused example (agent_repeat times: once as it is, then with its
+    numbers drawn again) and a stratified sample of `replay` other examples."""
     from collections import defaultdict
 
     agent = [ex for ex in train if focused(ex, config)]
@@ -172,7 +183,7 @@ def _replay_sample(train: list, config: TrainConfig, log) -> list:
         pool = by_intent[intent]
         k = min(len(pool), max(1, round(config.replay * len(pool) / max(1, others))))
         sample += rng.sample(pool, k)
-    out = sample + agent * max(1, config.agent_repeat)
+    out = sample + agent + [_other_numbers(ex, rng) for _ in range(max(1, config.agent_repeat) - 1) for ex in agent]
     rng.shuffle(out)
     log(f"rehearsal: {len(sample)} of {others} examples and {len(agent)} agent label(s) or focused example(s) x{max(1, config.agent_repeat)}")
     return out
@@ -185,7 +196,6 @@ def _ancestor_splits(splits, ancestor: Path, config: TrainConfig, log):
     other message goes to train, except the focused (new) examples, which keep the dev and test
     share this run gave them. Without those files, the splits as they are."""
     from collections import Counter
-    from dataclasses import replace
 
     try:
         old_dev, old_test = ds.read_jsonl(ancestor / "dev.jsonl"), ds.read_jsonl(ancestor / "test.jsonl")

@@ -144,6 +144,21 @@ def test_rehearsal_keeps_every_agent_label_repeated_and_a_stratified_sample_of_t
     assert _replay_sample(train, config, lines.append) == sample  # seeded: the same run gives the same sample
 
 
+def test_a_repeated_label_keeps_its_wording_and_draws_its_numbers_again(tmp_path):
+    import re
+
+    from bot.training.dataset import Example
+    from bot.training.trainer import TrainConfig, _replay_sample
+
+    label = Example(text="pls share AWB for order NW-10042 by 5pm", intent="track_order", source="agent", group="m1")
+    config = TrainConfig(output=tmp_path, shared_dir=tmp_path, replay=0, agent_repeat=8)
+    copies = [ex.text for ex in _replay_sample([label], config, lambda line: None)]
+    assert len(copies) == 8 and label.text in copies
+    assert all(re.fullmatch(r"pls share AWB for order NW-\d{5} by 5pm", text) for text in copies)
+    assert len(set(copies)) > 4  # not eight copies of one order number
+    assert {ex.intent for ex in _replay_sample([label], config, lambda line: None)} == {"track_order"}
+
+
 def test_a_focused_source_is_kept_whole_and_repeated_like_agent_labels(tmp_path):
     from bot.training.dataset import Example
     from bot.training.trainer import TrainConfig, _replay_sample, focused

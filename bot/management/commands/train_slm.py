@@ -44,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--focus", action="append", default=[], metavar="SOURCE",
                             help="examples of this source (e.g. own:more_voices, a file of bot/data/intents) are learnt as labelled, "
                                  "never distilled, and repeated --agent-repeat times in rehearsal, like agents' labels; repeatable")
-        parser.add_argument("--agent-repeat", type=int, default=1, help="in rehearsal, how often each agent label or focused example is seen")
+        parser.add_argument("--agent-repeat", type=int, default=1, help="in rehearsal, how often each agent label or focused example is seen (the repeats with their numbers drawn again)")
         parser.add_argument("--no-eval", action="store_true", help="skip the evaluation report")
         parser.add_argument("--promote", action="store_true", help="copy the new artifact to SLM_ARTIFACT_DIR when it is better")
 
