@@ -404,11 +404,14 @@ class Matcher:
     in messages the shop cannot serve too ("can you fix my laptop screen"); so they count when the
     message also asks for a product in its wording, is a bare mention, or the model is not sure
     it is out of scope (adapt's `unsure`), and never as a verb ("a good movie to watch").
-    Japanese terms are all of the first kind.
+    Japanese terms are all of the first kind. An article's tags the same way: a phrase ("power
+    bank", "same day dispatch") or a word the classifier cannot know ("klarna") names the article;
+    one word it knows ("android", "flight") only in a bare mention or when the model is unsure
+    ("how do i root my android phone" is not the compatibility article's question).
     """
 
     product_terms: re.Pattern | None  # terms the classifier cannot know: enough on their own
-    article_terms: list[tuple[re.Pattern, str]]
+    article_terms: list[tuple[re.Pattern | None, re.Pattern | None, str]]  # (strong tags, one-known-word tags, intent)
     language: str = SOURCE_LANGUAGE
     known_terms: re.Pattern | None = None  # terms of words the classifier knows: with more evidence
 
@@ -431,9 +434,10 @@ class Matcher:
             intent = article.get("intent")
             if not intent:
                 continue
-            pattern = _alternation({_normal(t) for t in article.get("tags", []) if _matchable(_normal(t))})
-            if pattern is not None:
-                article_terms.append((pattern, intent))
+            tags = {_normal(t) for t in article.get("tags", []) if _matchable(_normal(t))}
+            weak = {t for t in tags if not is_cjk(t) and known_words and len(WORD.findall(t)) == 1 and WORD.findall(t)[0] in known_words}
+            if tags:
+                article_terms.append((_alternation(tags - weak), _alternation(weak), intent))
         return cls(product, article_terms, language, _alternation(known))
 
     def mentions_product(self, text: str, *, unsure: bool = True) -> bool:
@@ -447,10 +451,13 @@ class Matcher:
             return False
         return unsure or bool(availability.search(text) or recommendation.search(text)) or _bare(normal)
 
-    def article_intent(self, text: str) -> str | None:
+    def article_intent(self, text: str, *, unsure: bool = True) -> str | None:
+        """The intent of the first article the message names (see the class for the tags' two
+        strengths; `unsure` as in mentions_product)."""
         text = _normal(text)
-        for pattern, intent in self.article_terms:
-            if pattern.search(text):
+        weak_counts = unsure or _bare(text)
+        for strong, weak, intent in self.article_terms:
+            if (strong and strong.search(text)) or (weak_counts and weak and weak.search(text)):
                 return intent
         return None
 
@@ -582,8 +589,8 @@ def adapt(understanding: Understanding) -> Understanding:
     if probabilities.get(OUT_OF_SCOPE, 0.0) > settings.ASSISTANT_ADAPT_MAX_OUT_OF_SCOPE:
         return understanding  # the shop chose to trust the model's certainty over a shop word
     text = understanding.text
-    intent = matcher.article_intent(text)
     unsure = probabilities.get(OUT_OF_SCOPE, 0.0) <= settings.ASSISTANT_ADAPT_KNOWN_MAX_OUT_OF_SCOPE
+    intent = matcher.article_intent(text, unsure=unsure)
     if intent is None and matcher.mentions_product(text, unsure=unsure):
         intent = product_intent(text, understanding.top, understanding.language)
     if intent is None:

@@ -275,3 +275,19 @@ def test_a_kind_the_model_knows_used_as_a_verb_is_no_product_mention():
     for text in ("do you have a good watch for running", "which watch is best for swimming", "watches",
                  "any watch under 100 dollars", "i want to watch the sunset with a good watch"):
         assert matcher.mentions_product(text, unsure=False), text
+
+
+def test_an_article_tag_of_one_word_the_model_knows_needs_the_same_further_evidence():
+    article = {"title": "Will it work with my phone?", "topic": "products", "intent": "product_info",
+               "tags": ["compatible", "android", "works with", "klarna"]}
+    matcher = adaptation.Matcher.from_vocabulary({"kinds": [], "title_words": [], "names": [], "vendors": [], "articles": [article]})
+    words = adaptation.model_words()
+    assert {"android", "compatible"} <= words and "klarna" not in words
+    # One known word, in a message the model is sure it cannot serve: not the article's question.
+    assert matcher.article_intent("how do i root my android phone", unsure=False) is None
+    # The same word when the model is unsure, or alone: the article.
+    assert matcher.article_intent("how do i root my android phone", unsure=True) == "product_info"
+    assert matcher.article_intent("Android?", unsure=False) == "product_info"
+    # A phrase, or a word the model cannot know, names the article however sure the model is.
+    assert matcher.article_intent("the cable works with my old laptop i hope", unsure=False) == "product_info"
+    assert matcher.article_intent("can i split the payment with klarna over three months", unsure=False) == "product_info"
