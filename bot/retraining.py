@@ -124,7 +124,7 @@ def shop_held_out_labels() -> list:
     from .training import dataset as ds
 
     labels = json.loads((Path(settings.SLM_ARTIFACT_DIR) / "labels.json").read_text(encoding="utf-8"))
-    return ds.load_agent_labelled(labels, holdout_percent=settings.RETRAIN_HOLDOUT_PERCENT, held_out=True)
+    return ds.load_agent_labelled(labels, language="en", holdout_percent=settings.RETRAIN_HOLDOUT_PERCENT, held_out=True)
 
 
 def accuracy_on(classifier, examples: list) -> dict:

@@ -271,11 +271,15 @@ def agent_label_held_out(pk: int, percent: int) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < percent
 
 
-def load_agent_labelled(labels: list[str], *, holdout_percent: int = 0, held_out: bool = False) -> list[Example]:
+def load_agent_labelled(labels: list[str], *, language: str | None = None, holdout_percent: int = 0,
+                        held_out: bool = False) -> list[Example]:
     """Shopper messages labelled by agents (bot.models.TrainingExample); none when the table is absent.
 
-    With holdout_percent, the training share (default) or, with held_out=True, the held-out share
-    (agent_label_held_out). A training row whose text is also a held-out row's is left out too.
+    `language`: only the messages that language's classifier reads (bot.slm.classifier_language:
+    the text's script, else its conversation's language), so a Japanese label never trains or
+    judges the English model. With holdout_percent, the training share (default) or, with
+    held_out=True, the held-out share (agent_label_held_out). A training row whose text is also a
+    held-out row's is left out too.
     """
     try:
         from django.db import connection
@@ -285,13 +289,17 @@ def load_agent_labelled(labels: list[str], *, holdout_percent: int = 0, held_out
 
         if TrainingExample._meta.db_table not in connection.introspection.table_names():
             return []
-        rows = list(TrainingExample.objects.values_list("pk", "text", "intent"))
+        rows = list(TrainingExample.objects.values_list("pk", "text", "intent", "conversation__language"))
     except (ImportError, DatabaseError, RuntimeError, ImproperlyConfigured):
         return []
+    if language is not None:
+        from bot.slm import classifier_language
+
+        rows = [row for row in rows if classifier_language(row[1] or "", row[3]) == language]
     known = set(labels)
     examples = [
         (pk, Example(" ".join(text.split()), intent, "agent", f"agent:{pk}"))
-        for pk, text, intent in rows
+        for pk, text, intent, _ in rows
         if intent in known and text and text.strip()
     ]
     if holdout_percent <= 0:
@@ -458,7 +466,7 @@ def build_splits(
     if open_shop:
         own += load_open_shop_examples(shared_dir, seed=seed)
     clinc = load_clinc_train(shared_dir, rng)
-    agent = load_agent_labelled(labels, holdout_percent=agent_holdout_percent) if include_agent_labels else []
+    agent = load_agent_labelled(labels, language="en", holdout_percent=agent_holdout_percent) if include_agent_labels else []
 
     unknown = {ex.intent for ex in bitext + own + clinc} - set(labels)
     if unknown:

@@ -186,7 +186,10 @@ def japanese_style(text: str, intent: str, rng: random.Random, vocab: ds.Vocabul
 
 
 def build_splits(*, shared_dir: Path, seed: int = 13, own_min_per_intent: int = 160, dev: float = 0.1,
-                 test: float = 0.1, max_per_intent: int | None = None, intents_dir: Path | None = None) -> ds.Splits:
+                 test: float = 0.1, max_per_intent: int | None = None, intents_dir: Path | None = None,
+                 include_agent_labels: bool = True) -> ds.Splits:
+    """The written Japanese examples, split by group, the train split balanced and restyled; plus
+    the agents' labels of Japanese messages (all to training, twice, as the English ones)."""
     rng = random.Random(seed)
     labels = ds.load_labels(shared_dir)
     vocab = load_vocabulary()
@@ -223,6 +226,9 @@ def build_splits(*, shared_dir: Path, seed: int = 13, own_min_per_intent: int = 
         balanced += [ds.Example(japanese_style(ex.text, intent, rng, vocab), intent, ex.source, ex.group)
                      for ex in items if rng.random() < 0.5]
     train = [ex for ex in balanced if normalise(ex.text) not in held_out]
+    agent = ds.load_agent_labelled(labels, language="ja") if include_agent_labels else []
+    agent = [ex for ex in agent if normalise(ex.text) not in held_out]
+    train += [ex for ex in agent for _ in range(2)]
 
     if max_per_intent:
         def cap(part):
@@ -241,6 +247,7 @@ def build_splits(*, shared_dir: Path, seed: int = 13, own_min_per_intent: int = 
         "sources": dict(Counter(ex.source.split(":")[0] for ex in pool)),
         "own_examples": len(own),
         "dropped_as_eval_sentences": dropped,
+        "agent_labelled": len(agent),
         "train": len(train),
         "dev": len(dev_part),
         "test": len(test_part),

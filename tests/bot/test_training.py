@@ -98,6 +98,32 @@ def test_agent_labelled_examples_go_into_training(shared_dir):
     assert not any(ex.source == "agent" for ex in splits.dev + splits.test)
 
 
+@pytest.mark.django_db
+def test_an_agents_label_trains_the_classifier_of_its_messages_language_only(shared_dir):
+    """One deployment, two classifiers: a label of a Japanese message must never train (or judge)
+    the English model, whose tokenizer reads Japanese as unknown pieces, and it does train the
+    Japanese one. A message of digits alone belongs to its conversation's language."""
+    from bot.models import Conversation, TrainingExample
+    from bot.training import japanese
+
+    japanese_chat = Conversation.objects.create(language="ja")
+    TrainingExample.objects.create(text="where's me parcel mate", intent="track_order")
+    TrainingExample.objects.create(text="荷物まだー？", intent="track_order")
+    TrainingExample.objects.create(text="１２３４５", intent="track_order", conversation=japanese_chat)
+    labels = ds.load_labels(shared_dir)
+    assert [ex.text for ex in ds.load_agent_labelled(labels, language="en")] == ["where's me parcel mate"]
+    assert sorted(ex.text for ex in ds.load_agent_labelled(labels, language="ja")) == sorted(["荷物まだー？", "１２３４５"])
+    assert len(ds.load_agent_labelled(labels)) == 3  # no language: every label (the review queue's view)
+
+    english = ds.build_splits(shared_dir=shared_dir)
+    assert {ex.text for ex in english.train if ex.source == "agent"} == {"where's me parcel mate"}
+    ja = japanese.build_splits(shared_dir=shared_dir)
+    agent = [ex.text for ex in ja.train if ex.source == "agent"]
+    assert sorted(agent) == sorted(["荷物まだー？", "１２３４５"] * 2) and ja.stats["agent_labelled"] == 2
+    assert not any(ex.source == "agent" for ex in ja.dev + ja.test)
+    assert not any(ex.source == "agent" for ex in japanese.build_splits(shared_dir=shared_dir, include_agent_labels=False).train)
+
+
 @pytest.mark.slow
 @pytest.mark.django_db
 def test_training_end_to_end_on_a_tiny_subset_gives_a_working_artifact(shared_dir, tmp_path):
