@@ -276,11 +276,20 @@ def _run_in_thread(job_id: int) -> None:
         close_old_connections()
 
 
+def _english_labels_since(when) -> bool:
+    """Whether an agent labelled (or labelled again) a message the English classifier reads since `when`."""
+    from bot.slm import classifier_language
+
+    rows = TrainingExample.objects.filter(labelled_at__gt=when).values_list("text", "conversation__language")
+    return any(classifier_language(text or "", language) == "en" for text, language in rows.iterator())
+
+
 def retrain_scheduled() -> RetrainJob | None:
-    """The shop's schedule (Celery beat): retrain when labels came in since the last run; never a second one."""
+    """The shop's schedule (Celery beat): retrain when labels the English model learns came in (or
+    were changed) since the last run; never a second one."""
     last = RetrainJob.objects.exclude(status=RetrainJob.Status.RUNNING).order_by("-started_at").first()
-    if last is not None and not TrainingExample.objects.filter(created_at__gt=last.started_at).exists():
-        logger.info("scheduled retraining skipped: no new labels since job %s", last.pk)
+    if last is not None and not _english_labels_since(last.started_at):
+        logger.info("scheduled retraining skipped: no new labels of English messages since job %s", last.pk)
         return None
     try:
         return retrain_start(shadow=settings.RETRAIN_SHADOW, trigger="schedule")

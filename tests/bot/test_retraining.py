@@ -255,9 +255,14 @@ def test_a_scheduled_run_is_skipped_without_new_labels(no_enqueue, data_dir):
     from django.core.cache import cache
 
     cache.delete(retraining.LOCK_KEY)
-    TrainingExample.objects.create(text="zorblax", intent="track_order", created_at=timezone.now() - timedelta(days=2))
+    two_days_ago = timezone.now() - timedelta(days=2)
+    old = TrainingExample.objects.create(text="zorblax", intent="track_order", created_at=two_days_ago, labelled_at=two_days_ago)
     RetrainJob.objects.create(status="succeeded", started_at=timezone.now() - timedelta(days=1))
     assert retraining.retrain_scheduled() is None
-    TrainingExample.objects.create(text="zorblax again", intent="track_order")
+    # A label of a Japanese message is for the Japanese model: no reason to retrain the English one.
+    TrainingExample.objects.create(text="荷物どこ？", intent="track_order")
+    assert retraining.retrain_scheduled() is None
+    # An English label given again (corrected) since the last run is.
+    TrainingExample.objects.filter(pk=old.pk).update(intent="track_refund", labelled_at=timezone.now())
     job = retraining.retrain_scheduled()
     assert job is not None and job.trigger == "schedule"
