@@ -38,20 +38,26 @@ def shadow_active() -> bool:
 def shadow_compare(*, message_id: int) -> bool | None:
     """Classify a stored shopper message with the shadow model and record whether it agrees with
     what the serving model understood (the intent stored on the message, after the same
-    catalogue adaptation). None when no version is in shadow or the message was not understood."""
+    catalogue adaptation). None when no version is in shadow, the message was not understood, or
+    another language's classifier read it (versions are of the retrained English model)."""
     from .adaptation import adapt
     from .models import Message
     from .retraining import shadow_record
+    from .slm import RETRAINED_LANGUAGE, classifier_language
     from .slm.gazetteer import cached_catalog_gazetteer
 
     loaded = shadow_classifier()
     if loaded is None:
         return None
     version_id, classifier = loaded
-    row = Message.objects.filter(pk=message_id, sender=Message.Sender.SHOPPER).values_list("text", "intent").first()
-    if row is None or not row[1]:
+    row = (
+        Message.objects.filter(pk=message_id, sender=Message.Sender.SHOPPER)
+        .values_list("text", "intent", "conversation__language")
+        .first()
+    )
+    if row is None or not row[1] or classifier_language(row[0], row[2]) != RETRAINED_LANGUAGE:
         return None
-    text, served_intent = row
+    text, served_intent, _ = row
     shadow_intent = adapt(classifier.classify(text, gazetteer=cached_catalog_gazetteer())).intent
     agreed = shadow_intent == served_intent
     shadow_record(version_id=version_id, agreed=agreed)

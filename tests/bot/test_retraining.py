@@ -235,6 +235,11 @@ def test_shadow_agreement_is_counted_against_what_the_serving_model_understood(d
     retraining.shadow_start(version=version)
     assert shadow_compare(message_id=agree.pk) is True
     assert shadow_compare(message_id=differ.pk) is False
+    # The Japanese classifier read these: the English candidate has no say on them.
+    japanese = Conversation.objects.create(language="ja")
+    for text in ("注文した荷物はどこですか", "１２３４５"):
+        message = Message.objects.create(conversation=japanese, sender="shopper", text=text, intent="track_order")
+        assert shadow_compare(message_id=message.pk) is None
     version.refresh_from_db()
     assert (version.shadow_messages, version.shadow_agreements, version.shadow_agreement) == (2, 1, 0.5)
     retraining.shadow_stop()
