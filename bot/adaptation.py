@@ -404,7 +404,9 @@ class Matcher:
     in messages the shop cannot serve too ("can you fix my laptop screen"); so they count when the
     message also asks for a product in its wording, is a bare mention, or the model is not sure
     it is out of scope (adapt's `unsure`), and never as a verb ("a good movie to watch").
-    Japanese terms are all of the first kind. An article's tags the same way: a phrase ("power
+    In Japanese, where no vocabulary tells a name from a word, product kinds (translated category
+    names: "犬用ベッド", "キャップ") are of the second kind and the words of product names, vendors
+    and tags of the first. An article's English tags the same way: a phrase ("power
     bank", "same day dispatch") or a word the classifier cannot know ("klarna") names the article;
     one word it knows ("android", "flight") only in a bare mention or when the model is unsure
     ("how do i root my android phone" is not the compatibility article's question).
@@ -420,14 +422,17 @@ class Matcher:
         """`source`: the original language's vocabulary, whose product terms a translated
         language's messages may also name ("Snooze Denはありますか")."""
         terms: set[str] = set()
+        ja_kinds: set[str] = set()  # Japanese product kinds: category names, everyday nouns ("キャップ", "寝具")
         for section in (vocabulary, source or {}):
             for term in section.get("kinds", []) + section.get("title_words", []):
                 terms |= {term} if is_cjk(term) else _forms(term)
+            ja_kinds |= {term for term in section.get("kinds", []) if is_cjk(term)}
             terms |= {_normal(n) for n in section.get("names", [])}
             terms |= {_normal(v) for v in section.get("vendors", []) if len(v) >= 3}
         terms = {t for t in terms if _matchable(t)}
         known_words = model_words()
         known = {t for t in terms if not is_cjk(t) and known_words and all(w in known_words for w in WORD.findall(t))}
+        known |= (ja_kinds & terms) - {_normal(n) for n in vocabulary.get("names", [])} - set(vocabulary.get("title_words", []))
         product = _alternation(terms - known)
         article_terms = []
         for article in vocabulary.get("articles", []):

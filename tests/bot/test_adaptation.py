@@ -291,3 +291,20 @@ def test_an_article_tag_of_one_word_the_model_knows_needs_the_same_further_evide
     # A phrase, or a word the model cannot know, names the article however sure the model is.
     assert matcher.article_intent("the cable works with my old laptop i hope", unsure=False) == "product_info"
     assert matcher.article_intent("can i split the payment with klarna over three months", unsure=False) == "product_info"
+
+
+def test_a_japanese_product_kind_in_a_message_the_model_is_sure_it_cannot_serve_needs_more_evidence(tiny_shop):
+    """Japanese kinds (translated category names: 犬用ベッド, キャップ) are everyday nouns; the words
+    of the shop's own product names are not. The same two strengths as English words the model
+    knows and names it cannot know."""
+    _translate_to_japanese()
+    _adapt()
+
+    def sure(text, probability=0.99):
+        return adaptation.adapt(replace(_sure_out_of_scope(text, probability), language="ja")).intent
+
+    assert sure("犬用ベッドの洗い方の動画を作ってくれませんか") == OUT_OF_SCOPE  # a kind alone, sure: no
+    assert sure("犬用ベッドはありますか") == "product_availability"  # ... asked for in its wording
+    assert sure("犬用ベッド") == "product_info"  # ... or a bare mention
+    assert sure("犬用ベッドの洗い方の動画を作ってくれませんか", 0.6) != OUT_OF_SCOPE  # ... or the model was unsure
+    assert sure("スヌーズデンの洗い方の動画を作ってくれませんか") != OUT_OF_SCOPE  # a word of a product's own name
