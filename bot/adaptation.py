@@ -440,7 +440,7 @@ class Matcher:
             if not intent:
                 continue
             tags = {_normal(t) for t in article.get("tags", []) if _matchable(_normal(t))}
-            weak = {t for t in tags if not is_cjk(t) and known_words and len(WORD.findall(t)) == 1 and WORD.findall(t)[0] in known_words}
+            weak = {t for t in tags if _one_known_word(t, known_words)}
             if tags:
                 article_terms.append((_alternation(tags - weak), _alternation(weak), intent))
         return cls(product, article_terms, language, _alternation(known))
@@ -483,6 +483,12 @@ def model_words() -> frozenset[str]:
         except (OSError, ValueError, KeyError, TypeError):
             _model_words = frozenset()
     return _model_words
+
+
+def _one_known_word(term: str, known_words: frozenset[str]) -> bool:
+    """An English term of a single word the classifier knows ("android"): as a tag, little on its own."""
+    words = WORD.findall(term)
+    return not is_cjk(term) and len(words) == 1 and words[0] in known_words
 
 
 def _verb_use(text: str, start: int) -> bool:
