@@ -237,7 +237,7 @@ class RetrainJob(models.Model):
     message = models.TextField(blank=True)
     shadow = models.BooleanField(default=False)  # the candidate goes into shadow instead of serving at once
     trigger = models.CharField(max_length=20, default="admin")  # admin, schedule, command
-    labels_seen = models.PositiveIntegerField(default=0)  # the TrainingExample rows it read
+    labels_seen = models.PositiveIntegerField(default=0)  # the TrainingExample rows it read (English messages)
     candidate = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     started_at = models.DateTimeField(default=timezone.now)

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from django.conf import settings
 from django.core.cache import cache
@@ -276,12 +276,18 @@ def _run_in_thread(job_id: int) -> None:
         close_old_connections()
 
 
-def _english_labels_since(when) -> bool:
-    """Whether an agent labelled (or labelled again) a message the English classifier reads since `when`."""
+def _english_labels(rows) -> Iterator[bool]:
+    """For each TrainingExample row, whether the English classifier reads its message (and so
+    retraining learns it): the language the serving code would pick for it."""
     from bot.slm import classifier_language
 
-    rows = TrainingExample.objects.filter(labelled_at__gt=when).values_list("text", "conversation__language")
-    return any(classifier_language(text or "", language) == "en" for text, language in rows.iterator())
+    for text, language in rows.values_list("text", "conversation__language").iterator():
+        yield classifier_language(text or "", language) == "en"
+
+
+def _english_labels_since(when) -> bool:
+    """Whether an agent labelled (or labelled again) a message the English classifier reads since `when`."""
+    return any(_english_labels(TrainingExample.objects.filter(labelled_at__gt=when)))
 
 
 def retrain_scheduled() -> RetrainJob | None:
@@ -418,9 +424,10 @@ def _train_and_judge(job: RetrainJob, work: Path, progress: _Progress) -> ModelV
         config.init_from = serving_dir
         config.replay, config.agent_repeat = settings.RETRAIN_REPLAY, settings.RETRAIN_AGENT_REPEAT
         config.warm_learning_rate = settings.RETRAIN_WARM_LEARNING_RATE
+        config.warm_freeze = settings.RETRAIN_WARM_FREEZE
         if settings.RETRAIN_DISTILL:
             config.warm_distill_weight = settings.RETRAIN_WARM_DISTILL_WEIGHT
-    labels_seen = TrainingExample.objects.count()
+    labels_seen = sum(_english_labels(TrainingExample.objects.all()))  # the labels this (English) retraining reads
     RetrainJob.objects.filter(pk=job.pk).update(labels_seen=labels_seen, epochs=config.epochs)
     progress("data", force=True)
     artifact = train(

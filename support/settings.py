@@ -330,7 +330,10 @@ RETRAIN_WARM_START = env_bool("RETRAIN_WARM_START", default=True)
 RETRAIN_REPLAY = int(os.environ.get("RETRAIN_REPLAY", "6000"))
 RETRAIN_AGENT_REPEAT = int(os.environ.get("RETRAIN_AGENT_REPEAT", "8"))
 RETRAIN_WARM_DISTILL_WEIGHT = float(os.environ.get("RETRAIN_WARM_DISTILL_WEIGHT", "1"))
-RETRAIN_WARM_LEARNING_RATE = float(os.environ.get("RETRAIN_WARM_LEARNING_RATE", "8e-5"))
+RETRAIN_WARM_LEARNING_RATE = float(os.environ.get("RETRAIN_WARM_LEARNING_RATE", "1.2e-4"))
+# With a warm start, the embeddings and the encoder's bottom RETRAIN_WARM_FREEZE layers stay as serving
+# has them: only the top layers and the head learn the new labels (0: every layer learns).
+RETRAIN_WARM_FREEZE = int(os.environ.get("RETRAIN_WARM_FREEZE", "4"))
 RETRAIN_DISTILL_WEIGHT = float(os.environ.get("RETRAIN_DISTILL_WEIGHT", "0.5"))
 RETRAIN_BATCH_SIZE = int(os.environ.get("RETRAIN_BATCH_SIZE", "32"))
 RETRAIN_THREADS = int(os.environ.get("RETRAIN_THREADS", "2"))

@@ -73,6 +73,7 @@ class TrainConfig:
     # that fails falls back to the whole recipe of a run from the base model).
     warm_learning_rate: float | None = None
     warm_distill_weight: float | None = None
+    warm_freeze: int = 0  # with a warm start: the embeddings and the encoder's bottom N layers stay as they were
     teacher: str = ""  # an artifact folder whose model's logits the student also learns from (distillation; not on agent labels)
     distill_weight: float = 0.5  # share of the distillation loss (the rest is cross-entropy on the labels)
     distill_temperature: float = 2.0
@@ -138,6 +139,18 @@ def _keep_bottom_layers(model, n: int) -> None:
         raise ValueError(f"--layers must be between 1 and {len(encoder.layer)}")
     encoder.layer = encoder.layer[:n]
     model.config.num_hidden_layers = n
+
+
+def _freeze_bottom(model, n: int) -> int:
+    """Keep the embeddings and the encoder's bottom n layers as they are (at most all but the top
+    one): only the top layers and the head learn, so what the network reads from the words is not
+    relearnt from a few labels. Returns how many layers were frozen."""
+    layers = model.base_model.encoder.layer
+    n = max(0, min(n, len(layers) - 1))
+    for module in [model.base_model.embeddings, *layers[:n]] if n else []:
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
+    return n
 
 
 def recipe(config: TrainConfig, *, warmed: bool) -> tuple[float, float, float]:
@@ -328,12 +341,15 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
     teacher_logits = _teacher_logits(config, labels, [ex.text for ex in training], log) if config.teacher else None
     if teacher_logits is not None:
         taught_tensor = torch.tensor([not focused(ex, config) for ex in training])
+    frozen = _freeze_bottom(model, config.warm_freeze) if warm_from and config.warm_freeze else 0
+    if frozen:
+        log(f"warm start: the embeddings and the bottom {frozen} of {model.config.num_hidden_layers} layers frozen")
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
     head = ("pooler.", "classifier.")
     learning_rate, head_lr, distill_weight = recipe(config, warmed=bool(warm_from))
     params = []
     for is_head, lr in ((False, learning_rate), (True, head_lr)):
-        named = [(n, p) for n, p in model.named_parameters() if any(h in n for h in head) == is_head]
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad and any(h in n for h in head) == is_head]
         params += [
             {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": config.weight_decay, "lr": lr},
             {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0, "lr": lr},
@@ -408,7 +424,8 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
         "base_model_path": base_model_description(config, base)[1],
         "language": config.language,
         "warm_start": warm_from,  # the artifact version the run started from ("": the base model)
-        "recipe": {"learning_rate": learning_rate, "head_learning_rate": head_lr, "distill_weight": distill_weight},  # as applied
+        "recipe": {"learning_rate": learning_rate, "head_learning_rate": head_lr, "distill_weight": distill_weight,
+                   "frozen_layers": frozen},  # as applied
         "model_file": "model.onnx",
         "quantization": "int8 dynamic, per-channel, MatMulConstBOnly, MatMul+Gather"
         + (f"; in float: {', '.join(KEEP_FLOAT)}" if KEEP_FLOAT else "; every weight MatMul in int8"),

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bot import retraining
-from bot.models import ModelVersion, RetrainJob, TrainingExample
+from bot.models import Conversation, ModelVersion, RetrainJob, TrainingExample
 from bot.retraining import GUARD_SETS, SHOP_SET, RetrainRefused, gate_decide
 from bot.slm import get_classifier, reset_classifier
 from bot.training import dataset as ds
@@ -222,7 +222,7 @@ def test_a_promoted_version_whose_files_vanished_does_not_break_the_chat(data_di
 
 @pytest.mark.django_db
 def test_shadow_agreement_is_counted_against_what_the_serving_model_understood(data_dir, settings):
-    from bot.models import Conversation, Message
+    from bot.models import Message
     from bot.shadow import shadow_compare
 
     settings.SLM_VERSION_CHECK_SECONDS = 0
@@ -271,3 +271,14 @@ def test_a_scheduled_run_is_skipped_without_new_labels(no_enqueue, data_dir):
     TrainingExample.objects.filter(pk=old.pk).update(intent="track_refund", labelled_at=timezone.now())
     job = retraining.retrain_scheduled()
     assert job is not None and job.trigger == "schedule"
+
+
+@pytest.mark.django_db
+def test_a_job_counts_the_labels_the_english_model_learns_not_the_japanese_ones():
+    japanese = Conversation.objects.create(language="ja")
+    TrainingExample.objects.create(text="where is my parcel", intent="track_order")
+    TrainingExample.objects.create(text="AWB for order 12345 pls", intent="track_order")
+    TrainingExample.objects.create(text="荷物どこ？", intent="track_order")
+    # Digits alone in a Japanese conversation: the Japanese model reads them.
+    TrainingExample.objects.create(text="１２３４５", intent="track_order", conversation=japanese)
+    assert sum(retraining._english_labels(TrainingExample.objects.all())) == 2

@@ -138,6 +138,8 @@ def test_messages_the_bot_gets_wrong_are_answered_right_after_agent_labels_a_ret
     assert trained["warm_start"] == json.loads((Path(settings.SLM_ARTIFACT_DIR) / "config.json").read_text(encoding="utf-8"))["version"]
     assert trained["training"]["replay"] == settings.RETRAIN_REPLAY and trained["training"]["agent_repeat"] == settings.RETRAIN_AGENT_REPEAT
     assert trained["recipe"]["learning_rate"] == settings.RETRAIN_WARM_LEARNING_RATE
+    # RETRAIN_WARM_FREEZE (4) on this 2-layer network: all but the top layer stay as serving has them.
+    assert trained["recipe"]["frozen_layers"] == min(settings.RETRAIN_WARM_FREEZE, 1) == 1
     assert retraining.gate_decide(candidate=report["candidate"], serving=report["serving"], tolerance=0.005) == (candidate.gate_passed, candidate.gate_reason)
     print(f"\ntiny retrain: {seconds:.0f} s; gate passed={candidate.gate_passed}: {candidate.gate_reason}")
 

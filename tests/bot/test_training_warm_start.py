@@ -216,3 +216,20 @@ def test_a_warm_start_that_fails_trains_with_the_base_models_whole_recipe(tmp_pa
     assert recipe(config, warmed=False) == (8e-5, 8e-4, 0.5)
     plain = TrainConfig(output=tmp_path, shared_dir=tmp_path, learning_rate=8e-5, distill_weight=0.5)
     assert recipe(plain, warmed=True) == recipe(plain, warmed=False) == (8e-5, 8e-5, 0.5)
+
+
+def test_a_warm_start_freezes_the_embeddings_and_the_bottom_layers_and_always_lets_the_top_one_learn():
+    from bot.training.trainer import _freeze_bottom
+
+    def learning(model) -> set[str]:
+        return {name.split(".")[0] if not name.startswith("bert.") else ".".join(name.split(".")[1:4])
+                for name, p in model.named_parameters() if p.requires_grad}
+
+    model = tiny_bert(layers=3)
+    assert _freeze_bottom(model, 2) == 2
+    assert learning(model) == {"encoder.layer.2", "pooler.dense.weight", "pooler.dense.bias", "classifier"}
+    assert not any(p.requires_grad for p in model.bert.embeddings.parameters())
+    # More than the network has: all but the top layer (a tiny CI model with the shipped setting).
+    assert _freeze_bottom(tiny_bert(layers=3), 10) == 2
+    untouched = tiny_bert(layers=3)
+    assert _freeze_bottom(untouched, 0) == 0 and all(p.requires_grad for p in untouched.parameters())

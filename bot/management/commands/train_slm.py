@@ -45,6 +45,8 @@ class Command(BaseCommand):
                             help="examples of this source (e.g. own:more_voices, a file of bot/data/intents) are learnt as labelled, "
                                  "never distilled, and repeated --agent-repeat times in rehearsal, like agents' labels; repeatable")
         parser.add_argument("--agent-repeat", type=int, default=1, help="in rehearsal, how often each agent label or focused example is seen (the repeats with their numbers drawn again)")
+        parser.add_argument("--freeze", type=int, default=0,
+                            help="with --init-from: keep the embeddings and the bottom N encoder layers as they are (retraining: RETRAIN_WARM_FREEZE)")
         parser.add_argument("--no-eval", action="store_true", help="skip the evaluation report")
         parser.add_argument("--promote", action="store_true", help="copy the new artifact to SLM_ARTIFACT_DIR when it is better")
 
@@ -89,6 +91,7 @@ class Command(BaseCommand):
             replay=opts["replay"],
             focus=tuple(opts["focus"]),
             agent_repeat=opts["agent_repeat"],
+            warm_freeze=opts["freeze"],
             evaluate=not opts["no_eval"] or opts["promote"],
             language=opts["language"],
             vocabulary_pieces=opts["vocabulary_pieces"],
