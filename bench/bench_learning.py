@@ -1,6 +1,6 @@
 """The learning loop with the real model: 100 agent labels on a phrasing the shipped model misses.
 
-    .venv/bin/python bench/bench_learning.py            # about 10-15 minutes on the 2-core machine
+    .venv/bin/python bench/bench_learning.py            # about 5 minutes on the 2-core machine
 
 The phrasing: shoppers of the Indian market ask for their parcel's courier reference by the
 courier's own words (AWB, docket, consignment, waybill, LR number), which mean "track my order".
