@@ -202,6 +202,8 @@ def test_train_slm_refuses_a_rehearsal_without_an_ancestor_and_an_ancestor_that_
 
     with pytest.raises(CommandError, match="--replay rehearses a network that already knows the task"):
         call_command("train_slm", "--replay", "100", "--output", str(tmp_path / "out"))
+    with pytest.raises(CommandError, match="--freeze keeps the bottom layers of a network that already knows the task"):
+        call_command("train_slm", "--freeze", "4", "--output", str(tmp_path / "out"))
     with pytest.raises(CommandError, match="is not an SLM artifact folder"):
         call_command("train_slm", "--init-from", str(tmp_path), "--output", str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()

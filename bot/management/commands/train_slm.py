@@ -70,6 +70,8 @@ class Command(BaseCommand):
             raise CommandError(f"--init-from {opts['init_from']} is not an SLM artifact folder (no labels.json)")
         if opts["replay"] and not opts["init_from"]:
             raise CommandError("--replay rehearses a network that already knows the task: give --init-from")
+        if opts["freeze"] and not opts["init_from"]:
+            raise CommandError("--freeze keeps the bottom layers of a network that already knows the task: give --init-from")
         if opts["epochs"] < 1:
             raise CommandError("--epochs must be at least 1")
         config = TrainConfig(
