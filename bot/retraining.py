@@ -121,10 +121,11 @@ def shop_held_out_labels() -> list:
     """The share of the shop's labels (TrainingExample rows) that no retraining trains on."""
     import json
 
+    from .slm import RETRAINED_LANGUAGE
     from .training import dataset as ds
 
     labels = json.loads((Path(settings.SLM_ARTIFACT_DIR) / "labels.json").read_text(encoding="utf-8"))
-    return ds.load_agent_labelled(labels, language="en", holdout_percent=settings.RETRAIN_HOLDOUT_PERCENT, held_out=True)
+    return ds.load_agent_labelled(labels, language=RETRAINED_LANGUAGE, holdout_percent=settings.RETRAIN_HOLDOUT_PERCENT, held_out=True)
 
 
 def accuracy_on(classifier, examples: list) -> dict:
@@ -279,10 +280,10 @@ def _run_in_thread(job_id: int) -> None:
 def _english_labels(rows) -> Iterator[bool]:
     """For each TrainingExample row, whether the English classifier reads its message (and so
     retraining learns it): the language the serving code would pick for it."""
-    from bot.slm import classifier_language
+    from bot.slm import RETRAINED_LANGUAGE, classifier_language
 
     for text, language in rows.values_list("text", "conversation__language").iterator():
-        yield classifier_language(text or "", language) == "en"
+        yield classifier_language(text or "", language) == RETRAINED_LANGUAGE
 
 
 def _english_labels_since(when) -> bool:

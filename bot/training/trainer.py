@@ -341,7 +341,7 @@ def train(config: TrainConfig, log=print, progress: bool = True, on_progress=Non
     teacher_logits = _teacher_logits(config, labels, [ex.text for ex in training], log) if config.teacher else None
     if teacher_logits is not None:
         taught_tensor = torch.tensor([not focused(ex, config) for ex in training])
-    frozen = _freeze_bottom(model, config.warm_freeze) if warm_from and config.warm_freeze else 0
+    frozen = _freeze_bottom(model, config.warm_freeze) if warm_from else 0
     if frozen:
         log(f"warm start: the embeddings and the bottom {frozen} of {model.config.num_hidden_layers} layers frozen")
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
