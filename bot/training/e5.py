@@ -220,6 +220,18 @@ def select_vocabulary(pieces: list[str], scores: np.ndarray, texts: list[str], f
     return sorted(keep)
 
 
+def with_nfkc(tokenizer_json: dict) -> dict:
+    """The tokenizer with Unicode NFKC ahead of its own normaliser. XLM-R's precompiled map widens
+    half-width katakana but leaves a half-width sound mark apart (ﾄﾞ -> ト + ゙, a piece of its own);
+    NFKC composes it (ド), as shoppers' half-width text means."""
+    new = json.loads(json.dumps(tokenizer_json))
+    own = new.get("normalizer")
+    if own and own.get("type") == "Sequence" and any(n.get("type") == "NFKC" for n in own["normalizers"]):
+        return new
+    new["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFKC"}] + ([own] if own else [])}
+    return new
+
+
 def pruned_tokenizer_json(tokenizer_json: dict, keep: list[int]) -> dict:
     """The same tokenizer (normaliser, pre-tokeniser, Unigram) over the kept pieces, renumbered."""
     vocab = tokenizer_json["model"]["vocab"]
@@ -276,6 +288,7 @@ def build_base_model(output: Path, *, texts: list[str], layers: int = 6, max_pos
     full_json = json.loads(tokenizer_path().read_text(encoding="utf-8"))
     if [p for p, _ in full_json["model"]["vocab"]] != q4.pieces:
         raise E5Error("the tokenizer's pieces are not the weights file's pieces")
+    full_json = with_nfkc(full_json)
     full = Tokenizer.from_str(json.dumps(full_json))
     keep = select_vocabulary(q4.pieces, q4.scores, texts, full, japanese_pieces=japanese_pieces)
     if not 0 < layers <= q4.layers:

@@ -69,3 +69,19 @@ def test_no_kana_or_common_kanji_becomes_unknown_after_pruning(packages, tmp_pat
     ids = pruned.encode(text).ids
     assert e5.UNK_ID not in ids
     assert pruned.token_to_id("<pad>") == e5.PAD_ID and ids[0] == 0 and ids[-1] == 2
+
+
+def test_the_classifiers_tokenizer_reads_half_width_katakana_as_its_full_width_word(packages):
+    """XLM-R's own normaliser widens ﾄ to ト but leaves the half-width sound mark ﾞ a piece of its
+    own; with NFKC ahead of it, ﾆﾓﾂﾄﾞｺ is segmented as ニモツドコ is."""
+    from tokenizers import Tokenizer
+
+    tokenizer_json = json.loads(e5.tokenizer_path().read_text(encoding="utf-8"))
+    own = Tokenizer.from_str(json.dumps(tokenizer_json))
+    assert own.encode("ﾆﾓﾂﾄﾞｺ").tokens != own.encode("ニモツドコ").tokens
+    nfkc = Tokenizer.from_str(json.dumps(e5.with_nfkc(tokenizer_json)))
+    for half, full in (("ﾆﾓﾂﾄﾞｺ", "ニモツドコ"), ("ﾍﾝﾋﾟﾝｼﾀｲ", "ヘンピンシタイ"), ("注文番号１２３４５", "注文番号12345")):
+        assert nfkc.encode(half).tokens == nfkc.encode(full).tokens
+    assert e5.with_nfkc(e5.with_nfkc(tokenizer_json)) == e5.with_nfkc(tokenizer_json)
+    pruned = e5.pruned_tokenizer_json(e5.with_nfkc(tokenizer_json), list(range(len(tokenizer_json["model"]["vocab"]))))
+    assert pruned["normalizer"]["normalizers"][0] == {"type": "NFKC"}

@@ -197,6 +197,31 @@ def test_a_run_from_an_ancestor_keeps_its_dev_and_test_and_trains_on_nothing_it_
     assert _ancestor_splits(splits, tmp_path / "none", config, lambda line: None) is splits
 
 
+def test_a_japanese_run_judged_on_an_artifacts_splits_trains_on_no_variant_of_its_held_out_messages(tmp_path):
+    """--splits-from without a warm start: a run from the base model on more data keeps the
+    artifact's dev and test; a new line that is a held-out one in other widths, digits or
+    punctuation (the Japanese data's de-duplication key), or a restyled copy of one (its group), does
+    not go to train."""
+    from bot.training.dataset import Example, Splits, write_jsonl
+    from bot.training.trainer import TrainConfig, _ancestor_splits
+
+    def ex(text, group=None):
+        return Example(text=text, intent="a", source="ja:more_c1", group=group or text)
+
+    artifact = tmp_path / "ja"
+    artifact.mkdir()
+    write_jsonl(artifact / "dev.jsonl", [ex("返品したいです")])
+    write_jsonl(artifact / "test.jsonl", [ex("注文番号12345はどこ？")])
+    splits = Splits(train=[ex("注文番号１２３４５はどこ"), ex("荷物まだ？"), ex("へんぴんしたいです", group="返品したいです")],
+                    dev=[ex("返品したいです！")], test=[ex("新しい文")], labels=["a"], stats={})
+    config = TrainConfig(output=tmp_path, shared_dir=tmp_path, splits_from=str(artifact), language="ja")
+    out = _ancestor_splits(splits, artifact, config, lambda line: None)
+    assert [e.text for e in out.dev] == ["返品したいです"]
+    assert [e.text for e in out.test] == ["注文番号12345はどこ？"]
+    assert sorted(e.text for e in out.train) == ["新しい文", "荷物まだ？"]
+    assert out.stats["splits_from"] == str(artifact)
+
+
 def test_train_slm_refuses_a_rehearsal_without_an_ancestor_and_an_ancestor_that_is_no_artifact(tmp_path):
     from django.core.management import CommandError, call_command
 
@@ -206,6 +231,8 @@ def test_train_slm_refuses_a_rehearsal_without_an_ancestor_and_an_ancestor_that_
         call_command("train_slm", "--freeze", "4", "--output", str(tmp_path / "out"))
     with pytest.raises(CommandError, match="is not an SLM artifact folder"):
         call_command("train_slm", "--init-from", str(tmp_path), "--output", str(tmp_path / "out"))
+    with pytest.raises(CommandError, match="ships no dev/test split"):
+        call_command("train_slm", "--splits-from", str(tmp_path), "--output", str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
 

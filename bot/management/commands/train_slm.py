@@ -39,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--teacher", default="", help="an artifact folder to distil from (e.g. a larger model's artifact)")
         parser.add_argument("--distill-weight", type=float, default=0.5, help="share of the distillation loss (with --teacher)")
         parser.add_argument("--init-from", default="", help="an artifact folder whose network the run starts from (warm start; default the base model)")
+        parser.add_argument("--splits-from", default="", metavar="ARTIFACT",
+                            help="keep this artifact's dev and test messages as dev and test (everything else trains), so the run "
+                                 "is judged on the same held-out messages (default: --init-from's)")
         parser.add_argument("--replay", type=int, default=0,
                             help="with --init-from: train on the focused examples and only this many of the others (rehearsal); 0 all")
         parser.add_argument("--focus", action="append", default=[], metavar="SOURCE",
@@ -68,6 +71,8 @@ class Command(BaseCommand):
                 opts[key] = default
         if opts["init_from"] and not (Path(opts["init_from"]) / "labels.json").exists():
             raise CommandError(f"--init-from {opts['init_from']} is not an SLM artifact folder (no labels.json)")
+        if opts["splits_from"] and not (Path(opts["splits_from"]) / "test.jsonl").exists():
+            raise CommandError(f"--splits-from {opts['splits_from']} ships no dev/test split (no test.jsonl)")
         if opts["replay"] and not opts["init_from"]:
             raise CommandError("--replay rehearses a network that already knows the task: give --init-from")
         if opts["freeze"] and not opts["init_from"]:
@@ -90,6 +95,7 @@ class Command(BaseCommand):
             teacher=opts["teacher"],
             distill_weight=opts["distill_weight"],
             init_from=opts["init_from"],
+            splits_from=opts["splits_from"],
             replay=opts["replay"],
             focus=tuple(opts["focus"]),
             agent_repeat=opts["agent_repeat"],
