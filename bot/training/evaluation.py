@@ -198,9 +198,28 @@ def warm_start_text(config: dict) -> str:
         f"x{training.get('agent_repeat', 1)}, learnt as labelled, and "
         f"{training.get('replay') or 'all'} of the other training examples, learnt "
         f"{'as ' + config['warm_start'] + ' reads them (distillation weight ' + str(config.get('recipe', training).get('distill_weight')) + ')' if training.get('teacher') else 'as labelled'}. "
+        f"{frozen_text(config)}"
         f"Dev and test are {config['warm_start']}'s own splits plus the focused examples' held-out share, "
         "so neither model trained on them.\n\n"
     )
+
+
+def frozen_text(config: dict) -> str:
+    frozen = (config.get("recipe") or {}).get("frozen_layers") or 0
+    if not frozen:
+        return ""
+    return (f"The embeddings and the bottom {frozen} of {config.get('layers')} encoder layers stayed as "
+            f"{config['warm_start']} has them; only the layers above, the pooler and the head learnt. ")
+
+
+def splits_from_text(data: dict) -> str:
+    """The card's line for a run judged on another artifact's splits (train_slm --splits-from)."""
+    if not data.get("splits_from"):
+        return ""
+    which = data.get("splits_from_version") or "the artifact"
+    return (f" Dev and test are {which}'s own (`{data['splits_from']}/dev.jsonl` and `test.jsonl` when this run "
+            "started), so both models are judged on the same messages; none of them, no "
+            "variant of one in width, digits or punctuation and no restyled copy was trained on.")
 
 
 def japanese_model_card(artifact_dir: Path, config: dict, report: dict) -> str:
@@ -235,14 +254,14 @@ and quantized to int8 ({config['quantization']}); ONNX Runtime and `tokenizers` 
 `bot/data/ja/intents/*.yaml` ({data.get('own_examples', '?')} sentences after template expansion), split by
 written line / template into train {data.get('train', '?')} (balanced and restyled: full/half-width,
 half-width kana, kana swaps, IME slips, punctuation, openings, emoji), dev {data.get('dev', '?')},
-test {data.get('test', '?')}; fingerprint `{config.get('data_fingerprint')}`. The evaluation sets
+test {data.get('test', '?')}; fingerprint `{config.get('data_fingerprint')}`.{splits_from_text(data)} The evaluation sets
 `bot/data/ja/eval_shoppers.yaml` and `eval_out_of_scope.yaml` are never trained, calibrated or tuned on.
 
 ## Training
 {training.get('epochs')} epochs, batch {training.get('batch_size')}, learning rate {training.get('learning_rate')},
 max {config['max_length']} tokens, seed {training.get('seed')}, {config.get('torch_threads')} torch threads:
 {config.get('train_seconds')} s (base model built from the packages included). Reproduce:
-`python manage.py train_slm --language ja --epochs {training.get('epochs')} --learning-rate {training.get('learning_rate')} --head-learning-rate {training.get('head_learning_rate') or training.get('learning_rate')} --output artifacts/slm/ja`.
+`python manage.py train_slm --language ja --epochs {training.get('epochs')} --learning-rate {training.get('learning_rate')} --head-learning-rate {training.get('head_learning_rate') or training.get('learning_rate')}{' --splits-from ' + training['splits_from'] if training.get('splits_from') else ''} --output artifacts/slm/ja`.
 
 ## Confidence
 Temperature fitted on the Japanese dev split: T = {config['temperature']}; threshold {config['threshold']:.2f}

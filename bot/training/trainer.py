@@ -245,8 +245,15 @@ def _ancestor_splits(splits, ancestor: Path, config: TrainConfig, log):
     stats = {**splits.stats, "train": len(train), "dev": len(dev), "test": len(test),
              "train_per_intent": dict(sorted(Counter(ex.intent for ex in train).items())),
              "test_per_intent": dict(sorted(Counter(ex.intent for ex in test).items())),
-             "splits_from": str(ancestor)}
+             "splits_from": str(ancestor), "splits_from_version": _version(ancestor)}
     return replace(splits, train=train, dev=dev, test=test, stats=stats)
+
+
+def _version(artifact: Path) -> str:
+    try:
+        return json.loads((artifact / "config.json").read_text(encoding="utf-8")).get("version", "")
+    except (OSError, ValueError):
+        return ""
 
 
 def _warm_start(config: TrainConfig, model, base: Path, labels: list[str], log) -> str:

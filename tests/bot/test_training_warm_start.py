@@ -212,6 +212,7 @@ def test_a_japanese_run_judged_on_an_artifacts_splits_trains_on_no_variant_of_it
     artifact.mkdir()
     write_jsonl(artifact / "dev.jsonl", [ex("返品したいです")])
     write_jsonl(artifact / "test.jsonl", [ex("注文番号12345はどこ？")])
+    (artifact / "config.json").write_text('{"version": "slm-ja-1"}', encoding="utf-8")
     splits = Splits(train=[ex("注文番号１２３４５はどこ"), ex("荷物まだ？"), ex("へんぴんしたいです", group="返品したいです")],
                     dev=[ex("返品したいです！")], test=[ex("新しい文")], labels=["a"], stats={})
     config = TrainConfig(output=tmp_path, shared_dir=tmp_path, splits_from=str(artifact), language="ja")
@@ -219,7 +220,10 @@ def test_a_japanese_run_judged_on_an_artifacts_splits_trains_on_no_variant_of_it
     assert [e.text for e in out.dev] == ["返品したいです"]
     assert [e.text for e in out.test] == ["注文番号12345はどこ？"]
     assert sorted(e.text for e in out.train) == ["新しい文", "荷物まだ？"]
-    assert out.stats["splits_from"] == str(artifact)
+    assert out.stats["splits_from"] == str(artifact) and out.stats["splits_from_version"] == "slm-ja-1"
+    from bot.training.evaluation import splits_from_text
+
+    assert "Dev and test are slm-ja-1's own" in splits_from_text(out.stats)
 
 
 def test_train_slm_refuses_a_rehearsal_without_an_ancestor_and_an_ancestor_that_is_no_artifact(tmp_path):
@@ -262,3 +266,16 @@ def test_a_warm_start_freezes_the_embeddings_and_the_bottom_layers_and_always_le
     assert _freeze_bottom(tiny_bert(layers=3), 10) == 2
     untouched = tiny_bert(layers=3)
     assert _freeze_bottom(untouched, 0) == 0 and all(p.requires_grad for p in untouched.parameters())
+
+
+def test_the_model_card_of_a_warm_start_says_which_layers_stayed_frozen():
+    from bot.training.evaluation import warm_start_text
+
+    config = {"warm_start": "slm-a", "layers": 6, "recipe": {"distill_weight": 1.0, "frozen_layers": 4},
+              "training": {"replay": 6000, "agent_repeat": 8, "focus": ["clinc"], "teacher": "bot/slm_artifact"}}
+    text = warm_start_text(config)
+    assert "The embeddings and the bottom 4 of 6 encoder layers stayed as slm-a has them" in text
+    assert "(`clinc`) x8" in text and "6000 of the other training examples" in text
+    unfrozen = warm_start_text({**config, "recipe": {"distill_weight": 1.0, "frozen_layers": 0}})
+    assert "frozen" not in unfrozen and "stayed as" not in unfrozen
+    assert warm_start_text({**config, "warm_start": ""}) == ""
